@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Real backing services for tests, load tests and drills, on loopback and free ports:
+# a Postgres primary, a streaming replica of it, and Redis.
+#
+#   scripts/test-services.sh up     start them (installing what is missing) and print the env to use
+#   scripts/test-services.sh down   stop them and remove their data
+#   scripts/test-services.sh env    print the env of the running set
+#
+# The env (DATABASE_URL, DATABASE_REPLICA_URLS, REDIS_URL, ...) uses the service's own config names,
+# so `set -a; . "$TEST_SERVICES_DIR/env"; set +a` points the app, k6 runs or drills at them.
+set -euo pipefail
+
+STATE_DIR=${TEST_SERVICES_DIR:-/tmp/rag-platform-test-services}
+ENV_FILE="$STATE_DIR/env"
+cd "$(dirname "$0")/.."
+
+log() { echo "test-services: $*" >&2; }
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+pg_bin_dir() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# Postgres refuses to run as root: as root, run it as the unprivileged `postgres` user.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+wait_for() {
+  local what=$1 tries=$2
+  shift 2
+  for _ in $(seq "$tries"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  log "$what did not come up; see logs in $STATE_DIR"
+  return 1
+}
+
+up() {
+  if [ -f "$ENV_FILE" ] && status >/dev/null 2>&1; then
+    cat "$ENV_FILE"
+    return 0
+  fi
+  down >/dev/null 2>&1 || true
+  bash scripts/tools/debian-packages.sh
+  local bin
+  bin=$(pg_bin_dir)
+  [ -n "$bin" ] || { log "no Postgres server binaries found; install the Debian package 'postgresql'"; exit 1; }
+
+  mkdir -p "$STATE_DIR"
+  chmod 755 "$STATE_DIR"
+  local primary="$STATE_DIR/pg-primary" replica="$STATE_DIR/pg-replica" sockets="$STATE_DIR/sockets" logs="$STATE_DIR/logs"
+  mkdir -p "$primary" "$replica" "$sockets" "$logs"
+  [ "$(id -u)" = 0 ] && chown postgres: "$primary" "$replica" "$sockets" "$logs"
+  chmod 700 "$primary" "$replica"
+
+  local pg_port replica_port redis_port
+  pg_port=$(free_port)
+  replica_port=$(free_port)
+  redis_port=$(free_port)
+
+  as_pg "$bin/initdb" -D "$primary" -U postgres --auth=trust --no-sync -E UTF8 >"$logs/initdb.log"
+  cat >>"$primary/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$sockets'
+wal_level = replica
+max_wal_senders = 5
+hot_standby = on
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  echo "host replication postgres 127.0.0.1/32 trust" >>"$primary/pg_hba.conf"
+  as_pg "$bin/pg_ctl" -D "$primary" -l "$logs/pg-primary.log" -w start >/dev/null
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE rag" postgres
+
+  as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica" -R -X stream -c fast
+  cat >>"$replica/postgresql.conf" <<EOF
+port = $replica_port
+EOF
+  as_pg "$bin/pg_ctl" -D "$replica" -l "$logs/pg-replica.log" -w start >/dev/null
+  local streaming=""
+  for _ in $(seq 100); do
+    streaming=$(as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -Atc \
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" postgres 2>/dev/null || true)
+    [ "$streaming" = 1 ] && break
+    sleep 0.1
+  done
+  [ "$streaming" = 1 ] || { log "replica is not streaming; see $STATE_DIR/pg-replica.log"; exit 1; }
+
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+    --daemonize yes --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR"
+  wait_for "redis" 100 redis-cli -p "$redis_port" ping
+
+  cat >"$ENV_FILE" <<EOF
+DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/rag
+DATABASE_REPLICA_URLS=postgres://postgres@127.0.0.1:$replica_port/rag
+REDIS_URL=redis://127.0.0.1:$redis_port
+TEST_SERVICES_DIR=$STATE_DIR
+TEST_PG_BIN=$bin
+TEST_PG_PRIMARY_DIR=$primary
+TEST_PG_REPLICA_DIR=$replica
+TEST_PG_PORT=$pg_port
+TEST_PG_REPLICA_PORT=$replica_port
+TEST_REDIS_PORT=$redis_port
+EOF
+  log "Postgres primary :$pg_port, streaming replica :$replica_port, Redis :$redis_port"
+  cat "$ENV_FILE"
+}
+
+status() {
+  [ -f "$ENV_FILE" ] || return 1
+  # shellcheck disable=SC1090
+  . "$ENV_FILE"
+  "$TEST_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$TEST_PG_PORT" &&
+    "$TEST_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$TEST_PG_REPLICA_PORT" &&
+    redis-cli -p "$TEST_REDIS_PORT" ping >/dev/null
+}
+
+down() {
+  local bin
+  bin=$(pg_bin_dir)
+  for dir in "$STATE_DIR/pg-replica" "$STATE_DIR/pg-primary"; do
+    if [ -f "$dir/postmaster.pid" ] && [ -n "$bin" ]; then
+      as_pg "$bin/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1 || true
+    fi
+  done
+  if [ -f "$STATE_DIR/redis.pid" ]; then
+    kill "$(cat "$STATE_DIR/redis.pid")" 2>/dev/null || true
+  fi
+  rm -rf "$STATE_DIR"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  env) cat "$ENV_FILE" ;;
+  status) status && echo running ;;
+  *)
+    echo "usage: $0 up|down|env|status" >&2
+    exit 2
+    ;;
+esac
