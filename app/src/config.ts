@@ -11,7 +11,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const url = z.url({ protocol: /^https?$/ });
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const redisUrl = z.url({ protocol: /^rediss?$/ });
-const csv = <T extends z.ZodType>(item: T) =>
+const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
   z
     .string()
     .transform((s) =>
