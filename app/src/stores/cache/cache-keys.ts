@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+
+// Cache keys are hashes of a canonical JSON form, so two requests that mean the same thing share an
+// entry regardless of property order, and no user text ends up in a Redis key verbatim.
+
+type Json = string | number | boolean | null | undefined | readonly Json[] | { [k: string]: Json };
+
+/** JSON with object keys sorted at every level; `undefined` members are dropped like JSON.stringify. */
+export function canonicalJson(value: Json): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, Json>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export interface QueryCacheKeyInput {
+  readonly collectionId: string;
+  /** Bumped on every ingest/re-ingest/delete in the collection, so stale answers are unreachable. */
+  readonly indexVersion: number | string;
+  readonly query: string;
+  readonly topK: number;
+  readonly filter?: {
+    readonly documentIds?: readonly string[];
+    readonly metadata?: Readonly<Record<string, string>>;
+  };
+  readonly model: string;
+}
+
+/**
+ * Key of a cached query answer. The collection id stays readable in the key (so an operator can
+ * find a tenant's entries); everything else is hashed. Document-id filters are order-insensitive.
+ */
+export function queryCacheKey(input: QueryCacheKeyInput): string {
+  const documentIds = input.filter?.documentIds
+    ? [...new Set(input.filter.documentIds)].sort()
+    : undefined;
+  const canonical = canonicalJson({
+    v: 1,
+    indexVersion: String(input.indexVersion),
+    query: input.query,
+    topK: input.topK,
+    documentIds,
+    metadata: input.filter?.metadata ? { ...input.filter.metadata } : undefined,
+    model: input.model,
+  });
+  return `rag:q:${input.collectionId}:${sha256Hex(canonical)}`;
+}
+
+/** Key of a cached embedding: the same text embedded by another model or size is another entry. */
+export function embeddingCacheKey(model: string, dimensions: number, text: string): string {
+  return `rag:e:${model}:${dimensions}:${sha256Hex(text)}`;
+}

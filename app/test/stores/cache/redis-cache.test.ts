@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisCache } from '../../../src/stores/cache/redis-cache';
+import { cacheContract } from './cache.contract';
+
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) {
+  throw new Error('REDIS_URL is not set: run via `npm test` or source scripts/test-services.sh up');
+}
+
+cacheContract('RedisCache', async () => {
+  const cache = new RedisCache(redisUrl);
+  await cache.waitUntilReady();
+  return { cache, elapse: (ms) => sleep(ms), close: () => cache.close() };
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A throwaway redis-server this suite may kill: the shared one must stay up for everyone else. */
+async function startPrivateRedis(port: number): Promise<ChildProcess> {
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 100 && !out.includes('Ready to accept connections'); i++) await sleep(50);
+  if (!out.includes('Ready to accept connections')) {
+    proc.kill('SIGKILL');
+    throw new Error(`private redis-server did not start:\n${out}`);
+  }
+  return proc;
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGKILL');
+  await once(proc, 'exit');
+}
+
+describe('RedisCache during a Redis outage', function () {
+  this.timeout(20_000);
+  let proc: ChildProcess | undefined;
+  let cache: RedisCache | undefined;
+
+  afterEach(async () => {
+    await cache?.close();
+    if (proc) await stop(proc);
+  });
+
+  it('fails fast while Redis is down and recovers by itself when it comes back', async () => {
+    const port = await freePort();
+    proc = await startPrivateRedis(port);
+    cache = new RedisCache(`redis://127.0.0.1:${port}`, {
+      commandTimeoutMs: 200,
+      maxReconnectDelayMs: 200,
+    });
+    await cache.waitUntilReady();
+    await cache.set('k', 'before', 60);
+    assert.equal(await cache.get('k'), 'before');
+
+    await stop(proc);
+    // Every call during the outage rejects, and quickly: callers treat it as a miss.
+    for (const op of [
+      () => cache!.get('k'),
+      () => cache!.set('k', 'during', 60),
+      () => cache!.getMany(['k', 'j']),
+      () => cache!.setMany([['k', 'during']], 60),
+      () => cache!.ping(),
+    ]) {
+      const started = performance.now();
+      await assert.rejects(op());
+      assert.ok(performance.now() - started < 1_000, 'a cache call during an outage took ≥ 1 s');
+    }
+
+    proc = await startPrivateRedis(port);
+    await cache.waitUntilReady(5_000);
+    // A fresh server has no data (no persistence): the cache is back, empty, and writable.
+    assert.equal(await cache.get('k'), undefined);
+    await cache.set('k', 'after', 60);
+    assert.equal(await cache.get('k'), 'after');
+  });
+
+  it('rejects quickly when Redis was never reachable', async () => {
+    const port = await freePort();
+    const errors: Error[] = [];
+    cache = new RedisCache(`redis://127.0.0.1:${port}`, {
+      commandTimeoutMs: 200,
+      onError: (e) => errors.push(e),
+    });
+    const started = performance.now();
+    await assert.rejects(cache.get('k'));
+    await assert.rejects(cache.waitUntilReady(300), /not ready/);
+    assert.ok(performance.now() - started < 1_500);
+    assert.match(String(errors[0]), /ECONNREFUSED/, 'connection errors reach onError');
+  });
+});
