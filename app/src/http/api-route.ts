@@ -1,0 +1,126 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Request, Response, Router } from 'express';
+import type { z } from 'zod';
+import { HttpProblem, problemContentType, validationProblem } from './problem';
+import { problemSchema } from './schemas';
+
+// A route is declared once — method, path, schemas, handler — and that single declaration both
+// mounts the validating Express handler and describes the operation in the OpenAPI document.
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface ApiResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ApiRoute<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post' | 'delete';
+  /** Express path template, e.g. `/v1/collections/:collectionId`; also the metrics `route` label. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Problem statuses this operation can answer with, besides 400/415/500 every route has. */
+  problems?: number[];
+  handle(input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }, req: Request): Promise<ApiResult>;
+}
+
+/** Keeps each route's generic parameters while collecting them in one list. */
+export function defineRoute<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(
+  route: ApiRoute<P, Q, B>,
+): ApiRoute {
+  return route as unknown as ApiRoute;
+}
+
+function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: 'body' | 'query' | 'path') {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationProblem(result.error, where);
+  return result.data;
+}
+
+export function mountRoutes(router: Router, routes: readonly ApiRoute[]): void {
+  for (const route of routes) {
+    router[route.method](route.path, async (req: Request, res: Response) => {
+      if (route.body && !req.is('application/json')) {
+        throw new HttpProblem(
+          415,
+          'unsupported-media-type',
+          'Unsupported media type',
+          'Send the body as application/json.',
+        );
+      }
+      const input = {
+        params: parse(route.params, req.params, 'path'),
+        query: parse(route.query, req.query, 'query'),
+        body: parse(route.body, req.body, 'body'),
+      };
+      const result = await route.handle(input as never, req);
+      for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+      if (result.body === undefined) res.status(result.status).end();
+      else res.status(result.status).json(result.body);
+    });
+  }
+}
+
+const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+
+const problemDescriptions: Record<number, string> = {
+  400: 'Malformed or invalid request.',
+  404: 'The collection or document does not exist.',
+  409: 'The resource already exists.',
+  413: 'The body is larger than the configured limit.',
+  415: 'The body is not application/json.',
+  500: 'Unexpected server error (no details are exposed).',
+  503: 'A dependency the operation needs is unavailable.',
+};
+
+export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { title: string; version: string }) {
+  const registry = new OpenAPIRegistry();
+  registry.register('Problem', problemSchema);
+  for (const route of routes) {
+    const problems = new Set([400, 500, ...(route.body ? [413, 415] : []), ...(route.problems ?? [])]);
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(route.responses)) {
+      responses[status] = r.schema
+        ? { description: r.description, content: { 'application/json': { schema: r.schema } } }
+        : { description: r.description };
+    }
+    for (const status of [...problems].sort()) {
+      responses[status] = {
+        description: problemDescriptions[status] ?? 'Problem.',
+        content: { [problemContentType]: { schema: problemSchema } },
+      };
+    }
+    registry.registerPath({
+      method: route.method,
+      path: openApiPath(route.path),
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: route.tags,
+      request: {
+        ...(route.params ? { params: route.params } : {}),
+        ...(route.query ? { query: route.query } : {}),
+        ...(route.body
+          ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
+          : {}),
+      },
+      responses: responses as never,
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      ...info,
+      description:
+        'Retrieval-augmented generation over tenant collections. Errors are RFC 9457 problem details.',
+    },
+    servers: [{ url: '/' }],
+  });
+}

@@ -1,0 +1,24 @@
+import { defineRoute, type ApiRoute } from '../api-route';
+import { notFound } from '../problem';
+import { queryBody, queryResultSchema } from '../schemas';
+import type { ApiDependencies } from './api-dependencies';
+
+export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/query',
+      operationId: 'query',
+      summary: 'Answer a question from a collection, with citations',
+      tags: ['query'],
+      body: queryBody,
+      responses: { 200: { description: 'The answer and its citations.', schema: queryResultSchema } },
+      problems: [404],
+      async handle({ body }) {
+        const result = await deps.queries.run(body);
+        if (!result) throw notFound('collection', body.collection);
+        return { status: 200, body: result };
+      },
+    }),
+  ];
+}

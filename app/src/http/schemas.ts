@@ -1,0 +1,161 @@
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+
+// Request and response schemas of the public API. They validate every request and, through
+// zod-to-openapi, are the OpenAPI document: one definition for both.
+extendZodWithOpenApi(z);
+
+export const collectionIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lowercase letter first, then letters, digits, - or _, at most 63')
+  .openapi({ description: 'Collection id: the tenant namespace name chosen at creation.', example: 'oncall' });
+
+export const documentIdSchema = z.uuid().openapi({ example: '0b3f4b8e-2f7a-4cf4-9a59-6f1d8d7b0c11' });
+
+const metadataSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys: 1-64 of A-Z a-z 0-9 _ . -'), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
+  .openapi({ description: 'String metadata, filterable in queries.', example: { team: 'sre' } });
+
+const timestamp = z.iso.datetime();
+
+export const paginationQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const collectionParams = z.object({ collectionId: collectionIdSchema }).strict();
+export const documentParams = z
+  .object({ collectionId: collectionIdSchema, documentId: documentIdSchema })
+  .strict();
+
+export const createCollectionBody = z
+  .object({
+    id: collectionIdSchema,
+    description: z.string().max(1000).optional(),
+  })
+  .strict()
+  .openapi('CreateCollection');
+
+export const collectionSchema = z
+  .object({
+    id: collectionIdSchema,
+    description: z.string().nullable(),
+    embeddingModel: z.string(),
+    dimensions: z.number().int(),
+    indexVersion: z.number().int(),
+    createdAt: timestamp,
+  })
+  .openapi('Collection');
+
+export const collectionListSchema = z
+  .object({ items: z.array(collectionSchema), nextCursor: z.string().nullable() })
+  .openapi('CollectionList');
+
+export const mediaTypes = ['text/markdown', 'text/plain'] as const;
+
+export const ingestDocumentBody = z
+  .object({
+    source: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .openapi({
+        description:
+          'Client key of the document within the collection (e.g. a path). Re-ingesting the same source replaces it; defaults to the content hash.',
+        example: 'runbooks/PostgresPrimaryDown.md',
+      }),
+    title: z.string().min(1).max(512).optional(),
+    mediaType: z.enum(mediaTypes).default('text/markdown'),
+    content: z.string().min(1, 'content must not be empty'),
+    metadata: metadataSchema.optional(),
+  })
+  .strict()
+  .openapi('IngestDocument');
+
+export const documentStatuses = ['queued', 'indexing', 'indexed', 'failed', 'dead'] as const;
+
+export const documentSchema = z
+  .object({
+    id: documentIdSchema,
+    collectionId: collectionIdSchema,
+    source: z.string(),
+    title: z.string().nullable(),
+    mediaType: z.enum(mediaTypes),
+    contentHash: z.string(),
+    sizeBytes: z.number().int(),
+    metadata: z.record(z.string(), z.string()),
+    status: z.enum(documentStatuses),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    chunkCount: z.number().int(),
+    acceptedAt: timestamp,
+    indexedAt: timestamp.nullable(),
+  })
+  .openapi('Document');
+
+export const ingestResultSchema = z
+  .object({
+    outcome: z.enum(['created', 'replaced', 'unchanged']),
+    document: documentSchema,
+  })
+  .openapi('IngestResult');
+
+export const documentListQuery = paginationQuery
+  .extend({ status: z.enum(documentStatuses).optional() })
+  .strict();
+
+export const documentListSchema = z
+  .object({ items: z.array(documentSchema), nextCursor: z.string().nullable() })
+  .openapi('DocumentList');
+
+export const queryBody = z
+  .object({
+    collection: collectionIdSchema,
+    query: z.string().trim().min(1, 'query must not be empty').max(2000),
+    topK: z.number().int().min(1).max(50).default(5),
+    filter: z
+      .object({
+        documentIds: z.array(documentIdSchema).min(1).max(100).optional(),
+        metadata: metadataSchema.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .openapi('Query');
+
+export const citationSchema = z
+  .object({
+    documentId: documentIdSchema,
+    chunkId: z.string(),
+    score: z.number(),
+    snippet: z.string(),
+    source: z.string(),
+    title: z.string().nullable(),
+  })
+  .openapi('Citation');
+
+export const queryResultSchema = z
+  .object({
+    answer: z.string(),
+    citations: z.array(citationSchema),
+    answerer: z.enum(['chat', 'extractive']),
+    cached: z.boolean(),
+    indexVersion: z.number().int(),
+  })
+  .openapi('QueryResult');
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');

@@ -1,0 +1,34 @@
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import type { Stage } from './metric-catalog';
+import type { Metrics } from './metrics';
+import { currentRequestContext } from './request-context';
+
+/**
+ * Times one pipeline stage three ways at once: the `rag_stage_duration_seconds` histogram, an
+ * OpenTelemetry span, and the request's Server-Timing entry.
+ */
+export class StageTimer {
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly tracer: Tracer,
+  ) {}
+
+  async time<T>(stage: Stage, fn: () => Promise<T>): Promise<T> {
+    return this.tracer.startActiveSpan(`rag.${stage}`, async (span) => {
+      const started = process.hrtime.bigint();
+      try {
+        return await fn();
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        this.metrics.stageDuration.observe({ stage }, ms / 1000);
+        const timings = currentRequestContext()?.timings;
+        timings?.set(stage, (timings.get(stage) ?? 0) + ms);
+        span.end();
+      }
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import type { z } from 'zod';
+import type { queryBody, queryResultSchema } from '../../http/schemas';
+import type { Metrics } from '../../observability/metrics';
+import type { StageTimer } from '../../observability/stage-timer';
+import type { Logger } from '../../observability/logger';
+import type { Cache } from '../../stores/cache/cache';
+import { queryCacheKey } from '../../stores/cache/cache-keys';
+import type { CollectionsRepository } from '../../stores/postgres/collections-repository';
+import type { DocumentsRepository } from '../../stores/postgres/documents-repository';
+import type { VectorStore } from '../../stores/vector/vector-store';
+import type { Answerer, Passage } from '../answering/answerer';
+import type { Embedder } from '../embedding/embedder';
+
+export type QueryInput = z.infer<typeof queryBody>;
+export type QueryResult = z.infer<typeof queryResultSchema>;
+
+/**
+ * Cache lookup → embed → vector search → chunk metadata (replica) → answer → cache store.
+ * The cache key carries the collection's index version, so any re-ingest or delete that bumps it
+ * makes earlier answers unreachable without a purge.
+ */
+export class QueryPipeline {
+  constructor(
+    private readonly deps: {
+      collections: CollectionsRepository;
+      documents: DocumentsRepository;
+      embedder: Embedder;
+      vectors: VectorStore;
+      answerer: Answerer;
+      cache: Cache;
+      cacheTtlSeconds: number;
+      timer: StageTimer;
+      metrics: Metrics;
+      logger: Logger;
+    },
+  ) {}
+
+  /** Undefined when the collection does not exist. */
+  async run(input: QueryInput): Promise<QueryResult | undefined> {
+    const { collections, documents, embedder, vectors, answerer, timer } = this.deps;
+    const collection = await timer.time('db', () => collections.getByName(input.collection));
+    if (!collection) return undefined;
+    const indexVersion = Number(collection.indexVersion);
+
+    const key = queryCacheKey({
+      collectionId: collection.id,
+      indexVersion,
+      query: input.query,
+      topK: input.topK,
+      filter: input.filter,
+      model: embedder.model,
+    });
+    const cached = await timer.time('cache', () => this.cacheGet(key));
+    if (cached) return { ...cached, cached: true };
+
+    const [vector] = await timer.time('embed', () => embedder.embed([input.query]));
+    const hits = await timer.time('retrieve', () =>
+      vectors.search({
+        collectionId: collection.id,
+        vector,
+        topK: input.topK,
+        filter: input.filter,
+      }),
+    );
+    const chunks = hits.length
+      ? await timer.time('db', () => documents.getChunks(hits.map((h) => h.id)))
+      : [];
+    const byId = new Map(chunks.map((c) => [c.id, c]));
+    // A hit without a chunk row belongs to a document deleted after the vector search snapshot or a
+    // half-finished delete; it is not citable, so it is dropped.
+    const passages: Passage[] = hits.flatMap((hit) => {
+      const chunk = byId.get(hit.id);
+      return chunk
+        ? [
+            {
+              chunkId: chunk.id,
+              documentId: chunk.documentId,
+              score: hit.score,
+              text: chunk.text,
+              headingPath: chunk.headingPath,
+              title: chunk.title,
+              source: chunk.source,
+            },
+          ]
+        : [];
+    });
+    const answer = await timer.time('generate', () =>
+      answerer.answer({ question: input.query, passages }),
+    );
+    const passageById = new Map(passages.map((p) => [p.chunkId, p]));
+    const result: QueryResult = {
+      answer: answer.text,
+      citations: answer.citations.map((c) => ({
+        ...c,
+        source: passageById.get(c.chunkId)?.source ?? '',
+        title: passageById.get(c.chunkId)?.title ?? null,
+      })),
+      answerer: answerer.kind,
+      cached: false,
+      indexVersion,
+    };
+    void timer.time('cache', () => this.cacheSet(key, result));
+    return result;
+  }
+
+  private async cacheGet(key: string): Promise<QueryResult | undefined> {
+    try {
+      const raw = await this.deps.cache.get(key);
+      this.deps.metrics.cacheRequests.inc({ cache: 'query', result: raw ? 'hit' : 'miss' });
+      return raw ? (JSON.parse(raw) as QueryResult) : undefined;
+    } catch (err) {
+      this.deps.metrics.cacheRequests.inc({ cache: 'query', result: 'error' });
+      this.deps.logger.warn('query cache read failed; answering uncached', { err });
+      return undefined;
+    }
+  }
+
+  private async cacheSet(key: string, result: QueryResult): Promise<void> {
+    try {
+      await this.deps.cache.set(key, JSON.stringify(result), this.deps.cacheTtlSeconds);
+    } catch (err) {
+      this.deps.logger.warn('query cache write failed', { err });
+    }
+  }
+}
