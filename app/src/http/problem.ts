@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../observability/logger';
+import { DataError } from '../stores/postgres/errors';
 
 // RFC 9457 problem details. Every error response of the API is one of these, with a stable `type`
 // per kind of problem so clients can branch on it, and never a stack trace.
@@ -103,6 +104,17 @@ function fromFrameworkError(err: BodyParserError): HttpProblem | undefined {
   return undefined;
 }
 
+const dataProblems = {
+  400: ['invalid-input', 'Invalid input'],
+  404: ['not-found', 'Resource not found'],
+  409: ['conflict', 'Resource already exists'],
+} as const;
+
+function fromDataError(err: DataError): HttpProblem {
+  const [slug, title] = dataProblems[err.status];
+  return new HttpProblem(err.status, slug, title, err.message);
+}
+
 /** Last middleware: turns anything thrown into a problem; unknown errors become an opaque 500. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
@@ -110,6 +122,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     let problem: HttpProblem | undefined;
     if (err instanceof HttpProblem) problem = err;
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
+    else if (err instanceof DataError) problem = fromDataError(err);
     else if (err && typeof err === 'object') problem = fromFrameworkError(err as BodyParserError);
     if (!problem) {
       logger.error('unhandled error', { err, method: req.method, path: req.path });

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { RunningService } from '../../src/service';
+import { apiClient, type ApiResponse } from '../support/http-client';
+import { startTestService, uniqueName } from '../support/test-service';
+
+function assertProblem(res: ApiResponse, status: number, type?: string) {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.equal(res.body.status, status);
+  assert.equal(typeof res.body.title, 'string');
+  if (type) assert.equal(res.body.type, `urn:rag-platform:problem:${type}`);
+  assert.doesNotMatch(res.text, /\bat .*\.(ts|js):\d+/, 'no stack trace in a problem body');
+}
+
+describe('bad input gets a 4xx problem+json, never a 5xx', function () {
+  this.timeout(120_000);
+  let service: RunningService;
+  let api: ReturnType<typeof apiClient>;
+  const collection = uniqueName('bad');
+  const maxDocumentBytes = 4096;
+
+  before(async () => {
+    service = await startTestService({ MAX_DOCUMENT_BYTES: String(maxDocumentBytes) });
+    api = apiClient(service.url);
+    assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
+  });
+  after(async () => {
+    await api?.delete(`/v1/collections/${collection}`);
+    await service?.close();
+  });
+
+  const docs = () => `/v1/collections/${collection}/documents`;
+
+  it('malformed JSON', async () => {
+    const res = await api.request('POST', '/v1/query', undefined, {
+      headers: { 'content-type': 'application/json' },
+      rawBody: '{"collection": ',
+    });
+    assertProblem(res, 400, 'malformed-json');
+  });
+
+  it('wrong content type', async () => {
+    const res = await api.request('POST', '/v1/query', undefined, {
+      headers: { 'content-type': 'text/plain' },
+      rawBody: 'collection=x',
+    });
+    assertProblem(res, 415, 'unsupported-media-type');
+  });
+
+  it('oversize document and oversize body', async () => {
+    const content = 'x'.repeat(maxDocumentBytes + 1);
+    assertProblem(await api.post(docs(), { content }), 413, 'document-too-large');
+    const huge = 'y'.repeat(maxDocumentBytes * 3 + 128 * 1024);
+    assertProblem(await api.post(docs(), { content: huge }), 413, 'payload-too-large');
+  });
+
+  it('unknown fields and wrong types, with the offending path named', async () => {
+    const unknown = await api.post('/v1/query', { collection, query: 'x', extra: true });
+    assertProblem(unknown, 400, 'validation-error');
+    assert.ok(unknown.body.errors.some((e: { path: string }) => e.path.startsWith('body')));
+    const wrongType = await api.post('/v1/query', { collection, query: 42 });
+    assertProblem(wrongType, 400, 'validation-error');
+    assert.ok(wrongType.body.errors.some((e: { path: string }) => e.path === 'body.query'));
+    assertProblem(await api.post('/v1/collections', { id: 'Not A Slug!' }), 400, 'validation-error');
+    assertProblem(await api.post(docs(), { content: 'ok', mediaType: 'application/pdf' }), 400);
+    assertProblem(await api.get(`${docs()}?limit=0`), 400);
+    assertProblem(await api.get(`${docs()}?status=bogus`), 400);
+    assertProblem(await api.get(`${docs()}?cursor=not-a-cursor`), 400);
+  });
+
+  it('empty or huge query, topK out of range', async () => {
+    assertProblem(await api.post('/v1/query', { collection, query: '   ' }), 400);
+    assertProblem(await api.post('/v1/query', { collection, query: 'q'.repeat(2001) }), 400);
+    assertProblem(await api.post('/v1/query', { collection, query: 'q', topK: 0 }), 400);
+    assertProblem(await api.post('/v1/query', { collection, query: 'q', topK: 51 }), 400);
+    assertProblem(await api.post('/v1/query', { collection, query: 'q', topK: 2.5 }), 400);
+  });
+
+  it('unknown collection, unknown route and invalid ids', async () => {
+    assertProblem(await api.post('/v1/query', { collection: 'no-such-collection', query: 'q' }), 404, 'not-found');
+    assertProblem(await api.get('/v1/collections/no-such-collection'), 404);
+    assertProblem(await api.get(`${docs()}/not-a-uuid`), 400, 'validation-error');
+    assertProblem(await api.get(`${docs()}/6f1d8d7b-0c11-4cf4-9a59-0b3f4b8e2f7a`), 404);
+    assertProblem(await api.get('/v2/nothing'), 404);
+    assertProblem(await api.request('PUT', '/v1/query'), 404);
+  });
+
+  // Generated garbage at every endpoint: bodies of any JSON shape (and some non-JSON), odd path
+  // segments and query strings. The property is only "4xx or a success, never 5xx, never a crash".
+  it('survives generated garbage on every endpoint', async () => {
+    const segment = fc.oneof(
+      fc.constant(collection),
+      fc.string({ maxLength: 80 }).map(encodeURIComponent),
+      fc.uuid(),
+      fc.constantFrom('..', '%00', '%ZZ', 'a'.repeat(300), '%F0%9F%92%A9', 'null'),
+    );
+    const endpoint = fc.oneof(
+      fc.tuple(fc.constant('POST'), fc.constant('/v1/query')),
+      fc.tuple(fc.constant('POST'), fc.constant('/v1/collections')),
+      fc.tuple(fc.constant('GET'), fc.constant('/v1/collections')),
+      segment.map((c) => ['GET', `/v1/collections/${c}`] as const),
+      segment.map((c) => ['DELETE', `/v1/collections/${c}x`] as const),
+      segment.map((c) => ['POST', `/v1/collections/${c}/documents`] as const),
+      segment.map((c) => ['GET', `/v1/collections/${c}/documents`] as const),
+      fc.tuple(segment, segment).map(([c, d]) => ['GET', `/v1/collections/${c}/documents/${d}`] as const),
+      fc.tuple(segment, segment).map(([c, d]) => ['DELETE', `/v1/collections/${c}/documents/${d}`] as const),
+      fc.tuple(segment, segment).map(([c, d]) => ['POST', `/v1/collections/${c}/documents/${d}/retry`] as const),
+    );
+    const query = fc.option(
+      fc.dictionary(fc.constantFrom('limit', 'cursor', 'status', 'x', 'limit[]'), fc.string({ maxLength: 40 })),
+    );
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 4 }).map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      fc.record({
+        collection: fc.oneof(fc.constant(collection), fc.string()),
+        query: fc.oneof(fc.string({ maxLength: 3000 }), fc.integer(), fc.constant(null)),
+        topK: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        filter: fc.anything({ maxDepth: 3 }),
+      }).map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      fc.record(
+        { content: fc.string({ maxLength: 500 }), source: fc.string(), metadata: fc.anything({ maxDepth: 2 }) },
+        { requiredKeys: [] },
+      ).map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      fc.string({ maxLength: 200 }).map((raw) => ({ raw, type: 'application/json' })),
+      fc.string({ maxLength: 200 }).map((raw) => ({ raw, type: 'text/plain' })),
+      fc.constant({ raw: '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}', type: 'application/json' }),
+    );
+    await fc.assert(
+      fc.asyncProperty(endpoint, query, body, async ([method, path], q, b) => {
+        const search = q ? `?${new URLSearchParams(q).toString()}` : '';
+        const res = await fetch(new URL(path + search, service.url), {
+          method,
+          headers: method === 'GET' || method === 'DELETE' ? {} : { 'content-type': b.type },
+          body: method === 'GET' || method === 'DELETE' ? undefined : b.raw,
+        });
+        const text = await res.text();
+        assert.ok(res.status < 500, `${method} ${path}${search} → ${res.status}: ${text}`);
+        if (res.status >= 400) assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
+      }),
+      { numRuns: 400 },
+    );
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    const health = await api.get('/healthz');
+    assert.equal(health.status, 200);
+  });
+});

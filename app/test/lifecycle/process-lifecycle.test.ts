@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalEmbedder } from '../../src/rag/embedding/local-embedder';
+import { apiClient } from '../support/http-client';
+import { freePort, spawnService, waitReady, type ServiceProcess } from '../support/service-process';
+import { eventually, requireEnv, uniqueName } from '../support/test-service';
+
+function realServicesEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: requireEnv('DATABASE_URL'),
+    DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
+    REDIS_URL: requireEnv('REDIS_URL'),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    SEED_DEMO_CORPUS: 'false',
+    ...extra,
+  };
+}
+
+async function readJson(req: IncomingMessage): Promise<any> {
+  let body = '';
+  for await (const chunk of req) body += chunk;
+  return JSON.parse(body);
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1`)),
+  );
+}
+
+describe('service process lifecycle', function () {
+  this.timeout(120_000);
+  const running: ServiceProcess[] = [];
+  afterEach(() => {
+    for (const s of running.splice(0)) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  });
+
+  it('refuses to start on invalid configuration, naming every bad setting', async () => {
+    const service = spawnService({ PORT: 'not-a-port', REDIS_URL: 'http://wrong-scheme', CHUNK_SIZE: '10' });
+    running.push(service);
+    const { code } = await service.exited;
+    assert.equal(code, 2);
+    const out = service.output();
+    assert.match(out, /invalid configuration/);
+    assert.match(out, /PORT:/);
+    assert.match(out, /REDIS_URL:/);
+    assert.match(out, /CHUNK_SIZE:/);
+    assert.doesNotMatch(out, /\n\s+at /, 'a configuration error is a message, not a stack trace');
+  });
+
+  it('drains in-flight requests on SIGTERM and exits 0 within the deadline', async () => {
+    // A chat endpoint that answers slowly, so a query is in flight when the signal arrives.
+    let chatRequests = 0;
+    const chat = createServer(async (req, res) => {
+      await readJson(req);
+      chatRequests += 1;
+      await new Promise((r) => setTimeout(r, 1500));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Drained answer [1].' } }] }));
+    });
+    const chatUrl = await listen(chat);
+    try {
+      const port = await freePort();
+      const service = spawnService(realServicesEnv(port, { CHAT_URL: chatUrl, SHUTDOWN_DEADLINE_MS: '10000' }));
+      running.push(service);
+      await waitReady(service);
+      const api = apiClient(service.url);
+      const collection = uniqueName('drain');
+      assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
+      const doc = await api.post(`/v1/collections/${collection}/documents`, { content: '# Drain\n\nGraceful shutdown drains requests.' });
+      await eventually(async () => (await api.get(`/v1/collections/${collection}/documents/${doc.body.document.id}`)).body.status === 'indexed');
+
+      const inFlight = api.post('/v1/query', { collection, query: 'how does shutdown drain requests?' });
+      await eventually(async () => chatRequests > 0, { what: 'query reaching the chat endpoint' });
+      const signalledAt = Date.now();
+      service.child.kill('SIGTERM');
+      const answered = await inFlight;
+      assert.equal(answered.status, 200);
+      assert.match(answered.body.answer, /Drained answer/);
+      const { code } = await service.exited;
+      assert.equal(code, 0, service.output());
+      assert.ok(Date.now() - signalledAt < 10_000);
+      await assert.rejects(fetch(new URL('/healthz', service.url)), 'no longer accepting connections');
+    } finally {
+      chat.close();
+    }
+  });
+
+  it('never loses an accepted document: a worker killed mid-job finishes it after restart', async () => {
+    // An OpenAI-compatible embeddings endpoint (computing real local embeddings) that holds any
+    // request containing the marker until released, so the job is provably mid-flight.
+    const embedder = new LocalEmbedder(384);
+    const marker = `durability-${Date.now()}`;
+    let held = 0;
+    let release = false;
+    const server = createServer(async (req, res) => {
+      const body = await readJson(req);
+      const input: string[] = Array.isArray(body.input) ? body.input : [body.input];
+      if (input.some((t) => t.includes(marker))) {
+        held += 1;
+        while (!release) await new Promise((r) => setTimeout(r, 50));
+      }
+      const vectors = await embedder.embed(input);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ data: vectors.map((v, index) => ({ index, embedding: Array.from(v) })), model: body.model }));
+    });
+    const embedderUrl = await listen(server);
+    try {
+      const port = await freePort();
+      const env = realServicesEnv(port, {
+        EMBEDDER_URL: embedderUrl,
+        EMBEDDER_MODEL: 'test-remote-384',
+        EMBEDDER_DIMENSIONS: '384',
+        QUEUE_JOB_EXPIRE_SECONDS: '2',
+        QUEUE_RETRY_DELAY_SECONDS: '1',
+      });
+      const first = spawnService(env);
+      running.push(first);
+      await waitReady(first);
+      const api = apiClient(first.url);
+      const collection = uniqueName('durable');
+      assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
+      const accepted = await api.post(`/v1/collections/${collection}/documents`, {
+        content: `# Durable\n\nThe ${marker} document about zebra migrations must survive a crash.`,
+      });
+      assert.equal(accepted.status, 202);
+      await eventually(async () => held > 0, { what: 'the job to reach the embedder' });
+      first.child.kill('SIGKILL');
+      await first.exited;
+      release = true;
+
+      const second = spawnService(env);
+      running.push(second);
+      await waitReady(second);
+      const api2 = apiClient(second.url);
+      const id = accepted.body.document.id;
+      const doc = await eventually(
+        async () => {
+          const res = await api2.get(`/v1/collections/${collection}/documents/${id}`);
+          return res.body.status === 'indexed' && res.body;
+        },
+        { timeoutMs: 60_000, what: 'the document indexed after restart' },
+      );
+      assert.ok(doc.attempts >= 1);
+      const answer = await api2.post('/v1/query', { collection, query: 'zebra migrations crash' });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.citations[0]?.documentId, id);
+      second.child.kill('SIGTERM');
+      assert.equal((await second.exited).code, 0);
+    } finally {
+      release = true;
+      server.close();
+    }
+  });
+
+  it('runs on embedded defaults with nothing configured and answers from the runbooks', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'rag-embedded-'));
+    try {
+      const port = await freePort();
+      const service = spawnService({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        EMBEDDED_POSTGRES_DIR: path.join(dataDir, 'pg'),
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+      });
+      running.push(service);
+      await waitReady(service, 90_000);
+      const api = apiClient(service.url);
+      const ready = await api.get('/readyz');
+      assert.equal(ready.body.dependencies.redis, undefined, 'memory cache: no redis dependency');
+      await eventually(
+        async () => {
+          const queued = await api.get('/v1/collections/runbooks/documents?status=queued&limit=1');
+          const indexing = await api.get('/v1/collections/runbooks/documents?status=indexing&limit=1');
+          const indexed = await api.get('/v1/collections/runbooks/documents?status=indexed&limit=1');
+          return queued.body.items?.length === 0 && indexing.body.items?.length === 0 && indexed.body.items?.length === 1;
+        },
+        { timeoutMs: 60_000, what: 'the runbooks indexed' },
+      );
+      const answer = await api.post('/v1/query', {
+        collection: 'runbooks',
+        query: 'The Postgres primary is down. What should I check first?',
+      });
+      assert.equal(answer.status, 200);
+      assert.ok(answer.body.citations.length > 0);
+      assert.match(answer.body.citations[0].source, /^runbooks\/.*Postgres.*\.md$/i);
+      service.child.kill('SIGTERM');
+      assert.equal((await service.exited).code, 0, service.output());
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { eventually } from './test-service';
+
+export const repoRoot = path.resolve(__dirname, '../../..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The service as its own OS process, exactly as `npm start` runs it, for what an in-process test
+ * cannot show: exit codes, signals, SIGKILL in the middle of a job, the embedded default.
+ */
+export function spawnService(env: Record<string, string>, port?: number): ServiceProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'app/src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, url: `http://127.0.0.1:${port ?? env.PORT}`, output: () => output, exited };
+}
+
+export async function waitReady(service: ServiceProcess, timeoutMs = 30_000): Promise<void> {
+  let exited = false;
+  void service.exited.then(() => (exited = true));
+  await eventually(
+    async () => {
+      if (exited) throw new Error(`service exited during start-up:\n${service.output()}`);
+      const res = await fetch(new URL('/readyz', service.url));
+      return res.status === 200;
+    },
+    { timeoutMs, intervalMs: 100, what: 'service ready' },
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}\n--- service output ---\n${service.output().slice(-4000)}`);
+  });
+}

@@ -1,0 +1,57 @@
+import { loadConfig, type Config } from '../../src/config';
+import { startService, type RunningService } from '../../src/service';
+
+/**
+ * The service in-process against the run's real Postgres primary + replica and Redis (from
+ * scripts/test-services.sh), on a free port, with settings tuned for fast tests. Overrides are
+ * plain environment-style strings so they go through the same validation as production config.
+ */
+export async function startTestService(overrides: Record<string, string> = {}): Promise<RunningService> {
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: requireEnv('DATABASE_URL'),
+    DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
+    REDIS_URL: requireEnv('REDIS_URL'),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    SEED_DEMO_CORPUS: 'false',
+    DATABASE_REPLICA_CHECK_INTERVAL_MS: '200',
+    QUEUE_RETRY_DELAY_SECONDS: '1',
+    ...overrides,
+  };
+  const config: Config = loadConfig(env);
+  return startService(config);
+}
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: run the tests with \`npm test\` (scripts/test.sh starts the services)`);
+  }
+  return value;
+}
+
+/** Unique per test run and call, so suites sharing one database never collide. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false>,
+  { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
