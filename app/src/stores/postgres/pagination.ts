@@ -1,0 +1,27 @@
+import { InvalidInputError } from './errors';
+
+// Keyset pagination: the cursor is the sort key of the last item served, wrapped so clients treat
+// it as opaque and cannot confuse it with an id.
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Pass back to get the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export function encodeCursor(key: string): string {
+  return Buffer.from(JSON.stringify({ k: key }), 'utf8').toString('base64url');
+}
+
+/** @throws InvalidInputError for anything this module did not produce. */
+export function decodeCursor(cursor: string): string {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && typeof (parsed as { k?: unknown }).k === 'string') {
+      return (parsed as { k: string }).k;
+    }
+  } catch {
+    // fall through: malformed cursors are a client error, reported below
+  }
+  throw new InvalidInputError('invalid pagination cursor');
+}
