@@ -1,0 +1,19 @@
+import type * as k8s from '@pulumi/kubernetes';
+import type * as pulumi from '@pulumi/pulumi';
+
+/** How the service reaches a data store, whichever implementation provides it. */
+export interface DatastoreConnection {
+  /** Connection URL with credentials (secret). */
+  readonly url: pulumi.Output<string>;
+  /** Host name of the writer endpoint (no credentials), for stack outputs. */
+  readonly endpoint: pulumi.Output<string>;
+  readonly port: number;
+  /** NetworkPolicy peers the service needs egress to for this store. */
+  readonly egressPeers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+}
+
+export interface PostgresConnection extends DatastoreConnection {
+  /** Comma-separated replica URLs with credentials (secret), the app's DATABASE_REPLICA_URLS. */
+  readonly replicaUrls: pulumi.Output<string>;
+  readonly replicaEndpoints: pulumi.Output<string[]>;
+}

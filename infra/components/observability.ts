@@ -1,0 +1,171 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import type { StackConfig } from '../config/stack-config';
+import { type GeneratedArtifacts } from '../observability/generated-artifacts';
+import type { ClusterHandle } from './cluster';
+
+export interface ObservabilityArgs {
+  config: StackConfig['observability'];
+  cluster: ClusterHandle;
+  artifacts: GeneratedArtifacts;
+  /** File name -> value for the receiver secrets the Alertmanager config reads. */
+  receiverSecrets: Record<string, string>;
+}
+
+export const monitoringNamespace = 'monitoring';
+const receiverSecretName = 'alertmanager-receivers';
+
+/**
+ * kube-prometheus-stack loaded with this repo's generated rules (PrometheusRule), dashboards
+ * (ConfigMaps for the Grafana sidecar) and Alertmanager config, plus the service's ServiceMonitor.
+ */
+export class Observability extends pulumi.ComponentResource {
+  readonly namespace = monitoringNamespace;
+  private readonly provider: k8s.Provider;
+  private readonly chart: k8s.helm.v3.Release;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('rag-platform:observability:Observability', name, {}, opts);
+    const { config, cluster, artifacts } = args;
+    const k8sOpts = { parent: this, provider: cluster.provider };
+    this.provider = cluster.provider;
+
+    const missing = artifacts.receiverSecretFiles.filter((f) => !(f in args.receiverSecrets));
+    if (missing.length > 0) {
+      throw new Error(
+        `alertmanagerReceiverSecrets is missing ${missing.join(', ')} (read by alerts/generated/alertmanager.yaml); ` +
+          `set each with \`pulumi config set --secret --path 'alertmanagerReceiverSecrets.<name>' <value>\``,
+      );
+    }
+
+    const namespace = new k8s.core.v1.Namespace(
+      name,
+      { metadata: { name: monitoringNamespace } },
+      k8sOpts,
+    );
+    const ns = namespace.metadata.name;
+    const receivers = new k8s.core.v1.Secret(
+      `${name}-receivers`,
+      {
+        metadata: { name: receiverSecretName, namespace: ns },
+        stringData: pulumi.secret(args.receiverSecrets),
+      },
+      k8sOpts,
+    );
+    const grafanaPassword = new random.RandomPassword(
+      `${name}-grafana-admin`,
+      { length: 32, special: false },
+      { parent: this },
+    );
+    const storage = (gb: number) => ({
+      volumeClaimTemplate: {
+        spec: {
+          storageClassName: cluster.storageClassName,
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: `${gb}Gi` } },
+        },
+      },
+    });
+
+    const stack = new k8s.helm.v3.Release(
+      name,
+      {
+        name: 'kube-prometheus-stack',
+        chart: 'kube-prometheus-stack',
+        version: config.chartVersion,
+        repositoryOpts: { repo: 'https://prometheus-community.github.io/helm-charts' },
+        namespace: ns,
+        atomic: true,
+        timeout: 900,
+        values: {
+          prometheus: {
+            prometheusSpec: {
+              replicas: config.prometheusReplicas,
+              retention: config.prometheusRetention,
+              storageSpec: storage(config.prometheusStorageGb),
+              // Select every rule and monitor in the cluster, not only the chart's own labels.
+              ruleSelectorNilUsesHelmValues: false,
+              serviceMonitorSelectorNilUsesHelmValues: false,
+              podMonitorSelectorNilUsesHelmValues: false,
+              resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
+            },
+          },
+          alertmanager: {
+            config: artifacts.alertmanagerConfig,
+            alertmanagerSpec: {
+              replicas: config.alertmanagerReplicas,
+              secrets: [receiverSecretName],
+              storage: storage(5),
+              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+            },
+            podDisruptionBudget: { enabled: config.alertmanagerReplicas > 1, maxUnavailable: 1 },
+          },
+          grafana: {
+            adminPassword: grafanaPassword.result,
+            persistence: { enabled: true, size: '5Gi', storageClassName: cluster.storageClassName },
+            sidecar: { dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1' } },
+          },
+        },
+      },
+      { ...k8sOpts, dependsOn: [receivers] },
+    );
+    this.chart = stack;
+    const afterCrds = { ...k8sOpts, dependsOn: [stack] };
+
+    for (const file of artifacts.ruleFiles) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-rules-${file.name}`,
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'PrometheusRule',
+          metadata: {
+            name: `rag-${file.name}`,
+            namespace: ns,
+            labels: { 'app.kubernetes.io/part-of': 'rag-platform' },
+          },
+          spec: { groups: file.groups },
+        },
+        afterCrds,
+      );
+    }
+    for (const dashboard of artifacts.dashboards) {
+      new k8s.core.v1.ConfigMap(
+        `${name}-dashboard-${dashboard.name}`,
+        {
+          metadata: {
+            name: `dashboard-${dashboard.name}`,
+            namespace: ns,
+            labels: { grafana_dashboard: '1' },
+          },
+          data: { [`${dashboard.name}.json`]: dashboard.json },
+        },
+        k8sOpts,
+      );
+    }
+    this.registerOutputs({});
+  }
+
+  /** Scrapes the service's /metrics through its Service port. */
+  monitorService(
+    name: string,
+    namespace: pulumi.Input<string>,
+    selector: Record<string, string>,
+    port: string,
+  ) {
+    return new k8s.apiextensions.CustomResource(
+      name,
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name, namespace: this.namespace },
+        spec: {
+          namespaceSelector: { matchNames: [namespace] },
+          selector: { matchLabels: selector },
+          endpoints: [{ port, path: '/metrics', interval: '15s' }],
+        },
+      },
+      { parent: this, provider: this.provider, dependsOn: [this.chart] },
+    );
+  }
+}

@@ -1,0 +1,356 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import type { StackConfig } from '../config/stack-config';
+import {
+  restrictedContainerSecurityContext,
+  restrictedNamespaceLabels,
+  restrictedPodSecurityContext,
+} from '../kubernetes/pod-security';
+import type { ClusterHandle } from './cluster';
+import { vaultAppRole, vaultAppSecretPath } from './vault';
+
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+export interface RagAppArgs {
+  config: StackConfig['app'];
+  cluster: ClusterHandle;
+  production: boolean;
+  /** Settings the pods read from files rendered by Vault Agent (see Vault). */
+  secretSettings: string[];
+  /** Non-secret settings passed as plain environment variables. */
+  settings: Record<string, pulumi.Input<string>>;
+  /** Egress the pods need: name -> peers and port. */
+  egress: { peers: Peer[]; port: number }[];
+  /** Namespaces allowed to reach the API port (ingress controller, Prometheus). */
+  ingressFromNamespaces: string[];
+  /** Must finish before the migration Job runs (Vault configured with the service's settings). */
+  dependsOn: pulumi.Resource[];
+}
+
+export const appNamespace = 'rag';
+export const appServiceAccount = 'rag-app';
+export const appLabels = {
+  'app.kubernetes.io/name': 'rag-app',
+  'app.kubernetes.io/part-of': 'rag-platform',
+};
+const httpPort = 8080;
+const uid = 10001;
+// Mirrors the package.json scripts (start, migrate) without npm, which needs a writable cache.
+const runTs = ['node', '-r', 'ts-node/register/transpile-only'];
+
+/**
+ * The service: restricted namespace, ServiceAccount, a migration Job that completes before the
+ * Deployment rolls, the Deployment (hardened, probed, spread over zones), Service, TLS Ingress,
+ * HPA, PodDisruptionBudget and default-deny NetworkPolicies with only the egress it needs.
+ */
+export class RagApp extends pulumi.ComponentResource {
+  readonly url: string;
+  readonly image: string;
+  readonly imageDigest: string | null;
+  readonly namespace = appNamespace;
+  readonly serviceMonitorPort = 'http';
+
+  constructor(name: string, args: RagAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('rag-platform:app:RagApp', name, {}, opts);
+    const { config, cluster } = args;
+    const k8sOpts = { parent: this, provider: cluster.provider };
+    this.image = config.image;
+    this.imageDigest = config.image.includes('@') ? config.image.split('@')[1] : null;
+    this.url = `https://${config.host}`;
+
+    const namespace = new k8s.core.v1.Namespace(
+      name,
+      { metadata: { name: appNamespace, labels: restrictedNamespaceLabels() } },
+      k8sOpts,
+    );
+    const ns = namespace.metadata.name;
+    const account = new k8s.core.v1.ServiceAccount(
+      name,
+      { metadata: { name: appServiceAccount, namespace: ns, labels: appLabels } },
+      k8sOpts,
+    );
+
+    // Vault Agent renders each setting into /vault/secrets/<NAME> before the container starts; the
+    // service reads NAME_FILE (app/src/config.ts). Static KV: the pre-populate init container is enough.
+    const vaultAnnotations: Record<string, string> = {
+      'vault.hashicorp.com/agent-inject': 'true',
+      'vault.hashicorp.com/agent-pre-populate-only': 'true',
+      'vault.hashicorp.com/role': vaultAppRole,
+      'vault.hashicorp.com/agent-run-as-user': String(uid),
+      'vault.hashicorp.com/agent-run-as-group': String(uid),
+    };
+    for (const setting of args.secretSettings) {
+      vaultAnnotations[`vault.hashicorp.com/agent-inject-secret-${setting}`] = vaultAppSecretPath;
+      vaultAnnotations[`vault.hashicorp.com/agent-inject-template-${setting}`] =
+        `{{- with secret "${vaultAppSecretPath}" -}}{{ .Data.data.${setting} }}{{- end -}}`;
+    }
+    const env: k8s.types.input.core.v1.EnvVar[] = [
+      { name: 'NODE_ENV', value: 'production' },
+      { name: 'PORT', value: String(httpPort) },
+      ...Object.entries({ ...config.settings, ...args.settings }).map(([n, value]) => ({
+        name: n,
+        value,
+      })),
+      ...args.secretSettings.map((s) => ({ name: `${s}_FILE`, value: `/vault/secrets/${s}` })),
+    ];
+    const resources = {
+      requests: { cpu: config.cpuRequest, memory: config.memoryRequest },
+      limits: { cpu: config.cpuLimit, memory: config.memoryLimit },
+    };
+    const podSpec = (
+      command: string[],
+      extra: Partial<k8s.types.input.core.v1.Container>,
+    ): k8s.types.input.core.v1.PodSpec => ({
+      serviceAccountName: account.metadata.name,
+      securityContext: restrictedPodSecurityContext(uid),
+      containers: [
+        {
+          name: 'rag-app',
+          image: config.image,
+          imagePullPolicy: 'IfNotPresent',
+          command,
+          env,
+          resources,
+          securityContext: restrictedContainerSecurityContext,
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          ...extra,
+        },
+      ],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
+    });
+
+    const migrations = new k8s.batch.v1.Job(
+      `${name}-migrate`,
+      {
+        metadata: {
+          namespace: ns,
+          labels: { ...appLabels, 'app.kubernetes.io/component': 'migrate' },
+        },
+        spec: {
+          backoffLimit: 3,
+          activeDeadlineSeconds: 900,
+          ttlSecondsAfterFinished: 86_400,
+          template: {
+            metadata: {
+              labels: { ...appLabels, 'app.kubernetes.io/component': 'migrate' },
+              annotations: vaultAnnotations,
+            },
+            spec: {
+              // Run to completion: no probes (the guardrail exempts Jobs), the deadline bounds it.
+              ...podSpec([...runTs, 'app/src/stores/postgres/migrate-cli.ts'], {}),
+              restartPolicy: 'Never',
+            },
+          },
+        },
+        // The pod template is immutable: a new image means a new Job (so migrations run again).
+      },
+      {
+        ...k8sOpts,
+        dependsOn: args.dependsOn,
+        deleteBeforeReplace: true,
+        replaceOnChanges: ['spec'],
+      },
+    );
+
+    const httpGet = (path: string) => ({ httpGet: { path, port: 'http' } });
+    const zoneSpread = cluster.serviceAccountRole ? 'DoNotSchedule' : 'ScheduleAnyway';
+    const deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        spec: {
+          // The HPA owns the replica count after creation.
+          replicas: config.minReplicas,
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: appLabels },
+          strategy: {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
+          },
+          template: {
+            metadata: {
+              labels: { ...appLabels, 'app.kubernetes.io/component': 'api' },
+              annotations: vaultAnnotations,
+            },
+            spec: {
+              ...podSpec([...runTs, 'app/src/main.ts'], {
+                ports: [{ name: 'http', containerPort: httpPort }],
+                startupProbe: { ...httpGet('/healthz'), periodSeconds: 2, failureThreshold: 60 },
+                readinessProbe: {
+                  ...httpGet('/readyz'),
+                  periodSeconds: 5,
+                  timeoutSeconds: 2,
+                  failureThreshold: 2,
+                },
+                livenessProbe: {
+                  ...httpGet('/healthz'),
+                  periodSeconds: 10,
+                  timeoutSeconds: 2,
+                  failureThreshold: 3,
+                },
+                // Endpoints are removed asynchronously: keep serving while load balancers catch up.
+                lifecycle: { preStop: { sleep: { seconds: 10 } } },
+              }),
+              terminationGracePeriodSeconds: 45,
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: 'topology.kubernetes.io/zone',
+                  whenUnsatisfiable: zoneSpread,
+                  labelSelector: { matchLabels: appLabels },
+                },
+                {
+                  maxSkew: 1,
+                  topologyKey: 'kubernetes.io/hostname',
+                  whenUnsatisfiable: 'ScheduleAnyway',
+                  labelSelector: { matchLabels: appLabels },
+                },
+              ],
+            },
+          },
+        },
+      },
+      { ...k8sOpts, dependsOn: [migrations], ignoreChanges: ['spec.replicas'] },
+    );
+
+    const service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        spec: { selector: appLabels, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+      },
+      k8sOpts,
+    );
+
+    new k8s.networking.v1.Ingress(
+      name,
+      {
+        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        spec: {
+          ingressClassName: config.ingressClassName,
+          // On AWS the load balancer terminates TLS with the ACM certificate; on dev the controller uses the secret.
+          tls: [{ hosts: [config.host], secretName: config.tlsSecretName }],
+          rules: [
+            {
+              host: config.host,
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: service.metadata.name, port: { name: 'http' } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      k8sOpts,
+    );
+
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      name,
+      {
+        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        spec: {
+          scaleTargetRef: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: deployment.metadata.name,
+          },
+          minReplicas: config.minReplicas,
+          maxReplicas: config.maxReplicas,
+          metrics: [
+            {
+              type: 'Resource',
+              resource: {
+                name: 'cpu',
+                target: { type: 'Utilization', averageUtilization: config.targetCpuPercent },
+              },
+            },
+          ],
+          behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+        },
+      },
+      k8sOpts,
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(
+      name,
+      {
+        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1 },
+      },
+      k8sOpts,
+    );
+
+    this.networkPolicies(name, ns, args, k8sOpts);
+    this.registerOutputs({ url: this.url });
+  }
+
+  private networkPolicies(
+    name: string,
+    ns: pulumi.Output<string>,
+    args: RagAppArgs,
+    k8sOpts: pulumi.CustomResourceOptions,
+  ) {
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-default-deny`,
+      {
+        metadata: { name: 'default-deny', namespace: ns },
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+      },
+      k8sOpts,
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-ingress`,
+      {
+        metadata: { name: 'rag-app-ingress', namespace: ns },
+        spec: {
+          podSelector: { matchLabels: appLabels },
+          policyTypes: ['Ingress'],
+          ingress: [
+            {
+              from: args.ingressFromNamespaces.map((n) => ({
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } },
+              })),
+              ports: [{ protocol: 'TCP', port: httpPort }],
+            },
+          ],
+        },
+      },
+      k8sOpts,
+    );
+    const dns = {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
+      ],
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ],
+    };
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress`,
+      {
+        metadata: { name: 'rag-app-egress', namespace: ns },
+        spec: {
+          podSelector: { matchLabels: appLabels },
+          policyTypes: ['Egress'],
+          egress: [
+            dns,
+            ...args.egress.map((e) => ({
+              to: e.peers,
+              ports: [{ protocol: 'TCP', port: e.port }],
+            })),
+          ],
+        },
+      },
+      k8sOpts,
+    );
+  }
+}

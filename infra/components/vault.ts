@@ -1,0 +1,243 @@
+import * as aws from '@pulumi/aws';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import type { StackConfig } from '../config/stack-config';
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../kubernetes/pod-security';
+import type { ClusterHandle } from './cluster';
+
+export interface VaultArgs {
+  config: StackConfig['vault'];
+  production: boolean;
+  cluster: ClusterHandle;
+  /** Where the service runs: the Kubernetes auth role is bound to exactly this account. */
+  app: { namespace: string; serviceAccount: string };
+  /** Settings the service reads from Vault (name -> secret value), written to its KV path. */
+  appSecrets: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export const vaultNamespace = 'vault';
+export const vaultAppRole = 'rag-app';
+export const vaultAppSecretPath = 'secret/data/rag-app/config';
+const vaultAddress = `http://vault-active.${vaultNamespace}.svc:8200`;
+const adminTokenSecret = 'vault-admin-token';
+
+/**
+ * Vault in HA with integrated raft storage (auto-unsealed by KMS on AWS) and the Agent injector.
+ * A configure Job sets up Kubernetes auth, a read-only policy and role for the service's
+ * ServiceAccount, and writes the service's settings to KV; pods then get them as files rendered by
+ * the injected Vault Agent (see RagApp).
+ *
+ * Initialising Vault is an operator's act (its recovery keys belong to people, not to this
+ * program): the configure Job waits until the `vault-admin-token` Secret exists (README).
+ */
+export class Vault extends pulumi.ComponentResource {
+  readonly address = vaultAddress;
+  readonly egressPeers = [
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': vaultNamespace } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'vault' } },
+    },
+  ];
+  readonly configured: k8s.batch.v1.Job;
+
+  constructor(name: string, args: VaultArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('rag-platform:vault:Vault', name, {}, opts);
+    const { config, cluster } = args;
+    const k8sOpts = { parent: this, provider: cluster.provider };
+    const namespace = new k8s.core.v1.Namespace(
+      name,
+      { metadata: { name: vaultNamespace } },
+      k8sOpts,
+    );
+    const ns = namespace.metadata.name;
+
+    let seal: pulumi.Input<string> = '';
+    let serviceAccountAnnotations: Record<string, pulumi.Input<string>> = {};
+    if (cluster.serviceAccountRole) {
+      const key = new aws.kms.Key(
+        `${name}-unseal`,
+        {
+          description: `${name}: Vault auto-unseal`,
+          enableKeyRotation: true,
+          deletionWindowInDays: 30,
+        },
+        { parent: this, protect: args.production },
+      );
+      const role = cluster.serviceAccountRole(
+        `${name}-unseal`,
+        vaultNamespace,
+        'vault',
+        pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'],
+              Resource: key.arn,
+            },
+          ],
+        }),
+      );
+      serviceAccountAnnotations = { 'eks.amazonaws.com/role-arn': role.arn };
+      seal = pulumi.interpolate`seal "awskms" {\n  kms_key_id = "${key.keyId}"\n}\n`;
+    }
+
+    const raftConfig = pulumi.interpolate`ui = true
+listener "tcp" {
+  address = "[::]:8200"
+  cluster_address = "[::]:8201"
+  tls_disable = 1
+}
+storage "raft" {
+  path = "/vault/data"
+  retry_join {
+    leader_api_addr = "http://vault-0.vault-internal:8200"
+  }
+}
+${seal}service_registration "kubernetes" {}
+`;
+
+    const release = new k8s.helm.v3.Release(
+      name,
+      {
+        name: 'vault',
+        chart: 'vault',
+        version: config.chartVersion,
+        repositoryOpts: { repo: 'https://helm.releases.hashicorp.com' },
+        namespace: ns,
+        values: {
+          global: { enabled: true },
+          injector: { enabled: true, replicas: config.replicas > 1 ? 2 : 1 },
+          server: {
+            image: { repository: config.image.split(':')[0], tag: config.image.split(':')[1] },
+            serviceAccount: { annotations: serviceAccountAnnotations },
+            dataStorage: {
+              enabled: true,
+              size: `${config.storageGb}Gi`,
+              storageClass: cluster.storageClassName,
+            },
+            auditStorage: {
+              enabled: true,
+              size: `${config.storageGb}Gi`,
+              storageClass: cluster.storageClassName,
+            },
+            ha: {
+              enabled: true,
+              replicas: config.replicas,
+              raft: { enabled: true, setNodeId: true, config: raftConfig },
+            },
+            resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+          },
+        },
+      },
+      k8sOpts,
+    );
+
+    const appSecrets = new k8s.core.v1.Secret(
+      `${name}-app-settings`,
+      {
+        metadata: { name: 'rag-app-settings', namespace: ns },
+        stringData: pulumi.secret(args.appSecrets),
+      },
+      k8sOpts,
+    );
+    const script = new k8s.core.v1.ConfigMap(
+      `${name}-configure`,
+      {
+        metadata: { name: 'vault-configure', namespace: ns },
+        data: { 'configure.sh': configureScript(args.app) },
+      },
+      k8sOpts,
+    );
+    const account = new k8s.core.v1.ServiceAccount(
+      `${name}-configure`,
+      { metadata: { name: 'vault-configure', namespace: ns } },
+      k8sOpts,
+    );
+
+    this.configured = new k8s.batch.v1.Job(
+      `${name}-configure`,
+      {
+        metadata: { namespace: ns, labels: { 'app.kubernetes.io/name': 'vault-configure' } },
+        spec: {
+          backoffLimit: 20,
+          activeDeadlineSeconds: 3600,
+          template: {
+            metadata: { labels: { 'app.kubernetes.io/name': 'vault-configure' } },
+            spec: {
+              restartPolicy: 'OnFailure',
+              serviceAccountName: account.metadata.name,
+              securityContext: restrictedPodSecurityContext(100),
+              containers: [
+                {
+                  name: 'configure',
+                  image: config.image,
+                  command: ['/bin/sh', '/scripts/configure.sh'],
+                  env: [
+                    { name: 'VAULT_ADDR', value: vaultAddress },
+                    { name: 'HOME', value: '/tmp' },
+                  ],
+                  resources: {
+                    requests: { cpu: '50m', memory: '64Mi' },
+                    limits: { cpu: '200m', memory: '128Mi' },
+                  },
+                  securityContext: restrictedContainerSecurityContext,
+                  volumeMounts: [
+                    { name: 'scripts', mountPath: '/scripts', readOnly: true },
+                    { name: 'admin-token', mountPath: '/vault-admin', readOnly: true },
+                    { name: 'settings', mountPath: '/settings', readOnly: true },
+                    { name: 'tmp', mountPath: '/tmp' },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: 'scripts', configMap: { name: script.metadata.name } },
+                // Not optional: the pod waits here until an operator has initialised Vault.
+                { name: 'admin-token', secret: { secretName: adminTokenSecret } },
+                { name: 'settings', secret: { secretName: appSecrets.metadata.name } },
+                { name: 'tmp', emptyDir: {} },
+              ],
+            },
+          },
+        },
+      },
+      {
+        ...k8sOpts,
+        dependsOn: [release],
+        customTimeouts: { create: '60m', update: '60m' },
+        deleteBeforeReplace: true,
+        replaceOnChanges: ['spec'],
+      },
+    );
+    this.registerOutputs({});
+  }
+}
+
+/** Idempotent: every step is an upsert, so re-running after a settings change is safe. */
+function configureScript(app: { namespace: string; serviceAccount: string }): string {
+  return `#!/bin/sh
+set -eu
+export VAULT_TOKEN="$(cat /vault-admin/token)"
+until vault status >/dev/null 2>&1; do echo "waiting for an unsealed Vault at $VAULT_ADDR"; sleep 5; done
+vault secrets list | grep -q '^secret/' || vault secrets enable -path=secret kv-v2
+vault auth list | grep -q '^kubernetes/' || vault auth enable kubernetes
+vault write auth/kubernetes/config kubernetes_host="https://kubernetes.default.svc:443"
+vault policy write ${vaultAppRole} - <<'POLICY'
+path "${vaultAppSecretPath}" {
+  capabilities = ["read"]
+}
+POLICY
+vault write auth/kubernetes/role/${vaultAppRole} \\
+  bound_service_account_names=${app.serviceAccount} \\
+  bound_service_account_namespaces=${app.namespace} \\
+  token_policies=${vaultAppRole} token_ttl=1h token_max_ttl=4h
+args=""
+for f in /settings/*; do args="$args $(basename "$f")=@$f"; done
+# shellcheck disable=SC2086
+vault kv put secret/rag-app/config $args
+echo "vault configured for ${app.namespace}/${app.serviceAccount}"
+`;
+}

@@ -1,0 +1,380 @@
+import { z } from 'zod';
+
+// The stack configuration, validated once when the program starts. Every key carries a
+// description (a test enforces it) so this file is the reference for what a stack file may hold.
+// Unknown keys and wrong types fail fast with the full key path, e.g.
+// `rag-platform:postgres.readReplicas: expected number`.
+
+export const environments = ['dev', 'staging', 'production'] as const;
+export type Environment = (typeof environments)[number];
+
+const digestRef = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*@sha256:[a-f0-9]{64}$/;
+const taggedRef = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*:[\w][\w.-]{0,127}$/;
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 10.40.0.0/16');
+const quantity = z.string().regex(/^\d+(\.\d+)?(m|Mi|Gi)?$/, 'must be a Kubernetes quantity');
+const duration = z.string().regex(/^\d+[smhdwy]$/, 'must be a duration such as 15d');
+const posInt = (max: number) => z.number().int().min(1).max(max);
+
+const networkSchema = z
+  .object({
+    vpcCidr: cidr.describe('CIDR of the VPC; subnets are carved from it (/20 each).'),
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, 'must be an AZ name like eu-west-1a'))
+      .length(3)
+      .describe('The three availability zones the VPC spans (public + private subnet in each).'),
+    natGateways: z
+      .enum(['one', 'per-az'])
+      .describe('One shared NAT gateway (cheaper) or one per AZ (survives an AZ outage).'),
+  })
+  .strict();
+
+const clusterSchema = z
+  .object({
+    version: z
+      .string()
+      .regex(/^1\.\d+$/)
+      .describe('EKS Kubernetes minor version, e.g. 1.33.'),
+    nodeInstanceTypes: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('EC2 instance types of the managed node group.'),
+    nodeMinSize: posInt(100).describe('Minimum nodes in the managed node group.'),
+    nodeDesiredSize: posInt(100).describe('Initial nodes in the managed node group.'),
+    nodeMaxSize: posInt(100).describe('Maximum nodes in the managed node group.'),
+    nodeDiskGb: posInt(2000).describe('Root volume size of each node (GiB, encrypted gp3).'),
+    publicAccessCidrs: z
+      .array(cidr)
+      .describe('CIDRs allowed to reach the public API endpoint; empty keeps it private only.'),
+    adminRoleArns: z
+      .array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
+      .describe('IAM roles granted cluster-admin through EKS access entries (CI and operators).'),
+  })
+  .strict()
+  .refine((c) => c.nodeMinSize <= c.nodeDesiredSize && c.nodeDesiredSize <= c.nodeMaxSize, {
+    message: 'must satisfy nodeMinSize <= nodeDesiredSize <= nodeMaxSize',
+    path: ['nodeDesiredSize'],
+  });
+
+const existingClusterSchema = z
+  .object({
+    kubeContext: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('kubeconfig context to deploy into; the current context when unset.'),
+    storageClassName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("StorageClass for volumes; the cluster's default when unset."),
+  })
+  .strict();
+
+const rdsSchema = z
+  .object({
+    engineVersion: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .describe('RDS PostgreSQL engine version, e.g. 16.4.'),
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/)
+      .describe('Instance class of the primary and replicas.'),
+    allocatedStorageGb: z.number().int().min(20).describe('Initial gp3 storage (GiB).'),
+    maxAllocatedStorageGb: z
+      .number()
+      .int()
+      .min(20)
+      .describe('Storage autoscaling ceiling (GiB); must exceed allocatedStorageGb.'),
+    multiAz: z.boolean().describe('Synchronous standby in a second AZ for the primary.'),
+    readReplicas: z.number().int().min(0).max(5).describe('Read replicas of the primary.'),
+    backupRetentionDays: z
+      .number()
+      .int()
+      .min(7)
+      .max(35)
+      .describe('Automated backup (and point-in-time recovery) retention, 7-35 days.'),
+    deletionProtection: z.boolean().describe('Refuse deletion of the primary while set.'),
+    slowStatementMs: posInt(60_000).describe('log_min_duration_statement: slower SQL is logged.'),
+    maxConnections: posInt(5000).describe('max_connections of the parameter group.'),
+  })
+  .strict()
+  .refine((p) => p.maxAllocatedStorageGb > p.allocatedStorageGb, {
+    message: 'must be larger than allocatedStorageGb (storage autoscaling)',
+    path: ['maxAllocatedStorageGb'],
+  });
+
+const inClusterPostgresSchema = z
+  .object({
+    instances: z
+      .number()
+      .int()
+      .min(2)
+      .max(5)
+      .describe('CloudNativePG instances: one primary plus streaming replicas (>= 2).'),
+    storageGb: posInt(1000).describe('Volume size per instance (GiB).'),
+    operatorChartVersion: z.string().min(1).describe('cloudnative-pg Helm chart version.'),
+  })
+  .strict();
+
+const elastiCacheSchema = z
+  .object({
+    engineVersion: z
+      .string()
+      .regex(/^\d+\.\d+$/)
+      .describe('Redis OSS engine version, e.g. 7.1.'),
+    nodeType: z
+      .string()
+      .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/)
+      .describe('ElastiCache node type.'),
+    nodes: z
+      .number()
+      .int()
+      .min(2)
+      .max(6)
+      .describe('Nodes in the replication group (one primary, the rest replicas; >= 2).'),
+    snapshotRetentionDays: z.number().int().min(1).max(35).describe('Daily snapshot retention.'),
+  })
+  .strict();
+
+const inClusterRedisSchema = z
+  .object({
+    image: z
+      .string()
+      .regex(taggedRef, 'must be an image with a pinned tag')
+      .describe('Redis image.'),
+    storageGb: posInt(100).describe('Volume size for the append-only file (GiB).'),
+  })
+  .strict();
+
+const qdrantSchema = z
+  .object({
+    chartVersion: z.string().min(1).describe('qdrant Helm chart version.'),
+    replicas: z.number().int().min(1).max(16).describe('Qdrant cluster nodes.'),
+    replicationFactor: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .describe('Copies of each shard; must not exceed replicas.'),
+    storageGb: posInt(4000).describe('Data volume per node (GiB).'),
+    snapshotStorageGb: posInt(4000).describe('Snapshot volume per node (GiB).'),
+  })
+  .strict()
+  .refine((q) => q.replicationFactor <= q.replicas, {
+    message: 'must not exceed qdrant.replicas',
+    path: ['replicationFactor'],
+  });
+
+const observabilitySchema = z
+  .object({
+    chartVersion: z.string().min(1).describe('kube-prometheus-stack Helm chart version.'),
+    prometheusRetention: duration.describe('How long Prometheus keeps samples, e.g. 15d.'),
+    prometheusStorageGb: posInt(4000).describe('Prometheus volume (GiB).'),
+    prometheusReplicas: posInt(4).describe('Prometheus replicas.'),
+    alertmanagerReplicas: posInt(5).describe('Alertmanager replicas (clustered).'),
+  })
+  .strict();
+
+const vaultSchema = z
+  .object({
+    chartVersion: z.string().min(1).describe('hashicorp/vault Helm chart version.'),
+    image: z
+      .string()
+      .regex(taggedRef, 'must be an image with a pinned tag')
+      .describe('Vault image used by the bootstrap Job.'),
+    replicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(7)
+      .describe('Vault servers in the raft cluster (odd numbers).'),
+    storageGb: posInt(500).describe('Raft data volume per server (GiB).'),
+  })
+  .strict()
+  .refine((v) => v.replicas % 2 === 1, {
+    message: 'must be odd (raft quorum)',
+    path: ['replicas'],
+  });
+
+const appSchema = z
+  .object({
+    image: z
+      .string()
+      .refine(
+        (s) => digestRef.test(s) || taggedRef.test(s),
+        'must be repo@sha256:<digest> or repo:tag',
+      )
+      .refine((s) => !/:latest$/.test(s), 'must not use the latest tag')
+      .describe('Service image. Staging and production require a digest (repo@sha256:...).'),
+    host: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/)
+      .describe('Public host name of the API (Ingress).'),
+    ingressClassName: z
+      .string()
+      .min(1)
+      .describe(
+        'IngressClass of the Ingress (nginx: installed on AWS, brought by the dev cluster).',
+      ),
+    tlsCertificateArn: z
+      .string()
+      .regex(/^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate\/.+$/)
+      .optional()
+      .describe('ACM certificate for the ALB (AWS stacks).'),
+    tlsSecretName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Kubernetes TLS secret for the Ingress (dev stacks).'),
+    minReplicas: posInt(100).describe('HPA minimum replicas.'),
+    maxReplicas: posInt(200).describe('HPA maximum replicas.'),
+    targetCpuPercent: z.number().int().min(10).max(95).describe('HPA target CPU utilisation.'),
+    cpuRequest: quantity.describe('CPU request of the API container.'),
+    cpuLimit: quantity.describe('CPU limit of the API container.'),
+    memoryRequest: quantity.describe('Memory request of the API container.'),
+    memoryLimit: quantity.describe('Memory limit of the API container.'),
+    settings: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Extra service settings (names from app/src/config.ts), e.g. CHUNK_SIZE.'),
+  })
+  .strict()
+  .refine((a) => a.minReplicas <= a.maxReplicas, {
+    message: 'must not exceed maxReplicas',
+    path: ['minReplicas'],
+  });
+
+const base = {
+  environment: z.enum(environments).describe('Which environment this stack is.'),
+  qdrant: qdrantSchema.describe('Vector store (official qdrant chart).'),
+  observability: observabilitySchema.describe('kube-prometheus-stack.'),
+  vault: vaultSchema.describe('Vault (HA raft) and its injector.'),
+  app: appSchema.describe('The RAG service workload.'),
+  alertmanagerReceiverSecrets: z
+    .record(z.string().regex(/^[a-z0-9-]+$/), z.string().min(1))
+    .default({})
+    .describe(
+      'SECRET. File name -> value for every *_file the generated Alertmanager config reads ' +
+        '(set with `pulumi config set --secret --path alertmanagerReceiverSecrets.<file> ...`).',
+    ),
+};
+
+const awsStackSchema = z
+  .object({
+    ...base,
+    environment: z.enum(['staging', 'production']).describe('Which environment this stack is.'),
+    network: networkSchema.describe('VPC layout.'),
+    cluster: clusterSchema.describe('EKS cluster.'),
+    postgres: rdsSchema.describe('RDS PostgreSQL primary, replicas and RDS Proxy.'),
+    redis: elastiCacheSchema.describe('ElastiCache Redis replication group.'),
+  })
+  .strict();
+
+const devStackSchema = z
+  .object({
+    ...base,
+    environment: z.literal('dev').describe('Which environment this stack is.'),
+    cluster: existingClusterSchema.describe('The existing cluster from the current kubeconfig.'),
+    postgres: inClusterPostgresSchema.describe('In-cluster Postgres (CloudNativePG).'),
+    redis: inClusterRedisSchema.describe('In-cluster Redis.'),
+  })
+  .strict();
+
+export const stackConfigSchema = z
+  .discriminatedUnion('environment', [devStackSchema, awsStackSchema])
+  .superRefine((c, ctx) => {
+    const require = (ok: boolean, path: (string | number)[], message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path, message });
+    };
+    if (c.environment !== 'dev') {
+      require(digestRef.test(c.app.image), [
+        'app',
+        'image',
+      ], 'must be pinned by digest (repo@sha256:...)');
+      require(c.app.tlsCertificateArn !== undefined, [
+        'app',
+        'tlsCertificateArn',
+      ], 'is required on AWS stacks');
+    } else {
+      require(c.app.tlsSecretName !== undefined, [
+        'app',
+        'tlsSecretName',
+      ], 'is required on the dev stack');
+    }
+    if (c.environment === 'production') {
+      // The production invariants from the platform's availability targets; staging may relax them.
+      require(c.network.natGateways === 'per-az', [
+        'network',
+        'natGateways',
+      ], 'must be per-az in production');
+      require(c.postgres.multiAz, ['postgres', 'multiAz'], 'must be true in production');
+      require(c.postgres.readReplicas >= 2, [
+        'postgres',
+        'readReplicas',
+      ], 'must be >= 2 in production');
+      require(c.postgres.deletionProtection, [
+        'postgres',
+        'deletionProtection',
+      ], 'must be true in production');
+      require(c.qdrant.replicas >= 3, ['qdrant', 'replicas'], 'must be >= 3 in production');
+      require(c.qdrant.replicationFactor >= 2, [
+        'qdrant',
+        'replicationFactor',
+      ], 'must be >= 2 in production');
+      require(c.observability.alertmanagerReplicas >= 2, [
+        'observability',
+        'alertmanagerReplicas',
+      ], 'must be >= 2 in production');
+      require(c.vault.replicas >= 3, ['vault', 'replicas'], 'must be >= 3 in production');
+      require(c.app.minReplicas >= 2, ['app', 'minReplicas'], 'must be >= 2 in production');
+    }
+  });
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type AwsStackConfig = Extract<StackConfig, { environment: 'staging' | 'production' }>;
+export type DevStackConfig = Extract<StackConfig, { environment: 'dev' }>;
+
+export class StackConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'StackConfigError';
+  }
+}
+
+/**
+ * Validates the project's keys of a Pulumi config map (`project:key` -> string, objects as JSON,
+ * the shape of `pulumi.runtime.allConfig()`). Keys of other namespaces (aws:, kubernetes:) belong
+ * to their providers and are left alone.
+ */
+export function parseStackConfig(project: string, raw: Record<string, string>): StackConfig {
+  const prefix = `${project}:`;
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!key.startsWith(prefix)) continue;
+    values[key.slice(prefix.length)] = parseValue(value);
+  }
+  const parsed = stackConfigSchema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) => {
+    const at = (path: PropertyKey[]) => prefix + path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `${at([...issue.path, k])}: unknown key`);
+    }
+    if (issue.code === 'invalid_union' && issue.path.length === 0) {
+      return [`${prefix}environment: must be one of ${environments.join(', ')}`];
+    }
+    return [`${at(issue.path)}: ${issue.message}`];
+  });
+  throw new StackConfigError(problems);
+}
+
+function parseValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,95 @@
+import * as pulumi from '@pulumi/pulumi';
+import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
+import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
+import { IngressController, ingressNamespace } from './components/ingress-controller';
+import { Network } from './components/network';
+import { Observability, monitoringNamespace } from './components/observability';
+import { CloudNativePostgres } from './components/postgres-cloudnative';
+import { RdsPostgres } from './components/postgres-rds';
+import { Qdrant } from './components/qdrant';
+import { appLabels, appNamespace, appServiceAccount, RagApp } from './components/rag-app';
+import { ElastiCacheRedis } from './components/redis-elasticache';
+import { InClusterRedis } from './components/redis-in-cluster';
+import { Vault } from './components/vault';
+import type { StackConfig } from './config/stack-config';
+import type { GeneratedArtifacts } from './observability/generated-artifacts';
+import type { StackOutputs } from './stack-outputs';
+
+/** Declares one environment: AWS foundations or an existing cluster, then the same workloads. */
+export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifacts): StackOutputs {
+  const stack = pulumi.getStack();
+  const production = config.environment === 'production';
+  let cluster: ClusterHandle;
+  let postgres: PostgresConnection;
+  let redis: DatastoreConnection;
+
+  if (config.environment === 'dev') {
+    cluster = new ExistingCluster(`rag-${stack}`, config.cluster);
+    postgres = new CloudNativePostgres('postgres', {
+      config: config.postgres,
+      cluster,
+      namespace: appNamespace,
+    });
+    redis = new InClusterRedis('redis', { config: config.redis, cluster, namespace: appNamespace });
+  } else {
+    const clusterName = `rag-${stack}`;
+    const network = new Network(clusterName, { config: config.network, clusterName });
+    const eks = new EksCluster(clusterName, { config: config.cluster, network });
+    cluster = eks;
+    const clients = { production, network, clientSecurityGroupId: eks.securityGroupId };
+    postgres = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
+    redis = new ElastiCacheRedis(`rag-${stack}-redis`, { config: config.redis, ...clients });
+    new IngressController('ingress', {
+      cluster,
+      certificateArn: config.app.tlsCertificateArn ?? '',
+    });
+  }
+
+  const qdrant = new Qdrant('qdrant', { config: config.qdrant, cluster });
+  const observability = new Observability('monitoring', {
+    config: config.observability,
+    cluster,
+    artifacts,
+    receiverSecrets: config.alertmanagerReceiverSecrets,
+  });
+  const secrets = {
+    DATABASE_URL: postgres.url,
+    DATABASE_REPLICA_URLS: postgres.replicaUrls,
+    REDIS_URL: redis.url,
+    QDRANT_API_KEY: qdrant.apiKey,
+  };
+  const vault = new Vault('vault', {
+    config: config.vault,
+    production,
+    cluster,
+    app: { namespace: appNamespace, serviceAccount: appServiceAccount },
+    appSecrets: secrets,
+  });
+  const app = new RagApp('rag-app', {
+    config: config.app,
+    cluster,
+    production,
+    secretSettings: Object.keys(secrets),
+    settings: { QDRANT_URL: qdrant.url, SERVICE_NAME: 'rag-api' },
+    egress: [
+      { peers: postgres.egressPeers, port: postgres.port },
+      { peers: redis.egressPeers, port: redis.port },
+      { peers: qdrant.egressPeers, port: qdrant.port },
+      { peers: vault.egressPeers, port: 8200 },
+    ],
+    ingressFromNamespaces: [ingressNamespace, monitoringNamespace],
+    dependsOn: [vault.configured],
+  });
+  observability.monitorService('rag-app', appNamespace, appLabels, app.serviceMonitorPort);
+
+  return {
+    clusterName: cluster.name,
+    kubeconfig: cluster.kubeconfig,
+    databaseEndpoint: postgres.endpoint,
+    databaseReplicaEndpoints: postgres.replicaEndpoints,
+    redisEndpoint: redis.endpoint,
+    appUrl: app.url,
+    image: app.image,
+    imageDigest: app.imageDigest,
+  };
+}
