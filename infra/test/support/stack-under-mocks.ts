@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { parse } from 'yaml';
+import type { StackConfig } from '../../config/stack-config';
+import { parseStackConfig } from '../../config/stack-config';
+import { loadGeneratedArtifacts } from '../../observability/generated-artifacts';
+// Safe to import before the mocks: the module declares resources only when deployPlatform runs.
+import { deployPlatform } from '../../platform';
+import type { StackOutputs } from '../../stack-outputs';
+
+export const repoRoot = path.resolve(__dirname, '../../..');
+export const fixtureRoot = path.resolve(__dirname, '../fixtures/repo');
+export const stacks = ['dev', 'staging', 'production'] as const;
+export type StackName = (typeof stacks)[number];
+
+export interface CapturedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+}
+
+export interface StackRun {
+  config: StackConfig;
+  resources: CapturedResource[];
+  outputs: Record<string, unknown>;
+  ofType(type: string): CapturedResource[];
+}
+
+/** The committed Pulumi.<stack>.yaml as the flat map the engine hands the program. */
+export function stackConfigMap(stack: StackName): Record<string, string> {
+  const doc = parse(readFileSync(path.join(repoRoot, `Pulumi.${stack}.yaml`), 'utf8')) as {
+    config: Record<string, unknown>;
+  };
+  return Object.fromEntries(
+    Object.entries(doc.config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
+/** Receiver secrets are set with `pulumi config set --secret`, never committed: supply them as the CLI would. */
+export const receiverSecrets = {
+  'slack-webhook-url': 'https://hooks.slack.invalid/x',
+  'pagerduty-routing-key': 'pd-key',
+};
+
+/** Fake values for what providers compute, so code reading them (kubeconfig, URLs) runs. */
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+): Record<string, unknown> {
+  const arn = `arn:aws:mock:eu-west-1:111111111111:${name}`;
+  const base = { ...inputs, arn };
+  switch (type) {
+    case 'aws:eks/cluster:Cluster':
+      return {
+        ...base,
+        name,
+        endpoint: `https://${name}.eks.mock`,
+        certificateAuthority: { data: 'Q0E=' },
+        identities: [
+          { oidcs: [{ issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${name}` }] },
+        ],
+        vpcConfig: { ...inputs.vpcConfig, clusterSecurityGroupId: `sg-${name}` },
+      };
+    case 'aws:rds/instance:Instance':
+      return { ...base, identifier: name, address: `${name}.rds.mock` };
+    case 'aws:rds/proxy:Proxy':
+      return { ...base, name, endpoint: `${name}.proxy.mock` };
+    case 'aws:elasticache/replicationGroup:ReplicationGroup':
+      return { ...base, primaryEndpointAddress: `${name}.cache.mock` };
+    case 'aws:kms/key:Key':
+      return { ...base, keyId: `key-${name}` };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      return { ...base, latestVersion: 1 };
+    case 'random:index/randomPassword:RandomPassword':
+      return { ...inputs, result: `pw-${name}` };
+    case 'kubernetes:helm.sh/v3:Release':
+      return { ...inputs, status: { name: inputs.name ?? name } };
+  }
+  if (type.startsWith('kubernetes:'))
+    return { ...inputs, metadata: { ...inputs.metadata, name: inputs.metadata?.name ?? name } };
+  return base;
+}
+
+/** Runs the platform for a stack under Pulumi's mocks and captures every resource it declares. */
+export async function runStack(
+  stack: StackName,
+  configOverrides: Record<string, string> = {},
+): Promise<StackRun> {
+  const resources: CapturedResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: computedState(args.type, args.name, args.inputs) };
+      },
+      call: (args) => ({ ...args.inputs }),
+    },
+    'rag-platform',
+    stack,
+    false,
+  );
+  const raw = {
+    ...stackConfigMap(stack),
+    'rag-platform:alertmanagerReceiverSecrets': JSON.stringify(receiverSecrets),
+    ...configOverrides,
+  };
+  pulumi.runtime.setAllConfig(raw, ['rag-platform:alertmanagerReceiverSecrets']);
+  const config = parseStackConfig('rag-platform', pulumi.runtime.allConfig());
+  const declared: StackOutputs = deployPlatform(config, loadGeneratedArtifacts(fixtureRoot));
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(declared)) outputs[key] = await resolve(value);
+  await settled(resources);
+  return { config, resources, outputs, ofType: (type) => resources.filter((r) => r.type === type) };
+}
+
+export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
+  return new Promise((done) =>
+    pulumi.output(value).apply((v) => {
+      done(v as T);
+      return v;
+    }),
+  );
+}
+
+/** Registration is asynchronous: wait until no new resource appears for a few event-loop turns. */
+async function settled(resources: unknown[]): Promise<void> {
+  let last = -1;
+  while (last !== resources.length) {
+    last = resources.length;
+    await new Promise((r) => setTimeout(r, 30));
+  }
+}
