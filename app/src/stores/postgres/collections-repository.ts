@@ -80,22 +80,17 @@ export class CollectionsRepository {
     return { items, nextCursor };
   }
 
-  /** @throws NotFoundError */
-  async getById(id: string, options: ReadOptions = {}): Promise<Collection> {
-    const row = isUuid(id)
-      ? await this.run(options, (db) => db<CollectionRow>('collections').where({ id }).first())
-      : undefined;
-    if (!row) throw new NotFoundError('collection', id);
-    return toCollection(row);
+  /** The collection, or undefined when there is none with this id. */
+  async getById(id: string, options: ReadOptions = {}): Promise<Collection | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.run(options, (db) => db('collections').where({ id }).first());
+    return row ? toCollection(row as CollectionRow) : undefined;
   }
 
-  /** @throws NotFoundError */
-  async getByName(name: string, options: ReadOptions = {}): Promise<Collection> {
-    const row = await this.run(options, (db) =>
-      db<CollectionRow>('collections').where({ name }).first(),
-    );
-    if (!row) throw new NotFoundError('collection', name);
-    return toCollection(row);
+  /** The collection, or undefined when there is none with this name. */
+  async getByName(name: string, options: ReadOptions = {}): Promise<Collection | undefined> {
+    const row = await this.run(options, (db) => db('collections').where({ name }).first());
+    return row ? toCollection(row as CollectionRow) : undefined;
   }
 
   /**

@@ -260,5 +260,13 @@ function createPool(url: string, options: DatabaseOptions, role: 'primary' | 're
     connection,
     pool: { min: 0, max: options.poolMax, idleTimeoutMillis: 30_000 },
     acquireConnectionTimeout: connectTimeoutMs,
+    // Connection failures reach the caller as rejections (and the health snapshot); knex's own
+    // console line for each would only duplicate them outside the structured log.
+    log: {
+      warn: (message: string) => {
+        if (!message.startsWith('Acquire connection error')) console.warn(message);
+      },
+      error: () => undefined,
+    },
   });
 }

@@ -191,22 +191,13 @@ export class DocumentsRepository {
     });
   }
 
-  /** @throws NotFoundError (also when the document belongs to another collection). */
-  async get(
-    collectionId: string,
-    documentId: string,
-    options: ReadOptions = {},
-  ): Promise<DocumentRecord> {
-    const row: DocumentRow | undefined =
-      isUuid(collectionId) && isUuid(documentId)
-        ? await this.run(options, (db) =>
-            db('documents')
-              .where({ id: documentId, collection_id: collectionId })
-              .first(summaryColumns),
-          )
-        : undefined;
-    if (!row) throw new NotFoundError('document', documentId);
-    return toDocument(row);
+  /** The document (without content), or undefined when there is none with this id. */
+  async get(documentId: string, options: ReadOptions = {}): Promise<DocumentRecord | undefined> {
+    if (!isUuid(documentId)) return undefined;
+    const row: DocumentRow | undefined = await this.run(options, (db) =>
+      db('documents').where({ id: documentId }).first(summaryColumns),
+    );
+    return row ? toDocument(row) : undefined;
   }
 
   /** Newest last; keyset pagination, so pages stay stable while documents are added. */
@@ -260,13 +251,11 @@ export class DocumentsRepository {
    * Re-queues a document whose job exhausted its retries (status `dead`).
    * @throws NotFoundError, ConflictError when the document is not dead.
    */
-  async retry(collectionId: string, documentId: string): Promise<DocumentRecord> {
-    if (!isUuid(collectionId) || !isUuid(documentId)) {
-      throw new NotFoundError('document', documentId);
-    }
+  async retry(documentId: string): Promise<DocumentRecord> {
+    if (!isUuid(documentId)) throw new NotFoundError('document', documentId);
     return this.db.transaction(async (trx) => {
       const row: DocumentRow | undefined = await trx('documents')
-        .where({ id: documentId, collection_id: collectionId })
+        .where({ id: documentId })
         .forUpdate()
         .first(summaryColumns);
       if (!row) throw new NotFoundError('document', documentId);

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { Client } from 'pg';
+import { createMetrics, type Metrics } from '../../../src/observability/metrics';
+
+// A private database per suite on the shared test primary (the replica follows CREATE DATABASE),
+// so suites never see each other's rows or queue jobs, whatever else runs on the same servers.
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly primaryUrl: string;
+  readonly replicaUrl: string;
+  drop(): Promise<void>;
+}
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: start the test services (scripts/test-services.sh up)`);
+  }
+  return value;
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const primary = requireEnv('DATABASE_URL');
+  const replica = requireEnv('DATABASE_REPLICA_URLS').split(',')[0];
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(primary, `CREATE DATABASE ${name}`);
+  const replicaUrl = withDatabase(replica, name);
+  await waitFor(async () => {
+    const c = new Client(replicaUrl);
+    try {
+      await c.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }, 10_000);
+  return {
+    name,
+    primaryUrl: withDatabase(primary, name),
+    replicaUrl,
+    drop: () => adminQuery(primary, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** Runs one statement on the `postgres` maintenance database of the server behind `url`. */
+export async function adminQuery(url: string, sql: string): Promise<void> {
+  const c = new Client(withDatabase(url, 'postgres'));
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function waitFor(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function testMetrics(): Metrics {
+  return createMetrics();
+}
+
+/** Current value of one series in a registry, or undefined when it was never set. */
+export async function metricValue(
+  metrics: Metrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  const all = await metrics.registry.getMetricsAsJSON();
+  const metric = all.find((m) => m.name === name);
+  const value = metric?.values.find((v) =>
+    Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l),
+  );
+  return value?.value;
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** A TCP forwarder the test can cut, to make a healthy server unreachable mid-run. */
+export async function startTcpProxy(
+  targetPort: number,
+): Promise<{ port: number; cut(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cut: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
