@@ -50,7 +50,8 @@ function computedState(
   inputs: Record<string, any>,
 ): Record<string, unknown> {
   const arn = `arn:aws:mock:eu-west-1:111111111111:${name}`;
-  const base = { ...inputs, arn };
+  // Providers auto-name resources whose name is not set; the mocks do the same.
+  const base = { name, ...inputs, arn };
   switch (type) {
     case 'aws:eks/cluster:Cluster':
       return {
