@@ -33,12 +33,18 @@ describe('infra stacks under mocks', function () {
         assert.deepEqual(Object.keys(run.outputs).sort(), [...stackOutputNames].sort());
         assert.match(String(run.outputs.appUrl), /^https:\/\//);
         assert.ok(String(run.outputs.databaseEndpoint).length > 0);
-        assert.ok(Array.isArray(run.outputs.databaseReplicaEndpoints) && (run.outputs.databaseReplicaEndpoints as string[]).length > 0);
+        assert.ok(
+          Array.isArray(run.outputs.databaseReplicaEndpoints) &&
+            (run.outputs.databaseReplicaEndpoints as string[]).length > 0,
+        );
       });
 
       it('passes every guardrail (production policy config)', () => {
-        const config = name === 'production' ? { 'stateful-deletion-protection': { required: true } } : {};
-        const violations = stack(name).resources.flatMap((r) => runPolicies(guardrails, { type: r.type, name: r.name, props: r.inputs }, config));
+        const config =
+          name === 'production' ? { 'stateful-deletion-protection': { required: true } } : {};
+        const violations = stack(name).resources.flatMap((r) =>
+          runPolicies(guardrails, { type: r.type, name: r.name, props: r.inputs }, config),
+        );
         assert.deepEqual(violations, []);
       });
 
@@ -49,8 +55,12 @@ describe('infra stacks under mocks', function () {
           if (!w) continue;
           for (const c of allContainers(w.podSpec)) {
             checked++;
-            assert.ok(c.resources?.limits?.cpu && c.resources.limits.memory, `${r.name}/${c.name} limits`);
-            if (!w.runsToCompletion) assert.ok(c.readinessProbe && c.livenessProbe, `${r.name}/${c.name} probes`);
+            assert.ok(
+              c.resources?.limits?.cpu && c.resources.limits.memory,
+              `${r.name}/${c.name} limits`,
+            );
+            if (!w.runsToCompletion)
+              assert.ok(c.readinessProbe && c.livenessProbe, `${r.name}/${c.name} probes`);
           }
         }
         assert.ok(checked >= 3, `expected at least 3 containers, checked ${checked}`);
@@ -58,8 +68,13 @@ describe('infra stacks under mocks', function () {
 
       it('runs the service hardened, probed, behind a restricted namespace, migrations first', () => {
         const run = stack(name);
-        const ns = run.ofType('kubernetes:core/v1:Namespace').find((n) => n.inputs.metadata.name === 'rag');
-        assert.equal(ns?.inputs.metadata.labels['pod-security.kubernetes.io/enforce'], 'restricted');
+        const ns = run
+          .ofType('kubernetes:core/v1:Namespace')
+          .find((n) => n.inputs.metadata.name === 'rag');
+        assert.equal(
+          ns?.inputs.metadata.labels['pod-security.kubernetes.io/enforce'],
+          'restricted',
+        );
         const deployment = one(run, 'kubernetes:apps/v1:Deployment');
         const pod = deployment.spec.template.spec;
         const c = pod.containers[0];
@@ -69,20 +84,53 @@ describe('infra stacks under mocks', function () {
         assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
         assert.ok(c.startupProbe && c.readinessProbe && c.livenessProbe);
         assert.equal(c.lifecycle.preStop.sleep.seconds, 10);
-        assert.ok(pod.topologySpreadConstraints.some((t: { topologyKey: string }) => t.topologyKey === 'topology.kubernetes.io/zone'));
+        assert.ok(
+          pod.topologySpreadConstraints.some(
+            (t: { topologyKey: string }) => t.topologyKey === 'topology.kubernetes.io/zone',
+          ),
+        );
         for (const s of ['DATABASE_URL', 'REDIS_URL']) {
-          assert.ok(c.env.some((e: { name: string; value: string }) => e.name === `${s}_FILE` && e.value === `/vault/secrets/${s}`), s);
-          assert.ok(deployment.spec.template.metadata.annotations[`vault.hashicorp.com/agent-inject-secret-${s}`]);
+          assert.ok(
+            c.env.some(
+              (e: { name: string; value: string }) =>
+                e.name === `${s}_FILE` && e.value === `/vault/secrets/${s}`,
+            ),
+            s,
+          );
+          assert.ok(
+            deployment.spec.template.metadata.annotations[
+              `vault.hashicorp.com/agent-inject-secret-${s}`
+            ],
+          );
         }
-        const jobs = run.ofType('kubernetes:batch/v1:Job').filter((j) => j.name.includes('migrate'));
+        const jobs = run
+          .ofType('kubernetes:batch/v1:Job')
+          .filter((j) => j.name.includes('migrate'));
         assert.equal(jobs.length, 1);
-        assert.ok(String(jobs[0].inputs.spec.template.spec.containers[0].command.join(' ')).includes('migrate-cli.ts'));
+        assert.ok(
+          String(jobs[0].inputs.spec.template.spec.containers[0].command.join(' ')).includes(
+            'migrate-cli.ts',
+          ),
+        );
         const hpa = one(run, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler');
         assert.equal(hpa.spec.minReplicas, run.config.app.minReplicas);
-        const policies = run.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').map((p) => p.inputs);
-        assert.ok(policies.some((p) => JSON.stringify(p.spec.podSelector) === '{}' && p.spec.policyTypes.includes('Egress')), 'default deny');
+        const policies = run
+          .ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy')
+          .map((p) => p.inputs);
+        assert.ok(
+          policies.some(
+            (p) =>
+              JSON.stringify(p.spec.podSelector) === '{}' && p.spec.policyTypes.includes('Egress'),
+          ),
+          'default deny',
+        );
         const egress = policies.find((p) => p.metadata.name === 'rag-app-egress');
-        assert.deepEqual(egress.spec.egress.flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port)).sort(), [53, 53, 5432, 6333, 6379, 8200].sort());
+        assert.deepEqual(
+          egress.spec.egress
+            .flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port))
+            .sort(),
+          [53, 53, 5432, 6333, 6379, 8200].sort(),
+        );
         const ingress = one(run, 'kubernetes:networking.k8s.io/v1:Ingress');
         assert.deepEqual(ingress.spec.tls[0].hosts, [run.config.app.host]);
       });
@@ -90,11 +138,24 @@ describe('infra stacks under mocks', function () {
       it('ships the generated rules, dashboards and Alertmanager config', () => {
         const run = stack(name);
         assert.equal(run.ofType('kubernetes:monitoring.coreos.com/v1:PrometheusRule').length, 1);
-        assert.equal(run.ofType('kubernetes:core/v1:ConfigMap').filter((c) => c.inputs.metadata.labels?.grafana_dashboard === '1').length, 1);
-        const kps = run.ofType('kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'kube-prometheus-stack')!.inputs;
+        assert.equal(
+          run
+            .ofType('kubernetes:core/v1:ConfigMap')
+            .filter((c) => c.inputs.metadata.labels?.grafana_dashboard === '1').length,
+          1,
+        );
+        const kps = run
+          .ofType('kubernetes:helm.sh/v3:Release')
+          .find((r) => r.inputs.chart === 'kube-prometheus-stack')!.inputs;
         assert.equal(kps.values.alertmanager.config.route.receiver, 'slack');
-        assert.equal(kps.values.alertmanager.alertmanagerSpec.replicas, run.config.observability.alertmanagerReplicas);
-        assert.equal(kps.values.prometheus.prometheusSpec.retention, run.config.observability.prometheusRetention);
+        assert.equal(
+          kps.values.alertmanager.alertmanagerSpec.replicas,
+          run.config.observability.alertmanagerReplicas,
+        );
+        assert.equal(
+          kps.values.prometheus.prometheusSpec.retention,
+          run.config.observability.prometheusRetention,
+        );
         assert.equal(run.ofType('kubernetes:monitoring.coreos.com/v1:ServiceMonitor').length, 1);
       });
     });
@@ -104,7 +165,10 @@ describe('infra stacks under mocks', function () {
     it('is multi-AZ with one NAT per AZ, >= 2 encrypted replicas, protected primary', () => {
       const run = stack('production');
       assert.equal(run.ofType('aws:ec2/natGateway:NatGateway').length, 3);
-      assert.equal(new Set(run.ofType('aws:ec2/subnet:Subnet').map((s) => s.inputs.availabilityZone)).size, 3);
+      assert.equal(
+        new Set(run.ofType('aws:ec2/subnet:Subnet').map((s) => s.inputs.availabilityZone)).size,
+        3,
+      );
       const dbs = run.ofType('aws:rds/instance:Instance');
       const primary = dbs.find((d) => !d.inputs.replicateSourceDb)!.inputs;
       const replicas = dbs.filter((d) => d.inputs.replicateSourceDb);
@@ -118,7 +182,11 @@ describe('infra stacks under mocks', function () {
       assert.equal(primary.performanceInsightsEnabled, true);
       for (const d of dbs) assert.equal(d.inputs.storageEncrypted, true);
       const params = one(run, 'aws:rds/parameterGroup:ParameterGroup').parameters;
-      assert.ok(params.some((p: { name: string; value: string }) => p.name === 'rds.force_ssl' && p.value === '1'));
+      assert.ok(
+        params.some(
+          (p: { name: string; value: string }) => p.name === 'rds.force_ssl' && p.value === '1',
+        ),
+      );
       assert.equal(one(run, 'aws:rds/proxy:Proxy').requireTls, true);
       const redis = one(run, 'aws:elasticache/replicationGroup:ReplicationGroup');
       assert.equal(redis.automaticFailoverEnabled, true);
@@ -127,10 +195,14 @@ describe('infra stacks under mocks', function () {
       const cluster = one(run, 'aws:eks/cluster:Cluster');
       assert.deepEqual(cluster.encryptionConfig.resources, ['secrets']);
       assert.equal(cluster.enabledClusterLogTypes.length, 5);
-      const qdrant = run.ofType('kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'qdrant')!.inputs.values;
+      const qdrant = run
+        .ofType('kubernetes:helm.sh/v3:Release')
+        .find((r) => r.inputs.chart === 'qdrant')!.inputs.values;
       assert.ok(qdrant.replicaCount >= 3);
       assert.ok(qdrant.config.storage.collection.replication_factor >= 2);
-      const vault = run.ofType('kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'vault')!.inputs.values;
+      const vault = run
+        .ofType('kubernetes:helm.sh/v3:Release')
+        .find((r) => r.inputs.chart === 'vault')!.inputs.values;
       assert.ok(vault.server.ha.replicas >= 3);
       assert.match(vault.server.ha.raft.config, /seal "awskms"/);
       assert.match(String(stack('production').outputs.imageDigest), /^sha256:[a-f0-9]{64}$/);
@@ -141,7 +213,10 @@ describe('infra stacks under mocks', function () {
     it('shares one NAT and keeps the production shape at smaller sizes', () => {
       const run = stack('staging');
       assert.equal(run.ofType('aws:ec2/natGateway:NatGateway').length, 1);
-      assert.equal(run.ofType('aws:rds/instance:Instance').filter((d) => d.inputs.replicateSourceDb).length, 1);
+      assert.equal(
+        run.ofType('aws:rds/instance:Instance').filter((d) => d.inputs.replicateSourceDb).length,
+        1,
+      );
       assert.match(String(run.outputs.imageDigest), /^sha256:/);
     });
   });
@@ -149,7 +224,10 @@ describe('infra stacks under mocks', function () {
   describe('dev', () => {
     it('uses no AWS at all: CloudNativePG with a replica and in-cluster Redis', () => {
       const run = stack('dev');
-      assert.deepEqual(run.resources.filter((r) => r.type.startsWith('aws:')), []);
+      assert.deepEqual(
+        run.resources.filter((r) => r.type.startsWith('aws:')),
+        [],
+      );
       assert.ok(one(run, 'kubernetes:postgresql.cnpg.io/v1:Cluster').spec.instances >= 2);
       assert.equal(one(run, 'kubernetes:apps/v1:StatefulSet').metadata.name, 'redis');
     });

@@ -93,7 +93,7 @@ export async function runStack(
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        resources.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) });
         return { id: `${args.name}-id`, state: computedState(args.type, args.name, args.inputs) };
       },
       call: (args) => ({ ...args.inputs }),
@@ -114,6 +114,18 @@ export async function runStack(
   for (const [key, value] of Object.entries(declared)) outputs[key] = await resolve(value);
   await settled(resources);
   return { config, resources, outputs, ofType: (type) => resources.filter((r) => r.type === type) };
+}
+
+const secretSig = '4dabf18193072939515e22adb298388d';
+
+/** The engine unwraps secret envelopes before providers see inputs; policies and schemas see the same. */
+function unwrapSecrets(value: any): any {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === 'object') {
+    if (secretSig in value) return unwrapSecrets(value.value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
 }
 
 export function resolve<T>(value: pulumi.Input<T>): Promise<T> {

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { runStack, stacks, type CapturedResource } from './support/stack-under-mocks';
+
+// Every Kubernetes object the program declares validates against the API schema of the targeted
+// version (kubernetes-models 4.5 = Kubernetes 1.33, the EKS version in the stack files), custom
+// resources against the prometheus-operator CRD schemas. Helm releases are installed by Helm
+// in-cluster (helm.v3.Release), so the program renders no chart objects itself.
+
+// CloudNativePG publishes no model package; its Cluster is the one object checked by the operator only.
+const withoutPublishedSchema = new Set(['postgresql.cnpg.io/v1/Cluster']);
+
+type Model = new (data: unknown) => { validate(): void };
+
+function modelFor(apiVersion: string, kind: string): Model | undefined {
+  const modulePath = apiVersion.startsWith('monitoring.coreos.com/')
+    ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`
+    : `kubernetes-models/${apiVersion}/${kind}`;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require(modulePath) as Record<string, Model>)[kind];
+  } catch {
+    return undefined;
+  }
+}
+
+function kubernetesObject(r: CapturedResource): { apiVersion: string; kind: string } | undefined {
+  const match = /^kubernetes:([^:]+):(\w+)$/.exec(r.type);
+  if (!match || match[1] === 'helm.sh/v3' || r.type.startsWith('kubernetes:index'))
+    return undefined;
+  const apiVersion = match[1].startsWith('core/') ? match[1].slice('core/'.length) : match[1];
+  return { apiVersion, kind: match[2] };
+}
+
+describe('infra Kubernetes objects', function () {
+  this.timeout(60_000);
+  for (const stack of stacks) {
+    it(`${stack}: every object validates against the Kubernetes 1.33 schema`, async () => {
+      const run = await runStack(stack);
+      const failures: string[] = [];
+      let validated = 0;
+      for (const r of run.resources) {
+        const object = kubernetesObject(r);
+        if (!object) continue;
+        const id = `${object.apiVersion}/${object.kind}`;
+        if (withoutPublishedSchema.has(id)) continue;
+        const Model = modelFor(object.apiVersion, object.kind);
+        if (!Model) {
+          failures.push(`${r.name}: no schema for ${id}`);
+          continue;
+        }
+        try {
+          new Model({ ...r.inputs, apiVersion: object.apiVersion, kind: object.kind }).validate();
+          validated++;
+        } catch (err) {
+          failures.push(`${r.name} (${id}): ${(err as Error).message}`);
+        }
+      }
+      assert.deepEqual(failures, []);
+      assert.ok(validated >= 15, `validated only ${validated} objects`);
+    });
+  }
+
+  it('rejects an invalid object (the validator is live)', () => {
+    const Deployment = modelFor('apps/v1', 'Deployment')!;
+    assert.throws(() =>
+      new Deployment({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'x' },
+        spec: { replicas: 'two' },
+      }).validate(),
+    );
+  });
+});
