@@ -1,0 +1,97 @@
+// Metrics that alerts and dashboards read from exporters the platform deploys next to the service
+// (kube-prometheus-stack, postgres_exporter, redis_exporter, Qdrant, Vault, cert-manager). The
+// consistency tests accept a metric name in a query only if it is in the app's metric catalog or
+// here, so a typo or a metric an exporter dropped fails CI instead of leaving a silent alert.
+
+export type ExporterSource =
+  | 'prometheus'
+  | 'kube-state-metrics'
+  | 'cadvisor'
+  | 'postgres_exporter'
+  | 'redis_exporter'
+  | 'qdrant'
+  | 'vault'
+  | 'cert-manager';
+
+export interface ExporterMetric {
+  readonly source: ExporterSource;
+  readonly labels: readonly string[];
+}
+
+export const exporterMetrics = {
+  up: { source: 'prometheus', labels: ['job', 'instance', 'namespace', 'pod'] },
+  ALERTS: {
+    source: 'prometheus',
+    labels: ['alertname', 'alertstate', 'severity', 'service', 'team', 'slo', 'namespace'],
+  },
+  kube_pod_container_status_waiting_reason: {
+    source: 'kube-state-metrics',
+    labels: ['namespace', 'pod', 'container', 'reason'],
+  },
+  kube_pod_container_status_restarts_total: {
+    source: 'kube-state-metrics',
+    labels: ['namespace', 'pod', 'container'],
+  },
+  kube_pod_container_resource_limits: {
+    source: 'kube-state-metrics',
+    labels: ['namespace', 'pod', 'container', 'resource', 'unit'],
+  },
+  kube_horizontalpodautoscaler_status_current_replicas: {
+    source: 'kube-state-metrics',
+    labels: ['namespace', 'horizontalpodautoscaler'],
+  },
+  kube_horizontalpodautoscaler_spec_max_replicas: {
+    source: 'kube-state-metrics',
+    labels: ['namespace', 'horizontalpodautoscaler'],
+  },
+  kube_deployment_status_replicas_available: {
+    source: 'kube-state-metrics',
+    labels: ['namespace', 'deployment'],
+  },
+  container_cpu_usage_seconds_total: {
+    source: 'cadvisor',
+    labels: ['namespace', 'pod', 'container'],
+  },
+  container_memory_working_set_bytes: {
+    source: 'cadvisor',
+    labels: ['namespace', 'pod', 'container'],
+  },
+  pg_up: { source: 'postgres_exporter', labels: ['instance', 'namespace'] },
+  pg_replication_lag_seconds: { source: 'postgres_exporter', labels: ['instance', 'namespace'] },
+  pg_stat_database_numbackends: {
+    source: 'postgres_exporter',
+    labels: ['instance', 'namespace', 'datname'],
+  },
+  redis_up: { source: 'redis_exporter', labels: ['instance', 'namespace'] },
+  redis_connected_clients: { source: 'redis_exporter', labels: ['instance', 'namespace'] },
+  redis_memory_used_bytes: { source: 'redis_exporter', labels: ['instance', 'namespace'] },
+  redis_keyspace_hits_total: { source: 'redis_exporter', labels: ['instance', 'namespace'] },
+  redis_keyspace_misses_total: { source: 'redis_exporter', labels: ['instance', 'namespace'] },
+  collections_total: { source: 'qdrant', labels: ['instance', 'namespace'] },
+  collections_vector_total: { source: 'qdrant', labels: ['instance', 'namespace'] },
+  rest_responses_total: {
+    source: 'qdrant',
+    labels: ['instance', 'namespace', 'method', 'endpoint', 'status'],
+  },
+  vault_core_unsealed: { source: 'vault', labels: ['instance', 'namespace'] },
+  certmanager_certificate_expiration_timestamp_seconds: {
+    source: 'cert-manager',
+    labels: ['name', 'namespace', 'issuer_name'],
+  },
+} as const satisfies Record<string, ExporterMetric>;
+
+export type ExporterMetricName = keyof typeof exporterMetrics;
+
+/**
+ * Labels Prometheus itself attaches to every scraped series (target labels from the
+ * ServiceMonitor) and labels the recording rules add. Queries may group or match on these even
+ * though no exporter declares them.
+ */
+export const targetLabels = [
+  'job',
+  'instance',
+  'namespace',
+  'pod',
+  'service',
+  'container',
+] as const;

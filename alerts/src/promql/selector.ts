@@ -1,0 +1,58 @@
+import type { MetricDefinition } from '../../../app/src/observability/metric-catalog';
+import { exporterMetrics, type ExporterMetricName } from './exporter-metrics';
+
+// Builds PromQL selectors from the metric catalog and the declared exporter list, so no rule or
+// panel spells a metric name as a free string: renaming a catalog entry renames every query.
+
+export type LabelMatcher = string | { readonly re: string } | { readonly ne: string };
+
+type LabelsOf<D extends MetricDefinition> = D['labels'][number];
+type HistogramSuffix = '_bucket' | '_sum' | '_count';
+
+function renderMatchers(matchers: Record<string, LabelMatcher | undefined>): string {
+  const parts = Object.entries(matchers)
+    .filter((entry): entry is [string, LabelMatcher] => entry[1] !== undefined)
+    .map(([label, m]) => {
+      if (typeof m === 'string') return `${label}=${JSON.stringify(m)}`;
+      if ('re' in m) return `${label}=~${JSON.stringify(m.re)}`;
+      return `${label}!=${JSON.stringify(m.ne)}`;
+    });
+  return parts.length ? `{${parts.join(', ')}}` : '';
+}
+
+/** A selector on a catalog metric (counter or gauge). */
+export function sel<D extends MetricDefinition>(
+  def: D,
+  matchers: Partial<Record<LabelsOf<D>, LabelMatcher>> = {},
+): string {
+  if (def.type === 'histogram') throw new Error(`${def.name} is a histogram: use hsel()`);
+  return def.name + renderMatchers(matchers);
+}
+
+/** A selector on one of the series a catalog histogram exposes. */
+export function hsel<D extends MetricDefinition>(
+  def: D,
+  suffix: HistogramSuffix,
+  matchers: Partial<Record<LabelsOf<D> | 'le', LabelMatcher>> = {},
+): string {
+  if (def.type !== 'histogram') throw new Error(`${def.name} is not a histogram`);
+  return def.name + suffix + renderMatchers(matchers);
+}
+
+/** A selector on a declared exporter metric. */
+export function xsel<N extends ExporterMetricName>(
+  name: N,
+  matchers: Partial<Record<(typeof exporterMetrics)[N]['labels'][number], LabelMatcher>> = {},
+): string {
+  return name + renderMatchers(matchers);
+}
+
+/** How Prometheus renders a histogram bucket bound in the `le` label (prom-client does the same). */
+export function leLabel(bound: number): string {
+  return String(bound);
+}
+
+/** The concrete label set of an input series for promtool tests, e.g. `name{a="b"}`. */
+export function seriesLiteral(name: string, labels: Record<string, string>): string {
+  return name + renderMatchers(labels);
+}

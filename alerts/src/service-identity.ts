@@ -1,0 +1,38 @@
+// Where the service runs and who owns it: the labels every alert carries and the addresses its
+// links point at. Kept in one place because infra/ deploys with the same names.
+
+export const serviceIdentity = {
+  service: 'rag-api',
+  team: 'rag-platform',
+  namespace: 'rag',
+  /** Prometheus `job` of the ServiceMonitor scraping the API pods. */
+  job: 'rag-api',
+  deployment: 'rag-api',
+} as const;
+
+/** Grafana as exposed by the kube-prometheus-stack ingress. */
+export const grafanaBaseUrl = 'https://grafana.rag.internal';
+/** Runbooks are read where they are reviewed: in the repository. */
+export const repositoryBlobUrl = 'https://github.com/rag-platform/rag-platform/blob/main';
+
+/** GitHub's heading anchor for a Markdown heading. */
+export function headingAnchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Runbook file of an alert, relative to the repository root. */
+export function runbookPath(alert: string): string {
+  return `runbooks/alerts/${alert}.md`;
+}
+
+export function runbookUrl(alert: string): string {
+  return `${repositoryBlobUrl}/${runbookPath(alert)}#${headingAnchor(alert)}`;
+}
+
+export function dashboardUrl(uid: string): string {
+  return `${grafanaBaseUrl}/d/${uid}`;
+}

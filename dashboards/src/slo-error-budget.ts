@@ -1,0 +1,51 @@
+import { burnRatePolicies, sliWindows } from '../../alerts/src/slo/burn-rate-policy';
+import { sliRecordName } from '../../alerts/src/slo/slo-rules';
+import { errorBudget, slos } from '../../alerts/src/slo/slo-definitions';
+import { dashboardUids } from './dashboard-uids';
+import { ragDashboard, row, statPanel, timeSeriesPanel } from './panel-kit';
+
+// One row per SLO, built from the same SLO list as the rules: remaining budget, burn rate now
+// and over the period, and the burn rate of every alerting window against its threshold.
+export function sloDashboard() {
+  let d = ragDashboard(
+    dashboardUids.slo,
+    'RAG / SLOs and error budgets',
+    'Error budget remaining and burn rate per SLO (30-day period), from the slo:* recording rules.',
+  );
+  for (const slo of slos) {
+    const s = `{slo="${slo.id}"}`;
+    const budget = errorBudget(slo);
+    const thresholds = burnRatePolicies
+      .flatMap((p) => p.pairs.map((w) => `${w.factor}x over ${w.long}/${w.short} (${p.handling})`))
+      .join(', ');
+    d = d
+      .withRow(row(`${slo.title}: ${slo.objective * 100}% over ${slo.periodDays}d`))
+      .withPanel(
+        statPanel('Error budget remaining', 'percentunit', [
+          { expr: `slo:period_error_budget_remaining:ratio${s}` },
+        ]),
+      )
+      .withPanel(
+        statPanel('Burn rate now (5m)', 'x', [{ expr: `slo:current_burn_rate:ratio${s}` }]),
+      )
+      .withPanel(
+        statPanel(`Burn rate over ${slo.periodDays}d`, 'x', [
+          { expr: `slo:period_burn_rate:ratio${s}` },
+        ]),
+      )
+      .withPanel(
+        statPanel('SLI (good events, 5m)', 'percentunit', [
+          { expr: `1 - ${sliRecordName('5m')}${s}` },
+        ]),
+      )
+      .withPanel(
+        timeSeriesPanel(
+          'Burn rate by window',
+          'x',
+          sliWindows().map((w) => ({ expr: `${sliRecordName(w)}${s} / ${budget}`, legend: w })),
+          `${slo.description} Alert thresholds: ${thresholds}.`,
+        ).span(24),
+      );
+  }
+  return d;
+}
