@@ -50,7 +50,11 @@ export function loadGeneratedArtifacts(repoRoot: string): GeneratedArtifacts {
   const amPath = path.join(alertsDir, 'alertmanager.yaml');
   if (!existsSync(amPath)) throw new Error(`missing ${amPath}: run \`npm run gen\``);
   const amText = readFileSync(amPath, 'utf8');
-  const alertmanagerConfig = parse(amText) as Record<string, unknown>;
+  const receiverSecretFiles = new Set<string>();
+  const alertmanagerConfig = mountedSecretPaths(parse(amText), receiverSecretFiles) as Record<
+    string,
+    unknown
+  >;
   const dashboards = list(dashboardsDir, '.json').map((file) => ({
     name: file.replace(/\.json$/, ''),
     json: readFileSync(path.join(dashboardsDir, file), 'utf8'),
@@ -59,17 +63,25 @@ export function loadGeneratedArtifacts(repoRoot: string): GeneratedArtifacts {
     ruleFiles,
     alertmanagerConfig,
     dashboards,
-    receiverSecretFiles: fileReferences(alertmanagerConfig),
+    receiverSecretFiles: [...receiverSecretFiles].sort(),
   };
 }
 
-function fileReferences(node: unknown, found = new Set<string>()): string[] {
-  if (Array.isArray(node)) node.forEach((n) => fileReferences(n, found));
-  else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (key.endsWith('_file') && typeof value === 'string') found.add(path.posix.basename(value));
-      else fileReferences(value, found);
-    }
-  }
-  return [...found].sort();
+/**
+ * The generated config names the secret files it reads; where they are mounted is the cluster's
+ * business (prometheus-operator mounts a Secret at /etc/alertmanager/secrets/<secret>/<key>), so
+ * every `*_file` is pointed at its file name inside the one receivers Secret.
+ */
+function mountedSecretPaths(node: unknown, found: Set<string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => mountedSecretPaths(n, found));
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node).map(([key, value]) => {
+      if (!key.endsWith('_file') || typeof value !== 'string')
+        return [key, mountedSecretPaths(value, found)];
+      const file = path.posix.basename(value);
+      found.add(file);
+      return [key, `${receiverSecretsDir}/${file}`];
+    }),
+  );
 }

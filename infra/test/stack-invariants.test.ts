@@ -40,8 +40,9 @@ describe('infra stacks under mocks', function () {
       });
 
       it('passes every guardrail (production policy config)', () => {
-        const config =
-          name === 'production' ? { 'stateful-deletion-protection': { required: true } } : {};
+        const config: Record<string, Record<string, unknown>> = name === 'production'
+          ? { 'stateful-deletion-protection': { required: true } }
+          : {};
         const violations = stack(name).resources.flatMap((r) =>
           runPolicies(guardrails, { type: r.type, name: r.name, props: r.inputs }, config),
         );
@@ -124,7 +125,7 @@ describe('infra stacks under mocks', function () {
           ),
           'default deny',
         );
-        const egress = policies.find((p) => p.metadata.name === 'rag-app-egress');
+        const egress = policies.find((p) => p.metadata.name === 'rag-app-egress')!;
         assert.deepEqual(
           egress.spec.egress
             .flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port))
@@ -137,17 +138,35 @@ describe('infra stacks under mocks', function () {
 
       it('ships the generated rules, dashboards and Alertmanager config', () => {
         const run = stack(name);
-        assert.equal(run.ofType('kubernetes:monitoring.coreos.com/v1:PrometheusRule').length, 1);
-        assert.equal(
-          run
-            .ofType('kubernetes:core/v1:ConfigMap')
-            .filter((c) => c.inputs.metadata.labels?.grafana_dashboard === '1').length,
-          1,
+        const rules = run.ofType('kubernetes:monitoring.coreos.com/v1:PrometheusRule');
+        assert.ok(rules.length >= 1);
+        const byName = (entries: [string, unknown][]) =>
+          Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+        assert.deepEqual(
+          byName(rules.map((r) => [r.inputs.metadata.name, r.inputs.spec.groups])),
+          byName(run.artifacts.ruleFiles.map((f) => [`rag-${f.name}`, f.groups])),
+        );
+        const dashboards = run
+          .ofType('kubernetes:core/v1:ConfigMap')
+          .filter((c) => c.inputs.metadata.labels?.grafana_dashboard === '1');
+        assert.deepEqual(
+          byName(dashboards.map((d) => [d.inputs.metadata.name, Object.values(d.inputs.data)[0]])),
+          byName(run.artifacts.dashboards.map((d) => [`dashboard-${d.name}`, d.json])),
         );
         const kps = run
           .ofType('kubernetes:helm.sh/v3:Release')
           .find((r) => r.inputs.chart === 'kube-prometheus-stack')!.inputs;
-        assert.equal(kps.values.alertmanager.config.route.receiver, 'slack');
+        assert.deepEqual(kps.values.alertmanager.config, run.artifacts.alertmanagerConfig);
+        assert.deepEqual(kps.values.alertmanager.alertmanagerSpec.secrets, [
+          'alertmanager-receivers',
+        ]);
+        const receivers = run
+          .ofType('kubernetes:core/v1:Secret')
+          .find((s) => s.inputs.metadata.name === 'alertmanager-receivers')!.inputs;
+        assert.deepEqual(
+          Object.keys(receivers.stringData).sort(),
+          run.artifacts.receiverSecretFiles,
+        );
         assert.equal(
           kps.values.alertmanager.alertmanagerSpec.replicas,
           run.config.observability.alertmanagerReplicas,

@@ -1,11 +1,12 @@
 import type { ResourceValidationPolicy } from '@pulumi/policy';
+import type { ResourceProps } from '../resource-props';
 
 /** Every store of data is encrypted at rest, with a customer-managed key where AWS allows one. */
 export const encryptionAtRest: ResourceValidationPolicy = {
   name: 'encryption-at-rest',
   description: 'Databases, caches, volumes, secrets and Kubernetes Secrets are encrypted at rest.',
   validateResource: (args, reportViolation) => {
-    const p = args.props as Record<string, any>;
+    const p = args.props as ResourceProps;
     switch (args.type) {
       case 'aws:rds/instance:Instance':
         if (p.storageEncrypted !== true)

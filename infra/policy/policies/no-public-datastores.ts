@@ -1,4 +1,5 @@
 import type { ResourceValidationPolicy } from '@pulumi/policy';
+import type { ResourceProps } from '../resource-props';
 
 const datastorePorts = [5432, 6379, 6333, 8200];
 
@@ -8,7 +9,7 @@ export const noPublicDatastores: ResourceValidationPolicy = {
   description:
     'No publicly accessible database or cache, and no security group opening their ports to the internet.',
   validateResource: (args, reportViolation) => {
-    const p = args.props as Record<string, any>;
+    const p = args.props as ResourceProps;
     if (args.type === 'aws:rds/instance:Instance' && p.publiclyAccessible === true) {
       reportViolation('RDS instance must not be publicly accessible.');
     }

@@ -1,4 +1,5 @@
 import type { ResourceValidationPolicy } from '@pulumi/policy';
+import type { ResourceProps } from '../resource-props';
 
 /**
  * Stateful production resources survive a mistaken delete. Enabled by the production policy config
@@ -10,7 +11,7 @@ export const statefulDeletionProtection: ResourceValidationPolicy = {
   configSchema: { properties: { required: { type: 'boolean', default: false } } },
   validateResource: (args, reportViolation) => {
     if (!args.getConfig<{ required?: boolean }>().required) return;
-    const p = args.props as Record<string, any>;
+    const p = args.props as ResourceProps;
     if (args.type === 'aws:rds/instance:Instance') {
       if (p.deletionProtection !== true)
         reportViolation('RDS instance must set deletionProtection: true.');

@@ -4,12 +4,16 @@ import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
 import type { StackConfig } from '../../config/stack-config';
 import { parseStackConfig } from '../../config/stack-config';
-import { loadGeneratedArtifacts } from '../../observability/generated-artifacts';
+import {
+  loadGeneratedArtifacts,
+  type GeneratedArtifacts,
+} from '../../observability/generated-artifacts';
 // Safe to import before the mocks: the module declares resources only when deployPlatform runs.
 import { deployPlatform } from '../../platform';
 import type { StackOutputs } from '../../stack-outputs';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
+/** A generated-files tree in the shape alerts/ and dashboards/ produce, for the loader's own tests. */
 export const fixtureRoot = path.resolve(__dirname, '../fixtures/repo');
 export const stacks = ['dev', 'staging', 'production'] as const;
 export type StackName = (typeof stacks)[number];
@@ -22,6 +26,7 @@ export interface CapturedResource {
 
 export interface StackRun {
   config: StackConfig;
+  artifacts: GeneratedArtifacts;
   resources: CapturedResource[];
   outputs: Record<string, unknown>;
   ofType(type: string): CapturedResource[];
@@ -38,10 +43,9 @@ export function stackConfigMap(stack: StackName): Record<string, string> {
 }
 
 /** Receiver secrets are set with `pulumi config set --secret`, never committed: supply them as the CLI would. */
-export const receiverSecrets = {
-  'slack-webhook-url': 'https://hooks.slack.invalid/x',
-  'pagerduty-routing-key': 'pd-key',
-};
+function receiverSecretsFor(artifacts: GeneratedArtifacts): Record<string, string> {
+  return Object.fromEntries(artifacts.receiverSecretFiles.map((f) => [f, `test-value-of-${f}`]));
+}
 
 /** Fake values for what providers compute, so code reading them (kubeconfig, URLs) runs. */
 function computedState(
@@ -89,6 +93,8 @@ export async function runStack(
   stack: StackName,
   configOverrides: Record<string, string> = {},
 ): Promise<StackRun> {
+  // The files alerts/ and dashboards/ generate and commit: the same ones `pulumi up` ships.
+  const artifacts = loadGeneratedArtifacts(repoRoot);
   const resources: CapturedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -104,16 +110,22 @@ export async function runStack(
   );
   const raw = {
     ...stackConfigMap(stack),
-    'rag-platform:alertmanagerReceiverSecrets': JSON.stringify(receiverSecrets),
+    'rag-platform:alertmanagerReceiverSecrets': JSON.stringify(receiverSecretsFor(artifacts)),
     ...configOverrides,
   };
   pulumi.runtime.setAllConfig(raw, ['rag-platform:alertmanagerReceiverSecrets']);
   const config = parseStackConfig('rag-platform', pulumi.runtime.allConfig());
-  const declared: StackOutputs = deployPlatform(config, loadGeneratedArtifacts(fixtureRoot));
+  const declared: StackOutputs = deployPlatform(config, artifacts);
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(declared)) outputs[key] = await resolve(value);
   await settled(resources);
-  return { config, resources, outputs, ofType: (type) => resources.filter((r) => r.type === type) };
+  return {
+    config,
+    artifacts,
+    resources,
+    outputs,
+    ofType: (type) => resources.filter((r) => r.type === type),
+  };
 }
 
 const secretSig = '4dabf18193072939515e22adb298388d';
