@@ -30,7 +30,7 @@ export interface Attempt {
 
 export interface IngestHandlers {
   /** Does the work; a rejection fails the attempt (retried with backoff until the limit). */
-  process(job: IngestJob, attempt: Attempt): Promise<void>;
+  process(job: IngestJob, attempt: Attempt): Promise<unknown>;
   /** Called after a failed attempt, before the queue schedules a retry or gives up. */
   failed(job: IngestJob, error: Error, willRetry: boolean): Promise<void>;
   /** Called once per job that exhausted its retries (by failing or by expiring). */
