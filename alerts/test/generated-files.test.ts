@@ -1,0 +1,9 @@
+import assert from 'node:assert/strict';
+import { findDrift } from '../../scripts/generate';
+
+describe('generated files', () => {
+  it('every committed generated file equals a fresh `npm run gen`', async () => {
+    const drift = await findDrift();
+    assert.deepEqual(drift, [], 'run `npm run gen` and commit the result');
+  });
+});
