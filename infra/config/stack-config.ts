@@ -1,9 +1,23 @@
 import { z } from 'zod';
+import { configSchema as appConfigSchema } from '../../app/src/config';
 
 // The stack configuration, validated once when the program starts. Every key carries a
 // description (a test enforces it) so this file is the reference for what a stack file may hold.
 // Unknown keys and wrong types fail fast with the full key path, e.g.
 // `rag-platform:postgres.readReplicas: expected number`.
+
+/** Settings the program wires itself (from Vault or its own resources); a stack may not override them. */
+export const infraOwnedSettings = new Set([
+  'DATABASE_URL',
+  'DATABASE_REPLICA_URLS',
+  'REDIS_URL',
+  'QDRANT_URL',
+  'QDRANT_API_KEY',
+  'NODE_ENV',
+  'PORT',
+  'SERVICE_NAME',
+]);
+const appSettingNames = new Set(Object.keys(appConfigSchema.shape));
 
 export const environments = ['dev', 'staging', 'production'] as const;
 export type Environment = (typeof environments)[number];
@@ -303,6 +317,16 @@ export const stackConfigSchema = z
         'app',
         'tlsSecretName',
       ], 'is required on the dev stack');
+    }
+    for (const name of Object.keys(c.app.settings)) {
+      if (!appSettingNames.has(name))
+        require(false, [
+          'app',
+          'settings',
+          name,
+        ], 'is not a setting of the service (app/src/config.ts)');
+      else if (infraOwnedSettings.has(name))
+        require(false, ['app', 'settings', name], 'is set by the platform, not the stack');
     }
     if (c.environment === 'production') {
       // The production invariants from the platform's availability targets; staging may relax them.

@@ -64,6 +64,19 @@ describe('infra stack config', () => {
     ]);
   });
 
+  it("accepts only the service's own settings, minus the ones the platform wires", () => {
+    const app = JSON.parse(stackConfigMap('staging')['rag-platform:app']);
+    const settings = (extra: Record<string, string>) =>
+      withKey('staging', 'app', { ...app, settings: { ...app.settings, ...extra } });
+    parseStackConfig('rag-platform', settings({ CHUNK_SIZE: '600' }));
+    assert.deepEqual(problems(settings({ CHUNK_SIZ: '600' })), [
+      'rag-platform:app.settings.CHUNK_SIZ: is not a setting of the service (app/src/config.ts)',
+    ]);
+    assert.deepEqual(problems(settings({ DATABASE_URL: 'postgres://x' })), [
+      'rag-platform:app.settings.DATABASE_URL: is set by the platform, not the stack',
+    ]);
+  });
+
   it('documents every key', () => {
     const undocumented: string[] = [];
     const walk = (schema: z.ZodType, at: string): void => {
