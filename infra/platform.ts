@@ -68,7 +68,6 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   const app = new RagApp('rag-app', {
     config: config.app,
     cluster,
-    production,
     secretSettings: Object.keys(secrets),
     settings: { QDRANT_URL: qdrant.url, SERVICE_NAME: 'rag-api' },
     egress: [

@@ -236,7 +236,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
           annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
         },
         provisioner: 'ebs.csi.aws.com',
-        parameters: { type: 'gp3', encrypted: 'true', kmsKeyId: secretsKey.arn },
+        // Encrypted with the account's EBS key: the CSI driver's managed policy has no grant on CMKs.
+        parameters: { type: 'gp3', encrypted: 'true' },
         reclaimPolicy: 'Retain',
         volumeBindingMode: 'WaitForFirstConsumer',
         allowVolumeExpansion: true,

@@ -14,7 +14,6 @@ type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 export interface RagAppArgs {
   config: StackConfig['app'];
   cluster: ClusterHandle;
-  production: boolean;
   /** Settings the pods read from files rendered by Vault Agent (see Vault). */
   secretSettings: string[];
   /** Non-secret settings passed as plain environment variables. */

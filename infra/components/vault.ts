@@ -34,7 +34,6 @@ const adminTokenSecret = 'vault-admin-token';
  * program): the configure Job waits until the `vault-admin-token` Secret exists (README).
  */
 export class Vault extends pulumi.ComponentResource {
-  readonly address = vaultAddress;
   readonly egressPeers = [
     {
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': vaultNamespace } },
