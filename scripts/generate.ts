@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { alertGenerators } from '../alerts/src/generators';
 import { dashboardGenerator } from '../dashboards/src/dashboard-generator';
 
@@ -45,10 +46,25 @@ export interface Drift {
   readonly problem: 'missing' | 'stale' | 'not generated';
 }
 
+/**
+ * Generated files outside prettier's ignore list are formatted like hand-written ones, so
+ * `prettier --check .` stays clean wherever a generator writes.
+ */
+async function formatted(file: GeneratedFile): Promise<GeneratedFile> {
+  const abs = path.join(repoRoot, file.path);
+  const info = await prettier.getFileInfo(abs, {
+    ignorePath: path.join(repoRoot, '.prettierignore'),
+  });
+  if (info.ignored || !info.inferredParser) return file;
+  const options = (await prettier.resolveConfig(abs)) ?? {};
+  const content = await prettier.format(file.content, { ...options, filepath: abs });
+  return { path: file.path, content };
+}
+
 export async function generateAll(): Promise<{ generator: Generator; files: GeneratedFile[] }[]> {
   const out = [];
   for (const generator of generators()) {
-    const files = await generator.generate();
+    const files = await Promise.all((await generator.generate()).map(formatted));
     for (const f of files) {
       if (!generator.owns.some((o) => (o.endsWith('/') ? f.path.startsWith(o) : f.path === o))) {
         throw new Error(`${generator.name} writes ${f.path}, which it does not own`);

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { dashboards } from '../../dashboards/src/dashboard-generator';
+import { startTestService, uniqueName, eventually } from '../../app/test/support/test-service';
+import type { RunningService } from '../../app/src/service';
+import { exporterMetrics } from '../src/promql/exporter-metrics';
+import { analyzeQuery } from '../src/promql/query-analysis';
+import { ruleFiles } from '../src/render/rule-files';
+import { startPrometheus, type RunningPrometheus } from './support/prometheus-harness';
+
+// Live proof: a real Prometheus scrapes the real service (real Postgres primary + replica and
+// Redis from scripts/test-services.sh), evaluates the generated rules, and every recording rule
+// and every dashboard query fed by the app returns data. Queries fed only by exporters that do
+// not run here (kube-state-metrics, cAdvisor, postgres/redis exporters, Qdrant, Vault,
+// cert-manager) are listed explicitly instead of being skipped silently.
+
+const notRunningHere = new Set([
+  'kube-state-metrics',
+  'cadvisor',
+  'postgres_exporter',
+  'redis_exporter',
+  'qdrant',
+  'vault',
+  'cert-manager',
+]);
+
+function exporterSources(expr: string): string[] {
+  return analyzeQuery(expr).metrics.flatMap((m) => {
+    const def = (exporterMetrics as Record<string, { source: string } | undefined>)[m.name];
+    return def && notRunningHere.has(def.source) ? [def.source] : [];
+  });
+}
+
+/** Grafana's $__rate_interval for a 1s scrape interval is at least 4 scrapes; use a window that holds the traffic. */
+const asPrometheusQuery = (expr: string) => expr.replaceAll('$__rate_interval', '2m');
+
+describe('live: real Prometheus scraping the running service', function () {
+  this.timeout(180_000);
+  let service: RunningService;
+  let prometheus: RunningPrometheus;
+
+  before(async () => {
+    service = await startTestService({ QUEUE_CONCURRENCY: '2' });
+    const target = new URL(service.url).host;
+    prometheus = await startPrometheus({
+      targets: [target],
+      scrapeInterval: '1s',
+      evaluationInterval: '1s',
+    });
+    await prometheus.waitForTargetUp(30_000);
+
+    const post = (p: string, body: unknown) =>
+      fetch(service.url + p, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const collection = uniqueName('obs-live');
+    assert.equal((await post('/v1/collections', { id: collection })).status, 201);
+    const docs = [
+      'To promote the Postgres replica, run pg_ctl promote on the standby and repoint DATABASE_URL.',
+      'Redis caches answers and embeddings; when it is down every query embeds again.',
+      'Dead-lettered ingestion jobs are replayed after the embedder recovers.',
+    ];
+    for (const [i, content] of docs.entries()) {
+      const r = await post(`/v1/collections/${collection}/documents`, {
+        source: `doc-${i}.md`,
+        title: `Doc ${i}`,
+        content,
+      });
+      assert.equal(r.status, 202, await r.text());
+    }
+    // Queries until the documents are indexed and answered; repeats produce cache hits.
+    await eventually(
+      async () => {
+        const r = await post('/v1/query', {
+          collection,
+          query: 'how do I promote the replica?',
+          topK: 2,
+        });
+        const body = (await r.json()) as { citations?: unknown[] };
+        return r.status === 200 && (body.citations?.length ?? 0) > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'an answered query' },
+    );
+    for (let i = 0; i < 20; i++) {
+      await post('/v1/query', {
+        collection,
+        query: i % 2 ? 'what does redis cache?' : 'dead letters?',
+        topK: 2,
+      });
+      await post('/v1/query', { collection }); // bad input: 4xx, recorded as a client error
+    }
+    // Let Prometheus scrape the traffic and evaluate every group a few times.
+    await new Promise((r) => setTimeout(r, 8_000));
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    await service?.close();
+  });
+
+  it('every recording rule returns data', async () => {
+    const empty: string[] = [];
+    for (const f of ruleFiles()) {
+      for (const g of f.groups) {
+        for (const r of g.rules) {
+          if (!('record' in r)) continue;
+          const sel = r.labels
+            ? `${r.record}{${Object.entries(r.labels)
+                .map(([k, v]) => `${k}="${v}"`)
+                .join(',')}}`
+            : r.record;
+          const result = await eventually(
+            async () => {
+              const res = await prometheus.query(sel);
+              return res.length ? res : false;
+            },
+            { timeoutMs: 10_000, intervalMs: 500, what: sel },
+          ).catch(() => []);
+          if (!result.length) empty.push(sel);
+        }
+      }
+    }
+    assert.deepEqual(empty, [], 'recording rules without data');
+  });
+
+  it('every dashboard panel query fed by the app returns data; exporter-fed ones are listed', async () => {
+    const empty: string[] = [];
+    const exporterOnly: string[] = [];
+    for (const d of dashboards()) {
+      for (const p of d.panels ?? []) {
+        if (!('targets' in p)) continue;
+        for (const t of p.targets ?? []) {
+          const expr = (t as unknown as { expr: string }).expr;
+          const title = `${d.uid} / ${'title' in p ? p.title : ''}`;
+          const sources = exporterSources(expr);
+          if (sources.length) {
+            exporterOnly.push(`${title} [${[...new Set(sources)].join(', ')}]`);
+            continue;
+          }
+          const res = await prometheus.query(asPrometheusQuery(expr));
+          if (!res.length) empty.push(`${title}: ${expr}`);
+        }
+      }
+    }
+    console.log(
+      `      exporter-fed panels not checked here (no such exporter runs locally):\n${exporterOnly.map((e) => `        - ${e}`).join('\n')}`,
+    );
+    assert.deepEqual(empty, [], 'panels with no data');
+    assert.ok(exporterOnly.length > 0 && exporterOnly.length < 25);
+  });
+
+  it('the Watchdog fires through the loaded alerting rules', async () => {
+    const res = await prometheus.query('ALERTS{alertname="Watchdog", alertstate="firing"}');
+    assert.equal(res.length, 1);
+  });
+});
