@@ -4,7 +4,8 @@ import { Database } from '../../../src/stores/postgres/database';
 import { DocumentsRepository } from '../../../src/stores/postgres/documents-repository';
 import { migrateLatest } from '../../../src/stores/postgres/migrations';
 import { IngestQueue, type IngestQueueOptions } from '../../../src/stores/queue/ingest-queue';
-import { testMetrics, type TestDatabase } from './test-database';
+import { Client } from 'pg';
+import { testMetrics, waitFor, type TestDatabase } from './test-database';
 
 // The data layer wired as the service wires it, on a suite's private database, with queue timings
 // short enough for tests to watch retries and expiries happen.
@@ -34,6 +35,21 @@ export async function startDataStack(
     metrics,
   });
   await migrateLatest(database.primary);
+  // Tests read through the replica from their first line: let it replay the schema first.
+  await waitFor(
+    async () => {
+      const c = new Client(testDb.replicaUrl);
+      try {
+        await c.connect();
+        const { rows } = await c.query("SELECT to_regclass('pgboss.version') IS NOT NULL AS ok");
+        return rows[0].ok === true;
+      } finally {
+        await c.end();
+      }
+    },
+    10_000,
+    'schema on the replica',
+  );
   await database.start();
   const queue = new IngestQueue({
     connectionString: testDb.primaryUrl,
