@@ -73,7 +73,6 @@ max_wal_senders = 5
 hot_standby = on
 max_connections = 200
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 EOF
   echo "host replication postgres 127.0.0.1/32 trust" >>"$primary/pg_hba.conf"

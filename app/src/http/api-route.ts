@@ -15,7 +15,11 @@ export interface ApiResult {
   headers?: Record<string, string>;
 }
 
-export interface ApiRoute<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends z.ZodType = z.ZodType> {
+export interface ApiRoute<
+  P extends AnyObject = AnyObject,
+  Q extends AnyObject = AnyObject,
+  B extends z.ZodType = z.ZodType,
+> {
   method: 'get' | 'post' | 'delete';
   /** Express path template, e.g. `/v1/collections/:collectionId`; also the metrics `route` label. */
   path: string;
@@ -28,7 +32,10 @@ export interface ApiRoute<P extends AnyObject = AnyObject, Q extends AnyObject =
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   /** Problem statuses this operation can answer with, besides 400/415/500 every route has. */
   problems?: number[];
-  handle(input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }, req: Request): Promise<ApiResult>;
+  handle(
+    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
+    req: Request,
+  ): Promise<ApiResult>;
 }
 
 /** Keeps each route's generic parameters while collecting them in one list. */
@@ -38,7 +45,11 @@ export function defineRoute<P extends AnyObject, Q extends AnyObject, B extends 
   return route as unknown as ApiRoute;
 }
 
-function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: 'body' | 'query' | 'path') {
+function parse<S extends z.ZodType>(
+  schema: S | undefined,
+  value: unknown,
+  where: 'body' | 'query' | 'path',
+) {
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (!result.success) throw validationProblem(result.error, where);
@@ -81,11 +92,19 @@ const problemDescriptions: Record<number, string> = {
   503: 'A dependency the operation needs is unavailable.',
 };
 
-export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { title: string; version: string }) {
+export function buildOpenApiDocument(
+  routes: readonly ApiRoute[],
+  info: { title: string; version: string },
+) {
   const registry = new OpenAPIRegistry();
   registry.register('Problem', problemSchema);
   for (const route of routes) {
-    const problems = new Set([400, 500, ...(route.body ? [413, 415] : []), ...(route.problems ?? [])]);
+    const problems = new Set([
+      400,
+      500,
+      ...(route.body ? [413, 415] : []),
+      ...(route.problems ?? []),
+    ]);
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(route.responses)) {
       responses[status] = r.schema

@@ -31,7 +31,10 @@ export function apiRoutes(api: ApiDependencies): ApiRoute[] {
 export function createApp(options: AppOptions): Express {
   const { api, health, metrics, logger, tracer } = options;
   const routes = apiRoutes(api);
-  const openApi = buildOpenApiDocument(routes, { title: 'rag-platform API', version: options.version });
+  const openApi = buildOpenApiDocument(routes, {
+    title: 'rag-platform API',
+    version: options.version,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -59,7 +62,11 @@ export function createApp(options: AppOptions): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'rag-platform API' }));
+  app.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(openApi, { customSiteTitle: 'rag-platform API' }),
+  );
 
   // Ingest bodies carry the document inside JSON, so the parser limit is the document limit plus
   // room for escaping and the other fields; the route enforces the exact content limit.

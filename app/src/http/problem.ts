@@ -83,7 +83,12 @@ interface BodyParserError {
 function fromFrameworkError(err: BodyParserError): HttpProblem | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
-      return new HttpProblem(400, 'malformed-json', 'Malformed JSON body', 'The body is not valid JSON.');
+      return new HttpProblem(
+        400,
+        'malformed-json',
+        'Malformed JSON body',
+        'The body is not valid JSON.',
+      );
     case 'entity.too.large':
       return new HttpProblem(
         413,

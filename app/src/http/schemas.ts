@@ -7,13 +7,24 @@ extendZodWithOpenApi(z);
 
 export const collectionIdSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lowercase letter first, then letters, digits, - or _, at most 63')
-  .openapi({ description: 'Collection id: the tenant namespace name chosen at creation.', example: 'oncall' });
+  .regex(
+    /^[a-z][a-z0-9_-]{0,62}$/,
+    'lowercase letter first, then letters, digits, - or _, at most 63',
+  )
+  .openapi({
+    description: 'Collection id: the tenant namespace name chosen at creation.',
+    example: 'oncall',
+  });
 
-export const documentIdSchema = z.uuid().openapi({ example: '0b3f4b8e-2f7a-4cf4-9a59-6f1d8d7b0c11' });
+export const documentIdSchema = z
+  .uuid()
+  .openapi({ example: '0b3f4b8e-2f7a-4cf4-9a59-6f1d8d7b0c11' });
 
 const metadataSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys: 1-64 of A-Z a-z 0-9 _ . -'), z.string().max(512))
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys: 1-64 of A-Z a-z 0-9 _ . -'),
+    z.string().max(512),
+  )
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
   .openapi({ description: 'String metadata, filterable in queries.', example: { team: 'sre' } });
 
@@ -58,16 +69,11 @@ export const mediaTypes = ['text/markdown', 'text/plain'] as const;
 
 export const ingestDocumentBody = z
   .object({
-    source: z
-      .string()
-      .min(1)
-      .max(512)
-      .optional()
-      .openapi({
-        description:
-          'Client key of the document within the collection (e.g. a path). Re-ingesting the same source replaces it; defaults to the content hash.',
-        example: 'runbooks/PostgresPrimaryDown.md',
-      }),
+    source: z.string().min(1).max(512).optional().openapi({
+      description:
+        'Client key of the document within the collection (e.g. a path). Re-ingesting the same source replaces it; defaults to the content hash.',
+      example: 'runbooks/PostgresPrimaryDown.md',
+    }),
     title: z.string().min(1).max(512).optional(),
     mediaType: z.enum(mediaTypes).default('text/markdown'),
     content: z.string().min(1, 'content must not be empty'),

@@ -70,7 +70,9 @@ export class DependencyHealth {
     for (const { c, state, detail } of results) {
       const previous = this.report.dependencies[c.name]?.state;
       if (previous && previous !== state) {
-        this.logger.log(state === 'up' ? 'info' : 'warn', `dependency ${c.name} is ${state}`, { detail });
+        this.logger.log(state === 'up' ? 'info' : 'warn', `dependency ${c.name} is ${state}`, {
+          detail,
+        });
       }
       this.metrics.dependencyUp.set({ dependency: c.name }, state === 'up' ? 1 : 0);
       dependencies[c.name] = { state, critical: c.critical, ...(detail ? { detail } : {}) };

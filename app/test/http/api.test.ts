@@ -24,14 +24,21 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
   });
   after(() => service?.close());
 
-  async function indexed(documentId: string) {
+  // Reads are served by the streaming replica, so a read right after a write may not see it yet:
+  // tests wait for the state they expect instead of assuming read-your-writes.
+  async function indexed(documentId: string, contentHash?: string) {
     return eventually(
       async () => {
         const res = await api.get(`/v1/collections/${collection}/documents/${documentId}`);
-        return res.body.status === 'indexed' && res.body;
+        const current = !contentHash || res.body.contentHash === contentHash;
+        return res.body.status === 'indexed' && current && res.body;
       },
       { what: `document ${documentId} indexed` },
     );
+  }
+
+  async function gone(path: string) {
+    await eventually(async () => (await api.get(path)).status === 404, { what: `${path} gone` });
   }
 
   it('creates, lists and gets a collection; a duplicate is a 409 problem', async () => {
@@ -42,13 +49,17 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     const again = await api.post('/v1/collections', { id: collection });
     assert.equal(again.status, 409);
     assert.match(again.headers.get('content-type') ?? '', /application\/problem\+json/);
-    const got = await api.get(`/v1/collections/${collection}`);
-    assert.equal(got.status, 200);
+    const got = await eventually(async () => {
+      const res = await api.get(`/v1/collections/${collection}`);
+      return res.status === 200 && res;
+    });
     assert.equal(got.body.embeddingModel, 'local-hash-384');
     let cursor: string | null = null;
     const ids: string[] = [];
     do {
-      const page: any = await api.get(`/v1/collections?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page: any = await api.get(
+        `/v1/collections?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       assert.equal(page.status, 200);
       ids.push(...page.body.items.map((c: { id: string }) => c.id));
       cursor = page.body.nextCursor;
@@ -84,7 +95,10 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     assert.equal(top.documentId, documentId);
     assert.equal(top.source, 'handbook.md');
     assert.match(top.snippet, /promote/i);
-    assert.match(answer.headers.get('server-timing') ?? '', /embed;dur=.*retrieve;dur=.*generate;dur=/);
+    assert.match(
+      answer.headers.get('server-timing') ?? '',
+      /embed;dur=.*retrieve;dur=.*generate;dur=/,
+    );
   });
 
   it('serves the repeated query from the cache until the collection changes', async () => {
@@ -99,12 +113,15 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
 
     const replaced = await api.post(`/v1/collections/${collection}/documents`, {
       source: 'handbook.md',
-      content: handbook.replace('restart redis-server', 'page the cache owner and restart redis-server'),
+      content: handbook.replace(
+        'restart redis-server',
+        'page the cache owner and restart redis-server',
+      ),
     });
     assert.equal(replaced.status, 202);
     assert.equal(replaced.body.outcome, 'replaced');
     assert.equal(replaced.body.document.id, documentId);
-    await indexed(documentId);
+    await indexed(documentId, replaced.body.document.contentHash);
     const third = await api.post('/v1/query', q);
     assert.equal(third.body.cached, false);
     assert.ok(third.body.indexVersion > first.body.indexVersion);
@@ -114,7 +131,10 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     const before = await api.get(`/v1/collections/${collection}/documents/${documentId}`);
     const res = await api.post(`/v1/collections/${collection}/documents`, {
       source: 'handbook.md',
-      content: handbook.replace('restart redis-server', 'page the cache owner and restart redis-server'),
+      content: handbook.replace(
+        'restart redis-server',
+        'page the cache owner and restart redis-server',
+      ),
     });
     assert.equal(res.status, 200);
     assert.equal(res.body.outcome, 'unchanged');
@@ -125,12 +145,17 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
   it('replacing a document leaves no stale chunks behind', async () => {
     const res = await api.post(`/v1/collections/${collection}/documents`, {
       source: 'handbook.md',
-      content: '# Only section\n\nThe handbook now only covers certificate rotation with cert-manager.',
+      content:
+        '# Only section\n\nThe handbook now only covers certificate rotation with cert-manager.',
     });
     assert.equal(res.body.outcome, 'replaced');
-    const doc = await indexed(documentId);
+    const doc = await indexed(documentId, res.body.document.contentHash);
     assert.equal(doc.chunkCount, 1);
-    const answer = await api.post('/v1/query', { collection, query: 'promote the replica postgres primary', topK: 10 });
+    const answer = await api.post('/v1/query', {
+      collection,
+      query: 'promote the replica postgres primary',
+      topK: 10,
+    });
     assert.equal(answer.status, 200);
     for (const c of answer.body.citations) assert.doesNotMatch(c.snippet, /promote/i);
   });
@@ -170,25 +195,37 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
 
     const del = await api.delete(`/v1/collections/${collection}/documents/${documentId}`);
     assert.equal(del.status, 204);
-    assert.equal((await api.get(`/v1/collections/${collection}/documents/${documentId}`)).status, 404);
-    assert.equal((await api.delete(`/v1/collections/${collection}/documents/${documentId}`)).status, 404);
-    const answer = await api.post('/v1/query', { collection, query: 'certificate rotation', topK: 10 });
+    await gone(`/v1/collections/${collection}/documents/${documentId}`);
+    assert.equal(
+      (await api.delete(`/v1/collections/${collection}/documents/${documentId}`)).status,
+      404,
+    );
+    const answer = await api.post('/v1/query', {
+      collection,
+      query: 'certificate rotation',
+      topK: 10,
+    });
     for (const c of answer.body.citations) assert.notEqual(c.documentId, documentId);
   });
 
   it('deletes a collection and everything in it', async () => {
     assert.equal((await api.delete(`/v1/collections/${collection}`)).status, 204);
-    assert.equal((await api.get(`/v1/collections/${collection}`)).status, 404);
+    await gone(`/v1/collections/${collection}`);
     const q = await api.post('/v1/query', { collection, query: 'anything' });
     assert.equal(q.status, 404);
     assert.equal(q.body.type, 'urn:rag-platform:problem:not-found');
   });
 
   it('reports RED metrics by route template, with request ids and health endpoints', async () => {
-    const res = await api.request('GET', '/v1/collections', undefined, { headers: { 'x-request-id': 'abc-123' } });
+    const res = await api.request('GET', '/v1/collections', undefined, {
+      headers: { 'x-request-id': 'abc-123' },
+    });
     assert.equal(res.headers.get('x-request-id'), 'abc-123');
     const metrics = await api.get('/metrics');
-    assert.match(metrics.text, /rag_http_requests_total\{method="POST",route="\/v1\/query",status_code="200"\} \d+/);
+    assert.match(
+      metrics.text,
+      /rag_http_requests_total\{method="POST",route="\/v1\/query",status_code="200"\} \d+/,
+    );
     assert.match(
       metrics.text,
       /rag_http_request_duration_seconds_bucket\{le="0.05",method="GET",route="\/v1\/collections\/:collectionId\/documents\/:documentId",status_code="200"\}/,
@@ -200,7 +237,7 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     assert.deepEqual((await api.get('/healthz')).body, { status: 'ok' });
     const ready = await api.get('/readyz');
     assert.equal(ready.status, 200);
-    assert.equal(ready.body.status, 'ready');
+    assert.equal(ready.body.status, 'ready', JSON.stringify(ready.body));
   });
 
   it('publishes an OpenAPI 3.1 document covering every route, and browsable docs', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { RunningService } from '../../src/service';
 import { apiClient, type ApiResponse } from '../support/http-client';
-import { startTestService, uniqueName } from '../support/test-service';
+import { eventually, startTestService, uniqueName } from '../support/test-service';
 
 function assertProblem(res: ApiResponse, status: number, type?: string) {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
@@ -24,6 +24,8 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
     service = await startTestService({ MAX_DOCUMENT_BYTES: String(maxDocumentBytes) });
     api = apiClient(service.url);
     assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
+    // Reads come from the replica: wait until it has the new collection.
+    await eventually(async () => (await api.get(`/v1/collections/${collection}`)).status === 200);
   });
   after(async () => {
     await api?.delete(`/v1/collections/${collection}`);
@@ -62,7 +64,11 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
     const wrongType = await api.post('/v1/query', { collection, query: 42 });
     assertProblem(wrongType, 400, 'validation-error');
     assert.ok(wrongType.body.errors.some((e: { path: string }) => e.path === 'body.query'));
-    assertProblem(await api.post('/v1/collections', { id: 'Not A Slug!' }), 400, 'validation-error');
+    assertProblem(
+      await api.post('/v1/collections', { id: 'Not A Slug!' }),
+      400,
+      'validation-error',
+    );
     assertProblem(await api.post(docs(), { content: 'ok', mediaType: 'application/pdf' }), 400);
     assertProblem(await api.get(`${docs()}?limit=0`), 400);
     assertProblem(await api.get(`${docs()}?status=bogus`), 400);
@@ -78,7 +84,11 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
   });
 
   it('unknown collection, unknown route and invalid ids', async () => {
-    assertProblem(await api.post('/v1/query', { collection: 'no-such-collection', query: 'q' }), 404, 'not-found');
+    assertProblem(
+      await api.post('/v1/query', { collection: 'no-such-collection', query: 'q' }),
+      404,
+      'not-found',
+    );
     assertProblem(await api.get('/v1/collections/no-such-collection'), 404);
     assertProblem(await api.get(`${docs()}/not-a-uuid`), 400, 'validation-error');
     assertProblem(await api.get(`${docs()}/6f1d8d7b-0c11-4cf4-9a59-0b3f4b8e2f7a`), 404);
@@ -103,28 +113,50 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
       segment.map((c) => ['DELETE', `/v1/collections/${c}x`] as const),
       segment.map((c) => ['POST', `/v1/collections/${c}/documents`] as const),
       segment.map((c) => ['GET', `/v1/collections/${c}/documents`] as const),
-      fc.tuple(segment, segment).map(([c, d]) => ['GET', `/v1/collections/${c}/documents/${d}`] as const),
-      fc.tuple(segment, segment).map(([c, d]) => ['DELETE', `/v1/collections/${c}/documents/${d}`] as const),
-      fc.tuple(segment, segment).map(([c, d]) => ['POST', `/v1/collections/${c}/documents/${d}/retry`] as const),
+      fc
+        .tuple(segment, segment)
+        .map(([c, d]) => ['GET', `/v1/collections/${c}/documents/${d}`] as const),
+      fc
+        .tuple(segment, segment)
+        .map(([c, d]) => ['DELETE', `/v1/collections/${c}/documents/${d}`] as const),
+      fc
+        .tuple(segment, segment)
+        .map(([c, d]) => ['POST', `/v1/collections/${c}/documents/${d}/retry`] as const),
     );
     const query = fc.option(
-      fc.dictionary(fc.constantFrom('limit', 'cursor', 'status', 'x', 'limit[]'), fc.string({ maxLength: 40 })),
+      fc.dictionary(
+        fc.constantFrom('limit', 'cursor', 'status', 'x', 'limit[]'),
+        fc.string({ maxLength: 40 }),
+      ),
     );
     const body = fc.oneof(
-      fc.jsonValue({ maxDepth: 4 }).map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
-      fc.record({
-        collection: fc.oneof(fc.constant(collection), fc.string()),
-        query: fc.oneof(fc.string({ maxLength: 3000 }), fc.integer(), fc.constant(null)),
-        topK: fc.oneof(fc.integer(), fc.double(), fc.string()),
-        filter: fc.anything({ maxDepth: 3 }),
-      }).map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
-      fc.record(
-        { content: fc.string({ maxLength: 500 }), source: fc.string(), metadata: fc.anything({ maxDepth: 2 }) },
-        { requiredKeys: [] },
-      ).map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      fc
+        .jsonValue({ maxDepth: 4 })
+        .map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      fc
+        .record({
+          collection: fc.oneof(fc.constant(collection), fc.string()),
+          query: fc.oneof(fc.string({ maxLength: 3000 }), fc.integer(), fc.constant(null)),
+          topK: fc.oneof(fc.integer(), fc.double(), fc.string()),
+          filter: fc.anything({ maxDepth: 3 }),
+        })
+        .map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      fc
+        .record(
+          {
+            content: fc.string({ maxLength: 500 }),
+            source: fc.string(),
+            metadata: fc.anything({ maxDepth: 2 }),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
       fc.string({ maxLength: 200 }).map((raw) => ({ raw, type: 'application/json' })),
       fc.string({ maxLength: 200 }).map((raw) => ({ raw, type: 'text/plain' })),
-      fc.constant({ raw: '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}', type: 'application/json' }),
+      fc.constant({
+        raw: '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}',
+        type: 'application/json',
+      }),
     );
     await fc.assert(
       fc.asyncProperty(endpoint, query, body, async ([method, path], q, b) => {

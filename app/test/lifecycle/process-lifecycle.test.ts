@@ -29,7 +29,9 @@ async function readJson(req: IncomingMessage): Promise<any> {
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1`)),
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1`),
+    ),
   );
 }
 
@@ -41,7 +43,11 @@ describe('service process lifecycle', function () {
   });
 
   it('refuses to start on invalid configuration, naming every bad setting', async () => {
-    const service = spawnService({ PORT: 'not-a-port', REDIS_URL: 'http://wrong-scheme', CHUNK_SIZE: '10' });
+    const service = spawnService({
+      PORT: 'not-a-port',
+      REDIS_URL: 'http://wrong-scheme',
+      CHUNK_SIZE: '10',
+    });
     running.push(service);
     const { code } = await service.exited;
     assert.equal(code, 2);
@@ -61,21 +67,36 @@ describe('service process lifecycle', function () {
       chatRequests += 1;
       await new Promise((r) => setTimeout(r, 1500));
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Drained answer [1].' } }] }));
+      res.end(
+        JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: 'Drained answer [1].' } }],
+        }),
+      );
     });
     const chatUrl = await listen(chat);
     try {
       const port = await freePort();
-      const service = spawnService(realServicesEnv(port, { CHAT_URL: chatUrl, SHUTDOWN_DEADLINE_MS: '10000' }));
+      const service = spawnService(
+        realServicesEnv(port, { CHAT_URL: chatUrl, SHUTDOWN_DEADLINE_MS: '10000' }),
+      );
       running.push(service);
       await waitReady(service);
       const api = apiClient(service.url);
       const collection = uniqueName('drain');
       assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
-      const doc = await api.post(`/v1/collections/${collection}/documents`, { content: '# Drain\n\nGraceful shutdown drains requests.' });
-      await eventually(async () => (await api.get(`/v1/collections/${collection}/documents/${doc.body.document.id}`)).body.status === 'indexed');
+      const doc = await api.post(`/v1/collections/${collection}/documents`, {
+        content: '# Drain\n\nGraceful shutdown drains requests.',
+      });
+      await eventually(
+        async () =>
+          (await api.get(`/v1/collections/${collection}/documents/${doc.body.document.id}`)).body
+            .status === 'indexed',
+      );
 
-      const inFlight = api.post('/v1/query', { collection, query: 'how does shutdown drain requests?' });
+      const inFlight = api.post('/v1/query', {
+        collection,
+        query: 'how does shutdown drain requests?',
+      });
       await eventually(async () => chatRequests > 0, { what: 'query reaching the chat endpoint' });
       const signalledAt = Date.now();
       service.child.kill('SIGTERM');
@@ -85,7 +106,10 @@ describe('service process lifecycle', function () {
       const { code } = await service.exited;
       assert.equal(code, 0, service.output());
       assert.ok(Date.now() - signalledAt < 10_000);
-      await assert.rejects(fetch(new URL('/healthz', service.url)), 'no longer accepting connections');
+      await assert.rejects(
+        fetch(new URL('/healthz', service.url)),
+        'no longer accepting connections',
+      );
     } finally {
       chat.close();
     }
@@ -107,7 +131,12 @@ describe('service process lifecycle', function () {
       }
       const vectors = await embedder.embed(input);
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ data: vectors.map((v, index) => ({ index, embedding: Array.from(v) })), model: body.model }));
+      res.end(
+        JSON.stringify({
+          data: vectors.map((v, index) => ({ index, embedding: Array.from(v) })),
+          model: body.model,
+        }),
+      );
     });
     const embedderUrl = await listen(server);
     try {
@@ -177,9 +206,17 @@ describe('service process lifecycle', function () {
       await eventually(
         async () => {
           const queued = await api.get('/v1/collections/runbooks/documents?status=queued&limit=1');
-          const indexing = await api.get('/v1/collections/runbooks/documents?status=indexing&limit=1');
-          const indexed = await api.get('/v1/collections/runbooks/documents?status=indexed&limit=1');
-          return queued.body.items?.length === 0 && indexing.body.items?.length === 0 && indexed.body.items?.length === 1;
+          const indexing = await api.get(
+            '/v1/collections/runbooks/documents?status=indexing&limit=1',
+          );
+          const indexed = await api.get(
+            '/v1/collections/runbooks/documents?status=indexed&limit=1',
+          );
+          return (
+            queued.body.items?.length === 0 &&
+            indexing.body.items?.length === 0 &&
+            indexed.body.items?.length === 1
+          );
         },
         { timeoutMs: 60_000, what: 'the runbooks indexed' },
       );

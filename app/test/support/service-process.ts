@@ -28,11 +28,20 @@ export interface ServiceProcess {
  * cannot show: exit codes, signals, SIGKILL in the middle of a job, the embedded default.
  */
 export function spawnService(env: Record<string, string>, port?: number): ServiceProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'app/src/main.ts'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TS_NODE_TRANSPILE_ONLY: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', 'app/src/main.ts'],
+    {
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        TS_NODE_TRANSPILE_ONLY: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -53,6 +62,8 @@ export async function waitReady(service: ServiceProcess, timeoutMs = 30_000): Pr
     },
     { timeoutMs, intervalMs: 100, what: 'service ready' },
   ).catch((err) => {
-    throw new Error(`${(err as Error).message}\n--- service output ---\n${service.output().slice(-4000)}`);
+    throw new Error(
+      `${(err as Error).message}\n--- service output ---\n${service.output().slice(-4000)}`,
+    );
   });
 }

@@ -6,7 +6,9 @@ import { startService, type RunningService } from '../../src/service';
  * scripts/test-services.sh), on a free port, with settings tuned for fast tests. Overrides are
  * plain environment-style strings so they go through the same validation as production config.
  */
-export async function startTestService(overrides: Record<string, string> = {}): Promise<RunningService> {
+export async function startTestService(
+  overrides: Record<string, string> = {},
+): Promise<RunningService> {
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: requireEnv('DATABASE_URL'),
     DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
@@ -26,7 +28,9 @@ export async function startTestService(overrides: Record<string, string> = {}): 
 export function requireEnv(name: string): string {
   const value = process.env[name];
   if (!value) {
-    throw new Error(`${name} is not set: run the tests with \`npm test\` (scripts/test.sh starts the services)`);
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\` (scripts/test.sh starts the services)`,
+    );
   }
   return value;
 }
@@ -50,7 +54,9 @@ export async function eventually<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -29,7 +29,11 @@ export function observeResponse(metrics: Metrics, logger: Logger): RequestHandle
 
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const labels = { method: req.method, route: routeLabel(req), status_code: String(res.statusCode) };
+      const labels = {
+        method: req.method,
+        route: routeLabel(req),
+        status_code: String(res.statusCode),
+      };
       metrics.httpRequests.inc(labels);
       metrics.httpRequestDuration.observe(labels, seconds);
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'http';

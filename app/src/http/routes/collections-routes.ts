@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../api-route';
-import { conflict, notFound } from '../problem';
+import { notFound } from '../problem';
 import {
   collectionListSchema,
   collectionParams,
@@ -8,6 +8,7 @@ import {
   createCollectionBody,
   paginationQuery,
 } from '../schemas';
+import type { Collection } from '../../stores/postgres/collections-repository';
 import type { ApiDependencies } from './api-dependencies';
 
 export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
@@ -23,13 +24,13 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       responses: { 201: { description: 'Created.', schema: collectionSchema } },
       problems: [409],
       async handle({ body }) {
+        // A duplicate id surfaces as the repository's ConflictError → 409.
         const created = await collections.create({
           name: body.id,
           description: body.description ?? null,
           embeddingModel: embedder.model,
           dimensions: embedder.dimensions,
         });
-        if (!created) throw conflict(`collection '${body.id}' already exists`);
         return {
           status: 201,
           body: toCollection(created),
@@ -47,7 +48,10 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       responses: { 200: { description: 'A page of collections.', schema: collectionListSchema } },
       async handle({ query }) {
         const page = await collections.list({ limit: query.limit, cursor: query.cursor });
-        return { status: 200, body: { items: page.items.map(toCollection), nextCursor: page.nextCursor } };
+        return {
+          status: 200,
+          body: { items: page.items.map(toCollection), nextCursor: page.nextCursor },
+        };
       },
     }),
     defineRoute({
@@ -87,15 +91,13 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
   ];
 }
 
-type CollectionRecord = NonNullable<Awaited<ReturnType<ApiDependencies['collections']['getByName']>>>;
-
-function toCollection(c: CollectionRecord): z.infer<typeof collectionSchema> {
+function toCollection(c: Collection): z.infer<typeof collectionSchema> {
   return {
     id: c.name,
     description: c.description,
     embeddingModel: c.embeddingModel,
     dimensions: c.dimensions,
-    indexVersion: Number(c.indexVersion),
-    createdAt: new Date(c.createdAt).toISOString(),
+    indexVersion: c.indexVersion,
+    createdAt: c.createdAt.toISOString(),
   };
 }

@@ -10,6 +10,7 @@ import {
   ingestDocumentBody,
   ingestResultSchema,
 } from '../schemas';
+import type { DocumentRecord } from '../../stores/postgres/documents-repository';
 import type { ApiDependencies } from './api-dependencies';
 
 export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
@@ -26,13 +27,20 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       method: 'post',
       path: '/v1/collections/:collectionId/documents',
       operationId: 'ingestDocument',
-      summary: 'Ingest a text or markdown document (asynchronous; idempotent by source and content)',
+      summary:
+        'Ingest a text or markdown document (asynchronous; idempotent by source and content)',
       tags: ['documents'],
       params: collectionParams,
       body: ingestDocumentBody,
       responses: {
-        202: { description: 'Accepted: created or replaced, indexing is queued.', schema: ingestResultSchema },
-        200: { description: 'Unchanged: the same content was already ingested.', schema: ingestResultSchema },
+        202: {
+          description: 'Accepted: created or replaced, indexing is queued.',
+          schema: ingestResultSchema,
+        },
+        200: {
+          description: 'Unchanged: the same content was already ingested.',
+          schema: ingestResultSchema,
+        },
       },
       problems: [404],
       async handle({ params, body }) {
@@ -69,7 +77,10 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
         const page = await documents.list(collection.id, query);
         return {
           status: 200,
-          body: { items: page.items.map((d) => toDocument(d, collection.name)), nextCursor: page.nextCursor },
+          body: {
+            items: page.items.map((d) => toDocument(d, collection.name)),
+            nextCursor: page.nextCursor,
+          },
         };
       },
     }),
@@ -85,7 +96,8 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       async handle({ params }) {
         const collection = await collectionOr404(params.collectionId);
         const document = await documents.get(params.documentId);
-        if (!document || document.collectionId !== collection.id) throw notFound('document', params.documentId);
+        if (!document || document.collectionId !== collection.id)
+          throw notFound('document', params.documentId);
         return { status: 200, body: toDocument(document, collection.name) };
       },
     }),
@@ -100,8 +112,9 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       problems: [404],
       async handle({ params }) {
         const collection = await collectionOr404(params.collectionId, true);
-        const deleted = await documents.delete(collection.id, params.documentId);
-        if (!deleted) throw notFound('document', params.documentId);
+        // Rows first (throws NotFoundError → 404): a failure before the vectors go leaves only
+        // vectors that no chunk row can cite, and retrieval drops those.
+        await documents.delete(collection.id, params.documentId);
         await vectors.deleteDocument(collection.id, params.documentId);
         return { status: 204 };
       },
@@ -118,21 +131,14 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       async handle({ params }) {
         const collection = await collectionOr404(params.collectionId, true);
         const document = await documents.get(params.documentId, { fromPrimary: true });
-        if (!document || document.collectionId !== collection.id) throw notFound('document', params.documentId);
-        if (document.status !== 'dead') {
-          throw new HttpProblem(409, 'not-dead', 'Document is not dead-lettered', `status is '${document.status}'`);
-        }
+        if (!document || document.collectionId !== collection.id)
+          throw notFound('document', params.documentId);
+        // A document that is not dead-lettered is the repository's ConflictError → 409.
         const requeued = await documents.retry(document.id);
-        return { status: 202, body: toDocument(requeued ?? document, collection.name) };
+        return { status: 202, body: toDocument(requeued, collection.name) };
       },
     }),
   ];
-}
-
-type DocumentRecord = NonNullable<Awaited<ReturnType<ApiDependencies['documents']['get']>>>;
-
-function iso(value: Date | string | null): string | null {
-  return value === null ? null : new Date(value).toISOString();
 }
 
 function toDocument(d: DocumentRecord, collectionName: string): z.infer<typeof documentSchema> {
@@ -144,12 +150,12 @@ function toDocument(d: DocumentRecord, collectionName: string): z.infer<typeof d
     mediaType: d.mediaType,
     contentHash: d.contentHash,
     sizeBytes: d.sizeBytes,
-    metadata: d.metadata,
+    metadata: { ...d.metadata },
     status: d.status,
     attempts: d.attempts,
     lastError: d.lastError,
     chunkCount: d.chunkCount,
-    acceptedAt: iso(d.acceptedAt) as string,
-    indexedAt: iso(d.indexedAt),
+    acceptedAt: d.acceptedAt.toISOString(),
+    indexedAt: d.indexedAt?.toISOString() ?? null,
   };
 }

@@ -12,7 +12,9 @@ export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
       summary: 'Answer a question from a collection, with citations',
       tags: ['query'],
       body: queryBody,
-      responses: { 200: { description: 'The answer and its citations.', schema: queryResultSchema } },
+      responses: {
+        200: { description: 'The answer and its citations.', schema: queryResultSchema },
+      },
       problems: [404],
       async handle({ body }) {
         const result = await deps.queries.run(body);

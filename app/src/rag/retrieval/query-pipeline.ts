@@ -4,6 +4,7 @@ import type { Metrics } from '../../observability/metrics';
 import type { StageTimer } from '../../observability/stage-timer';
 import type { Logger } from '../../observability/logger';
 import type { Cache } from '../../stores/cache/cache';
+import { ConflictError } from '../../stores/postgres/errors';
 import { queryCacheKey } from '../../stores/cache/cache-keys';
 import type { CollectionsRepository } from '../../stores/postgres/collections-repository';
 import type { DocumentsRepository } from '../../stores/postgres/documents-repository';
@@ -27,6 +28,8 @@ export class QueryPipeline {
       embedder: Embedder;
       vectors: VectorStore;
       answerer: Answerer;
+      /** Answers when the configured answerer fails (a chat endpoint outage degrades, not fails). */
+      fallbackAnswerer: Answerer;
       cache: Cache;
       cacheTtlSeconds: number;
       timer: StageTimer;
@@ -40,7 +43,15 @@ export class QueryPipeline {
     const { collections, documents, embedder, vectors, answerer, timer } = this.deps;
     const collection = await timer.time('db', () => collections.getByName(input.collection));
     if (!collection) return undefined;
-    const indexVersion = Number(collection.indexVersion);
+    if (
+      collection.embeddingModel !== embedder.model ||
+      collection.dimensions !== embedder.dimensions
+    ) {
+      throw new ConflictError(
+        `collection '${collection.name}' holds ${collection.embeddingModel} (${collection.dimensions} dims) vectors; this service embeds with ${embedder.model} (${embedder.dimensions} dims)`,
+      );
+    }
+    const { indexVersion } = collection;
 
     const key = queryCacheKey({
       collectionId: collection.id,
@@ -78,14 +89,14 @@ export class QueryPipeline {
               score: hit.score,
               text: chunk.text,
               headingPath: chunk.headingPath,
-              title: chunk.title,
-              source: chunk.source,
+              title: chunk.documentTitle,
+              source: chunk.documentSource,
             },
           ]
         : [];
     });
-    const answer = await timer.time('generate', () =>
-      answerer.answer({ question: input.query, passages }),
+    const { answer, answeredBy } = await timer.time('generate', () =>
+      this.answer(input.query, passages),
     );
     const passageById = new Map(passages.map((p) => [p.chunkId, p]));
     const result: QueryResult = {
@@ -95,12 +106,30 @@ export class QueryPipeline {
         source: passageById.get(c.chunkId)?.source ?? '',
         title: passageById.get(c.chunkId)?.title ?? null,
       })),
-      answerer: answerer.kind,
+      answerer: answeredBy.kind,
       cached: false,
       indexVersion,
     };
-    void timer.time('cache', () => this.cacheSet(key, result));
+    // A fallback answer is not cached: the next request should try the real answerer again.
+    if (answeredBy === answerer) await timer.time('cache', () => this.cacheSet(key, result));
     return result;
+  }
+
+  private async answer(question: string, passages: Passage[]) {
+    const { answerer, fallbackAnswerer, metrics, logger } = this.deps;
+    try {
+      const answer = await answerer.answer({ question, passages });
+      if (answerer !== fallbackAnswerer) metrics.dependencyUp.set({ dependency: 'chat' }, 1);
+      return { answer, answeredBy: answerer };
+    } catch (err) {
+      if (answerer === fallbackAnswerer) throw err;
+      metrics.dependencyUp.set({ dependency: 'chat' }, 0);
+      logger.warn('answerer failed; answering extractively', { err });
+      return {
+        answer: await fallbackAnswerer.answer({ question, passages }),
+        answeredBy: fallbackAnswerer,
+      };
+    }
   }
 
   private async cacheGet(key: string): Promise<QueryResult | undefined> {
