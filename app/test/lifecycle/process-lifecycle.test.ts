@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalEmbedder } from '../../src/rag/embedding/local-embedder';
@@ -189,6 +189,8 @@ describe('service process lifecycle', function () {
 
   it('runs on embedded defaults with nothing configured and answers from the runbooks', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'rag-embedded-'));
+    // As root the embedded server runs as the unprivileged postgres user, who must reach the dir.
+    await chmod(dataDir, 0o755);
     try {
       const port = await freePort();
       const service = spawnService({

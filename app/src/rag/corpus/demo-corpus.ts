@@ -23,7 +23,10 @@ export async function seedDemoCorpus(deps: {
   const { dir, collections, documents, embedder, logger } = deps;
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.md')).sort();
+    names = (await readdir(dir, { recursive: true }))
+      .filter((n) => n.endsWith('.md'))
+      .map((n) => n.split(path.sep).join('/'))
+      .sort();
   } catch (err) {
     logger.warn('demo corpus directory not readable; skipping seeding', { dir, err });
     return { files: 0, queued: 0 };
@@ -41,11 +44,11 @@ export async function seedDemoCorpus(deps: {
 
   let queued = 0;
   for (const name of names) {
-    const content = await readFile(path.join(dir, name), 'utf8');
+    const content = await readFile(path.join(dir, ...name.split('/')), 'utf8');
     if (!content.trim() || Buffer.byteLength(content) > deps.maxDocumentBytes) continue;
-    const title = /^#\s+(.+)$/m.exec(content)?.[1]?.trim() ?? name.replace(/\.md$/, '');
+    const title = /^#\s+(.+)$/m.exec(content)?.[1]?.trim() ?? path.basename(name, '.md');
     const { outcome } = await documents.ingest(collection.id, {
-      source: `runbooks/${name}`,
+      source: `${path.basename(dir)}/${name}`,
       title,
       mediaType: 'text/markdown',
       content,
