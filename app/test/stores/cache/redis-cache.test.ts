@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisCache } from '../../../src/stores/cache/redis-cache';
 import { cacheContract } from './cache.contract';
+import { freePort } from '../../support/service-process';
+import { startPrivateRedis, stopPrivateRedis as stop } from '../../support/private-redis';
 
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl) {
@@ -16,39 +16,6 @@ cacheContract('RedisCache', async () => {
   await cache.waitUntilReady();
   return { cache, elapse: (ms) => sleep(ms), close: () => cache.close() };
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A throwaway redis-server this suite may kill: the shared one must stay up for everyone else. */
-async function startPrivateRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 100 && !out.includes('Ready to accept connections'); i++) await sleep(50);
-  if (!out.includes('Ready to accept connections')) {
-    proc.kill('SIGKILL');
-    throw new Error(`private redis-server did not start:\n${out}`);
-  }
-  return proc;
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  proc.kill('SIGKILL');
-  await once(proc, 'exit');
-}
 
 describe('RedisCache during a Redis outage', function () {
   this.timeout(20_000);

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import type { RunningService } from '../../src/service';
+import { apiClient } from '../support/http-client';
+import { startPrivateRedis, stopPrivateRedis } from '../support/private-redis';
+import { freePort } from '../support/service-process';
+import { eventually, startTestService, uniqueName } from '../support/test-service';
+
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : NaN;
+}
+
+async function indexedDocument(
+  api: ReturnType<typeof apiClient>,
+  collection: string,
+  content: string,
+) {
+  assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
+  const res = await api.post(`/v1/collections/${collection}/documents`, { content });
+  assert.equal(res.status, 202, res.text);
+  await eventually(
+    async () =>
+      (await api.get(`/v1/collections/${collection}/documents/${res.body.document.id}`)).body
+        .status === 'indexed',
+    { what: 'document indexed' },
+  );
+}
+
+describe('a failing dependency degrades the service instead of failing it', function () {
+  this.timeout(60_000);
+
+  describe('Redis stopped mid-run', () => {
+    let redis: ChildProcess | undefined;
+    let service: RunningService | undefined;
+    after(async () => {
+      await service?.close();
+      if (redis) await stopPrivateRedis(redis);
+    });
+
+    it('keeps answering uncached, reports degraded readiness and recovers', async () => {
+      const port = await freePort();
+      redis = await startPrivateRedis(port);
+      service = await startTestService({ REDIS_URL: `redis://127.0.0.1:${port}` });
+      const api = apiClient(service.url);
+      const collection = uniqueName('redis-outage');
+      await indexedDocument(api, collection, '# Cache\n\nThe answer cache lives in Redis.');
+      const q = { collection, query: 'where does the answer cache live?' };
+      assert.equal((await api.post('/v1/query', q)).body.cached, false);
+      assert.equal((await api.post('/v1/query', q)).body.cached, true);
+
+      await stopPrivateRedis(redis);
+      const during = await api.post('/v1/query', q);
+      assert.equal(during.status, 200);
+      assert.equal(during.body.cached, false);
+      assert.ok(during.body.citations.length > 0);
+      await service.health.refresh();
+      const ready = await api.get('/readyz');
+      assert.equal(ready.status, 200, 'a cache outage must not take the pod out of rotation');
+      assert.equal(ready.body.status, 'degraded');
+      assert.equal(ready.body.dependencies.redis.state, 'down');
+      const metrics = (await api.get('/metrics')).text;
+      assert.equal(metricValue(metrics, 'rag_dependency_up{dependency="redis"}'), 0);
+      assert.ok(
+        metricValue(metrics, 'rag_cache_requests_total{cache="query",result="error"}') >= 1,
+      );
+
+      redis = await startPrivateRedis(port);
+      await eventually(
+        async () => {
+          await service!.health.refresh();
+          return (await api.get('/readyz')).body.status === 'ready';
+        },
+        { what: 'readiness back to ready after Redis returns' },
+      );
+      assert.equal((await api.post('/v1/query', q)).status, 200);
+    });
+  });
+
+  describe('replica unreachable', () => {
+    let service: RunningService | undefined;
+    after(() => service?.close());
+
+    it('reads from the primary and says so in readiness and metrics', async () => {
+      const closedPort = await freePort();
+      service = await startTestService({
+        DATABASE_REPLICA_URLS: `postgres://postgres@127.0.0.1:${closedPort}/rag`,
+      });
+      const api = apiClient(service.url);
+      const collection = uniqueName('no-replica');
+      assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
+      // Served by the primary, so the write is visible at once.
+      assert.equal((await api.get(`/v1/collections/${collection}`)).status, 200);
+      const ready = await api.get('/readyz');
+      assert.equal(ready.status, 200);
+      assert.equal(ready.body.status, 'degraded');
+      assert.equal(ready.body.dependencies.postgres_replica.state, 'down');
+      const metrics = (await api.get('/metrics')).text;
+      assert.ok(metricValue(metrics, 'rag_db_reads_total{target="primary"}') >= 1);
+      assert.ok(!(metricValue(metrics, 'rag_db_reads_total{target="replica"}') > 0));
+      assert.equal(metricValue(metrics, 'rag_dependency_up{dependency="postgres_replica"}'), 0);
+    });
+  });
+
+  describe('chat endpoint down', () => {
+    let service: RunningService | undefined;
+    after(() => service?.close());
+
+    it('answers extractively with citations and does not cache the fallback', async () => {
+      const closedPort = await freePort();
+      service = await startTestService({
+        CHAT_URL: `http://127.0.0.1:${closedPort}/v1`,
+        CHAT_TIMEOUT_MS: '500',
+      });
+      const api = apiClient(service.url);
+      const collection = uniqueName('no-chat');
+      await indexedDocument(api, collection, '# Vault\n\nUnseal Vault with the KMS key.');
+      const q = { collection, query: 'how is vault unsealed?' };
+      const first = await api.post('/v1/query', q);
+      assert.equal(first.status, 200);
+      assert.equal(first.body.answerer, 'extractive');
+      assert.ok(first.body.citations.length > 0);
+      assert.equal((await api.post('/v1/query', q)).body.cached, false);
+    });
+  });
+});
