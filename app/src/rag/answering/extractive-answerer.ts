@@ -31,11 +31,19 @@ export class ExtractiveAnswerer implements Answerer {
   ): Promise<Answer> {
     signal?.throwIfAborted();
     const terms = questionTerms(input.question);
-    const candidates = input.passages.slice(0, this.maxPassages).flatMap((passage, rank) =>
+    const passages = input.passages.slice(0, this.maxPassages);
+    const best = Math.max(...passages.map((p) => p.score), Number.EPSILON);
+    const candidates = passages.flatMap((passage, rank) =>
       scoreSentences(passage, terms)
         .filter((s) => s.overlap > 0)
-        // Retrieval rank breaks ties: the vector store already judged the passage as a whole.
-        .map((s) => ({ ...s, passage, rank, weight: s.overlap * (1 - rank * 0.05) })),
+        // The vector store judged the passage as a whole: a sentence from a passage half as
+        // similar as the best one needs twice the term overlap to be quoted before it.
+        .map((s) => ({
+          ...s,
+          passage,
+          rank,
+          weight: (s.overlap * Math.max(passage.score, 0)) / best,
+        })),
     );
     if (candidates.length === 0) return { text: NO_RELEVANT_PASSAGE, citations: [] };
 
