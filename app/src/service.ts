@@ -54,8 +54,15 @@ const version = process.env.npm_package_version ?? '0.1.0';
  * Builds the whole service from validated configuration. Every optional dependency has an
  * embedded default, chosen here and nowhere else: the rest of the code only sees the interfaces.
  */
-export async function startService(config: Config): Promise<RunningService> {
-  const logger = createLogger({ level: config.LOG_LEVEL, service: config.SERVICE_NAME });
+export async function startService(
+  config: Config,
+  options: { logDestination?: NodeJS.WritableStream } = {},
+): Promise<RunningService> {
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    service: config.SERVICE_NAME,
+    destination: options.logDestination,
+  });
   const metrics = createMetrics();
   const tracer = initTracing({
     serviceName: config.SERVICE_NAME,

@@ -39,8 +39,15 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
-/** JSON lines on stdout: one object per event, with request and trace ids when inside a request. */
-export function createLogger(options: { level: string; service: string }): Logger {
+/**
+ * JSON lines on stdout (or `destination`): one object per event, with request and trace ids when
+ * inside a request.
+ */
+export function createLogger(options: {
+  level: string;
+  service: string;
+  destination?: NodeJS.WritableStream;
+}): Logger {
   return winston.createLogger({
     level: options.level === 'silent' ? 'error' : options.level,
     silent: options.level === 'silent',
@@ -51,6 +58,10 @@ export function createLogger(options: { level: string; service: string }): Logge
       redactSecrets(),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console()],
+    transports: [
+      options.destination
+        ? new winston.transports.Stream({ stream: options.destination })
+        : new winston.transports.Console(),
+    ],
   });
 }

@@ -8,6 +8,7 @@ import { startService, type RunningService } from '../../src/service';
  */
 export async function startTestService(
   overrides: Record<string, string> = {},
+  options: Parameters<typeof startService>[1] = {},
 ): Promise<RunningService> {
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: requireEnv('DATABASE_URL'),
@@ -22,7 +23,7 @@ export async function startTestService(
     ...overrides,
   };
   const config: Config = loadConfig(env);
-  return startService(config);
+  return startService(config, options);
 }
 
 export function requireEnv(name: string): string {
