@@ -14,6 +14,8 @@ npx eslint --max-warnings 0 .
 npx prettier --check . >/dev/null || { npx prettier --list-different .; exit 1; }
 
 echo "== test services"
+# A private set per run, so two runs on one machine never stop each other's servers.
+export TEST_SERVICES_DIR=${TEST_SERVICES_DIR:-/tmp/rag-platform-test-services-$$}
 trap 'bash scripts/test-services.sh down' EXIT
 set -a
 # shellcheck disable=SC1090

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, configSchema, describeConfig, loadConfig } from '../src/config';
+import { repoRoot } from './support/service-process';
+
+describe('configuration', () => {
+  it('starts on embedded defaults with nothing set', () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.DATABASE_URL, undefined);
+    assert.deepEqual(config.DATABASE_REPLICA_URLS, []);
+    assert.equal(config.CACHE_TTL_SECONDS, 3600);
+  });
+
+  it('names every wrong setting in one error', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          PORT: '99999',
+          DATABASE_URL: 'mysql://x/y',
+          DATABASE_REPLICA_URLS: 'postgres://r1/rag, not a url',
+          CHUNK_SIZE: '100',
+          CHUNK_OVERLAP: '100',
+          LOG_LEVEL: 'loud',
+        }),
+      (err: ConfigError) => {
+        assert.ok(err instanceof ConfigError);
+        for (const key of ['PORT', 'DATABASE_URL', 'DATABASE_REPLICA_URLS.1', 'LOG_LEVEL']) {
+          assert.ok(
+            err.problems.some((p) => p.startsWith(`${key}:`)),
+            `${key} in ${err.problems}`,
+          );
+        }
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ CHUNK_SIZE: '100', CHUNK_OVERLAP: '100' }), /CHUNK_OVERLAP/);
+  });
+
+  it('reads NAME_FILE as the value of NAME, and says which file it could not read', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rag-config-'));
+    const file = path.join(dir, 'database-url');
+    await writeFile(file, 'postgres://app:pw@db:5432/rag\n');
+    assert.equal(
+      loadConfig({ DATABASE_URL_FILE: file }).DATABASE_URL,
+      'postgres://app:pw@db:5432/rag',
+    );
+    assert.throws(
+      () => loadConfig({ REDIS_URL_FILE: path.join(dir, 'missing') }),
+      /REDIS_URL_FILE: cannot read/,
+    );
+  });
+
+  it('describes itself without secrets', () => {
+    const described = describeConfig(
+      loadConfig({ DATABASE_URL: 'postgres://app:hunter2@db/rag', CHAT_API_KEY: 'sk-123' }),
+    );
+    assert.doesNotMatch(JSON.stringify(described), /hunter2|sk-123/);
+  });
+
+  it('documents every setting in the README', async () => {
+    const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 3),
+    );
+    for (const key of Object.keys(configSchema.shape)) {
+      assert.ok(section.includes(`\`${key}\``), `README ## Configuration does not document ${key}`);
+    }
+  });
+});
