@@ -12,6 +12,9 @@ export interface ExtractiveAnswererOptions {
   readonly maxSentences?: number;
 }
 
+/** Lowest passage score, relative to the best passage's, whose sentences may be quoted. */
+const relevanceFloor = 0.75;
+
 export const NO_RELEVANT_PASSAGE =
   'No indexed passage answers this question. Try rephrasing it, or check that the relevant documents were ingested into this collection.';
 
@@ -31,8 +34,12 @@ export class ExtractiveAnswerer implements Answerer {
   ): Promise<Answer> {
     signal?.throwIfAborted();
     const terms = questionTerms(input.question);
-    const passages = input.passages.slice(0, this.maxPassages);
-    const best = Math.max(...passages.map((p) => p.score), Number.EPSILON);
+    const best = Math.max(...input.passages.map((p) => p.score), Number.EPSILON);
+    // Passages far less similar than the best one share words with the question by accident more
+    // often than they answer it: they are not quoted.
+    const passages = input.passages
+      .slice(0, this.maxPassages)
+      .filter((p) => p.score >= best * relevanceFloor);
     const candidates = passages.flatMap((passage, rank) =>
       scoreSentences(passage, terms)
         .filter((s) => s.overlap > 0)

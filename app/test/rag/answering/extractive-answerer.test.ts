@@ -61,6 +61,26 @@ describe('ExtractiveAnswerer', () => {
     for (const [i] of citations.entries()) assert.ok(text.includes(`[${i + 1}]`));
   });
 
+  it('does not quote a much less similar passage just because it shares words', async () => {
+    const { text, citations } = await answerer.answer({
+      question: 'The Postgres primary is down. What should I check first?',
+      passages: [
+        passage(
+          'primary',
+          'The Postgres primary is unreachable. Check the RDS event log.',
+          [],
+          0.34,
+        ),
+        passage('hpa', 'Check node capacity first, then raise maxReplicas.', [], 0.22),
+      ],
+    });
+    assert.deepEqual(
+      citations.map((c) => c.documentId),
+      ['doc-primary'],
+    );
+    assert.doesNotMatch(text, /maxReplicas/);
+  });
+
   it('says so clearly when no passage is relevant, and cites nothing', async () => {
     for (const passages of [[passage('x', 'Kafka consumer groups rebalance.')], []]) {
       const answer = await answerer.answer({ question: 'rotate the TLS certificate', passages });
