@@ -1,0 +1,66 @@
+// Smoke run: a short, low-rate pass over the whole API (health, create a collection, ingest, wait
+// until indexed, query) that must meet the SLO thresholds. The staging deploy runs it after every
+// rollout:  k6 run --env BASE_URL=https://… loadtest/k6/smoke.js
+// Settings: BASE_URL (default http://127.0.0.1:8080), API_TOKEN, SMOKE_ITERATIONS (default 10),
+// INDEX_TIMEOUT_SECONDS (default 60), SUMMARY_PATH (write the JSON summary there).
+import { sleep } from 'k6';
+import { commonQuestion, runbook } from './lib/corpus.js';
+import {
+  checkHealth,
+  createCollection,
+  deleteCollection,
+  ingestDocument,
+  query,
+  waitIndexed,
+  waitQueueDrained,
+} from './lib/rag-api.js';
+import { loadTestThresholds, summaryTrendStats } from './lib/slo-thresholds.js';
+import { summaryOutputs } from './lib/summary.js';
+import { envNumber, uniqueCollectionId } from './lib/target.js';
+
+const seedDocuments = 3;
+const indexTimeoutSeconds = envNumber('INDEX_TIMEOUT_SECONDS', 60);
+
+export const options = {
+  scenarios: {
+    smoke: {
+      executor: 'per-vu-iterations',
+      vus: 1,
+      iterations: envNumber('SMOKE_ITERATIONS', 10),
+      maxDuration: '2m',
+    },
+  },
+  setupTimeout: `${indexTimeoutSeconds + 30}s`,
+  teardownTimeout: `${indexTimeoutSeconds + 30}s`,
+  thresholds: loadTestThresholds(),
+  summaryTrendStats,
+};
+
+export function setup() {
+  if (!checkHealth()) throw new Error('the service is not healthy; not starting the smoke run');
+  const collection = createCollection(uniqueCollectionId('smoke'));
+  const ids = [];
+  for (let n = 0; n < seedDocuments; n++) ids.push(ingestDocument(collection, runbook(n)));
+  if (ids.includes(undefined) || !waitIndexed(collection, ids, indexTimeoutSeconds)) {
+    throw new Error(`seed documents of ${collection} were not indexed in time`);
+  }
+  return { collection };
+}
+
+export default function ({ collection }) {
+  checkHealth();
+  query(collection, commonQuestion(__ITER));
+  // A new document per iteration keeps the ingest route under test, not just the seed.
+  ingestDocument(collection, { ...runbook(seedDocuments + __ITER, 1), source: `smoke/${__ITER}` });
+  sleep(0.2);
+}
+
+export function teardown({ collection }) {
+  // Deleting while jobs are in flight would turn them into failures the smoke run caused itself.
+  waitQueueDrained(collection, indexTimeoutSeconds);
+  deleteCollection(collection);
+}
+
+export function handleSummary(data) {
+  return summaryOutputs(data);
+}
