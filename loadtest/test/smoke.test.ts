@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import type { RunningService } from '../../app/src/service';
+import { startTestService } from '../../app/test/support/test-service';
+import { failedThresholds, generatedThresholds, runK6, sampleCount } from './support/k6';
+
+// The staging smoke run, for real: k6 against the service on the run's Postgres primary + replica
+// and Redis. It must pass every SLO threshold, and each threshold must have judged real requests
+// (k6 passes a threshold over a metric without samples, so an untagged request would pass silently).
+describe('k6 smoke.js against the real service', function () {
+  this.timeout(90_000);
+  let service: RunningService;
+
+  before(async () => {
+    service = await startTestService({ QUEUE_CONCURRENCY: '2' });
+  });
+  after(async () => {
+    await service?.close();
+  });
+
+  async function smokeCollections(): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url = new URL('/v1/collections', service.url);
+      url.searchParams.set('limit', '100');
+      if (cursor) url.searchParams.set('cursor', cursor);
+      const body = (await (await fetch(url)).json()) as {
+        items: { id: string }[];
+        nextCursor: string | null;
+      };
+      ids.push(...body.items.map((c) => c.id).filter((id) => id.startsWith('smoke-')));
+      cursor = body.nextCursor;
+    } while (cursor);
+    return ids.sort();
+  }
+
+  it('exits 0 with every SLO threshold met on real traffic, and cleans up after itself', async () => {
+    const before = await smokeCollections();
+    const run = await runK6('loadtest/k6/smoke.js', {
+      BASE_URL: service.url,
+      SMOKE_ITERATIONS: '5',
+    });
+    assert.equal(run.code, 0, run.output);
+    assert.deepEqual(failedThresholds(run.summary), [], run.output);
+    for (const [metric, expressions] of Object.entries(generatedThresholds())) {
+      const exported = run.summary.metrics[metric];
+      assert.ok(exported, `${metric} missing from the summary`);
+      assert.deepEqual(Object.keys(exported.thresholds ?? {}), expressions);
+      assert.ok(sampleCount(exported) >= 5, `${metric} judged ${sampleCount(exported)} requests`);
+    }
+    const checks = run.summary.metrics.checks;
+    assert.ok(checks.passes > 20, `only ${checks.passes} checks ran`);
+    assert.equal(checks.fails, 0, run.output);
+    // Teardown deletes the collection setup created (staging must not accumulate smoke data).
+    assert.deepEqual(await smokeCollections(), before);
+  });
+});
