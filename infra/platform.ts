@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { serviceIdentity } from '../alerts/src/service-identity';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { IngressController, ingressNamespace } from './components/ingress-controller';
@@ -65,11 +66,11 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     app: { namespace: appNamespace, serviceAccount: appServiceAccount },
     appSecrets: secrets,
   });
-  const app = new RagApp('rag-app', {
+  const app = new RagApp(serviceIdentity.service, {
     config: config.app,
     cluster,
     secretSettings: Object.keys(secrets),
-    settings: { QDRANT_URL: qdrant.url, SERVICE_NAME: 'rag-api' },
+    settings: { QDRANT_URL: qdrant.url, SERVICE_NAME: serviceIdentity.service },
     egress: [
       { peers: postgres.egressPeers, port: postgres.port },
       { peers: redis.egressPeers, port: redis.port },
@@ -79,7 +80,12 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     ingressFromNamespaces: [ingressNamespace, monitoringNamespace],
     dependsOn: [vault.configured],
   });
-  observability.monitorService('rag-app', appNamespace, appLabels, app.serviceMonitorPort);
+  observability.monitorService(
+    serviceIdentity.job,
+    appNamespace,
+    appLabels,
+    app.serviceMonitorPort,
+  );
 
   return {
     clusterName: cluster.name,

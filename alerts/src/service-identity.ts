@@ -1,12 +1,17 @@
 // Where the service runs and who owns it: the labels every alert carries and the addresses its
-// links point at. Kept in one place because infra/ deploys with the same names.
+// links point at. infra/ imports these names for what it deploys (namespace, Deployment, Service,
+// HPA, ServiceMonitor), and its tests fail when the two sides drift.
 
 export const serviceIdentity = {
   service: 'rag-api',
   team: 'rag-platform',
   namespace: 'rag',
-  /** Prometheus `job` of the ServiceMonitor scraping the API pods. */
+  /**
+   * Prometheus `job` of the ServiceMonitor scraping the API pods: prometheus-operator sets it to
+   * the scraped Service's name, so infra names the Service this.
+   */
   job: 'rag-api',
+  /** The API Deployment; its HorizontalPodAutoscaler carries the same name. */
   deployment: 'rag-api',
 } as const;
 

@@ -74,6 +74,26 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       parent,
     );
 
+    // Envelope encryption: the control plane encrypts and decrypts Secrets' data keys with the CMK
+    // as the cluster role; the managed AmazonEKSClusterPolicy grants nothing on customer keys.
+    const clusterKeyAccess = new aws.iam.RolePolicy(
+      `${name}-cluster-secrets-key`,
+      {
+        role: clusterRole.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ListGrants', 'kms:DescribeKey'],
+              Resource: secretsKey.arn,
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+
     const cluster = new aws.eks.Cluster(
       name,
       {
@@ -90,16 +110,16 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
         enabledClusterLogTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'],
         accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
       },
-      { parent: this, dependsOn: [clusterPolicy] },
+      { parent: this, dependsOn: [clusterPolicy, clusterKeyAccess] },
     );
 
-    config.adminRoleArns.forEach((principalArn, i) => {
+    const adminAccess = config.adminRoleArns.map((principalArn, i) => {
       const entry = new aws.eks.AccessEntry(
         `${name}-admin-${i}`,
         { clusterName: cluster.name, principalArn },
         parent,
       );
-      new aws.eks.AccessPolicyAssociation(
+      return new aws.eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         {
           clusterName: cluster.name,
@@ -210,6 +230,20 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       },
       parent,
     );
+    // The VPC CNI enforces NetworkPolicy only with its policy agent enabled; without this every
+    // default-deny policy the workloads declare would be accepted and silently ignored.
+    new aws.eks.Addon(
+      `${name}-vpc-cni`,
+      {
+        clusterName: cluster.name,
+        addonName: 'vpc-cni',
+        configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+        // Adopts the CNI EKS installs with every cluster.
+        resolveConflictsOnCreate: 'OVERWRITE',
+        resolveConflictsOnUpdate: 'OVERWRITE',
+      },
+      parent,
+    );
     const ebsAddon = new aws.eks.Addon(
       `${name}-ebs-csi`,
       {
@@ -222,10 +256,11 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
     );
 
     // The CRDs of kube-prometheus-stack exceed the annotation size client-side apply needs.
+    // The deployer is authorised only through its access entry, so wait for those too.
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: this.kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: [nodes] },
+      { parent: this, dependsOn: [nodes, ...adminAccess] },
     );
 
     new k8s.storage.v1.StorageClass(

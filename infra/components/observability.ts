@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
+import { alertmanagerReceiverSecret } from '../../alerts/src/alertmanager/receiver-secrets';
 import type { StackConfig } from '../config/stack-config';
 import { type GeneratedArtifacts } from '../observability/generated-artifacts';
 import type { ClusterHandle } from './cluster';
@@ -14,7 +15,8 @@ export interface ObservabilityArgs {
 }
 
 export const monitoringNamespace = 'monitoring';
-const receiverSecretName = 'alertmanager-receivers';
+// The generated config reads its credentials from where the operator mounts this Secret.
+const receiverSecretName = alertmanagerReceiverSecret;
 
 /**
  * kube-prometheus-stack loaded with this repo's generated rules (PrometheusRule), dashboards
@@ -146,7 +148,10 @@ export class Observability extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  /** Scrapes the service's /metrics through its Service port. */
+  /**
+   * Scrapes the service's /metrics through its Service port. No `jobLabel`: the operator then sets
+   * `job` to the Service's name, which is what the alerts select on.
+   */
   monitorService(
     name: string,
     namespace: pulumi.Input<string>,

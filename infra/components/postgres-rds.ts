@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
+import { rdsBackupWindow, rdsMaintenanceWindow } from '../config/maintenance-windows';
 import type { AwsStackConfig } from '../config/stack-config';
 import type { PostgresConnection } from './datastore-connection';
 import type { Network } from './network';
@@ -120,7 +121,11 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       performanceInsightsKmsKeyId: key.arn,
       performanceInsightsRetentionPeriod: 7,
       monitoringInterval: 0,
-      autoMinorVersionUpgrade: true,
+      // A pinned minor version (16.4) is upgraded by changing the stack file; letting AWS patch it
+      // too would make every later `pulumi up` try to downgrade (and fail). A major-only version
+      // (16) hands minor upgrades to AWS.
+      autoMinorVersionUpgrade: !config.engineVersion.includes('.'),
+      maintenanceWindow: rdsMaintenanceWindow,
       copyTagsToSnapshot: true,
       enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
       caCertIdentifier: 'rds-ca-rsa2048-g1',
@@ -141,8 +146,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
         multiAz: config.multiAz,
         dbSubnetGroupName: subnets.name,
         backupRetentionPeriod: config.backupRetentionDays,
-        backupWindow: '02:00-03:00',
-        maintenanceWindow: 'sun:03:30-sun:04:30',
+        backupWindow: rdsBackupWindow,
         deletionProtection: config.deletionProtection,
         skipFinalSnapshot: !production,
         finalSnapshotIdentifier: production ? `${name}-final` : undefined,

@@ -1,5 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { serviceIdentity } from '../../alerts/src/service-identity';
 import type { StackConfig } from '../config/stack-config';
 import {
   restrictedContainerSecurityContext,
@@ -26,16 +27,37 @@ export interface RagAppArgs {
   dependsOn: pulumi.Resource[];
 }
 
-export const appNamespace = 'rag';
-export const appServiceAccount = 'rag-app';
+// Every name comes from the identity the alerts and dashboards select on (namespace, job,
+// deployment), so what runs is what they watch.
+export const appNamespace = serviceIdentity.namespace;
+export const appServiceAccount = serviceIdentity.service;
+/** On every pod of the service (API and migrations): what its egress NetworkPolicy selects. */
 export const appLabels = {
-  'app.kubernetes.io/name': 'rag-app',
+  'app.kubernetes.io/name': serviceIdentity.service,
   'app.kubernetes.io/part-of': 'rag-platform',
 };
-const httpPort = 8080;
-const uid = 10001;
+/**
+ * The serving pods only. Service, PDB, spread and ingress select these, never the migration Job's
+ * pods, which share appLabels but serve nothing.
+ */
+export const apiPodLabels = { ...appLabels, 'app.kubernetes.io/component': 'api' };
+const migratePodLabels = { ...appLabels, 'app.kubernetes.io/component': 'migrate' };
 // Mirrors the package.json scripts (start, migrate) without npm, which needs a writable cache.
 const runTs = ['node', '-r', 'ts-node/register/transpile-only'];
+
+/** What the image (app/Dockerfile) and the pod spec must agree on; a test compares the two. */
+export const appContainer = {
+  name: serviceIdentity.service,
+  /** Non-root UID/GID the pods run as (the image's USER). */
+  uid: 10001,
+  httpPort: 8080,
+  /** Paths are relative to the image's WORKDIR. */
+  serveCommand: [...runTs, 'app/src/main.ts'],
+  migrateCommand: [...runTs, 'app/src/stores/postgres/migrate-cli.ts'],
+  /** The only writable path (emptyDir); the root filesystem is read-only. */
+  writablePath: '/tmp',
+} as const;
+const { uid, httpPort } = appContainer;
 
 /**
  * The service: restricted namespace, ServiceAccount, a migration Job that completes before the
@@ -104,14 +126,14 @@ export class RagApp extends pulumi.ComponentResource {
       securityContext: restrictedPodSecurityContext(uid),
       containers: [
         {
-          name: 'rag-app',
+          name: appContainer.name,
           image: config.image,
           imagePullPolicy: 'IfNotPresent',
           command,
           env,
           resources,
           securityContext: restrictedContainerSecurityContext,
-          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          volumeMounts: [{ name: 'tmp', mountPath: appContainer.writablePath }],
           ...extra,
         },
       ],
@@ -121,22 +143,17 @@ export class RagApp extends pulumi.ComponentResource {
     const migrations = new k8s.batch.v1.Job(
       `${name}-migrate`,
       {
-        metadata: {
-          namespace: ns,
-          labels: { ...appLabels, 'app.kubernetes.io/component': 'migrate' },
-        },
+        metadata: { namespace: ns, labels: migratePodLabels },
         spec: {
           backoffLimit: 3,
           activeDeadlineSeconds: 900,
-          ttlSecondsAfterFinished: 86_400,
+          // No ttlSecondsAfterFinished: Pulumi owns this Job. A TTL-deleted Job shows up as drift on
+          // every refresh and is recreated (migrations re-run) by the next unrelated `pulumi up`.
           template: {
-            metadata: {
-              labels: { ...appLabels, 'app.kubernetes.io/component': 'migrate' },
-              annotations: vaultAnnotations,
-            },
+            metadata: { labels: migratePodLabels, annotations: vaultAnnotations },
             spec: {
               // Run to completion: no probes (the guardrail exempts Jobs), the deadline bounds it.
-              ...podSpec([...runTs, 'app/src/stores/postgres/migrate-cli.ts'], {}),
+              ...podSpec([...appContainer.migrateCommand], {}),
               restartPolicy: 'Never',
             },
           },
@@ -156,23 +173,20 @@ export class RagApp extends pulumi.ComponentResource {
     const deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        metadata: { name: serviceIdentity.deployment, namespace: ns, labels: appLabels },
         spec: {
           // The HPA owns the replica count after creation.
           replicas: config.minReplicas,
           revisionHistoryLimit: 5,
-          selector: { matchLabels: appLabels },
+          selector: { matchLabels: apiPodLabels },
           strategy: {
             type: 'RollingUpdate',
             rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
           },
           template: {
-            metadata: {
-              labels: { ...appLabels, 'app.kubernetes.io/component': 'api' },
-              annotations: vaultAnnotations,
-            },
+            metadata: { labels: apiPodLabels, annotations: vaultAnnotations },
             spec: {
-              ...podSpec([...runTs, 'app/src/main.ts'], {
+              ...podSpec([...appContainer.serveCommand], {
                 ports: [{ name: 'http', containerPort: httpPort }],
                 startupProbe: { ...httpGet('/healthz'), periodSeconds: 2, failureThreshold: 60 },
                 readinessProbe: {
@@ -196,13 +210,13 @@ export class RagApp extends pulumi.ComponentResource {
                   maxSkew: 1,
                   topologyKey: 'topology.kubernetes.io/zone',
                   whenUnsatisfiable: zoneSpread,
-                  labelSelector: { matchLabels: appLabels },
+                  labelSelector: { matchLabels: apiPodLabels },
                 },
                 {
                   maxSkew: 1,
                   topologyKey: 'kubernetes.io/hostname',
                   whenUnsatisfiable: 'ScheduleAnyway',
-                  labelSelector: { matchLabels: appLabels },
+                  labelSelector: { matchLabels: apiPodLabels },
                 },
               ],
             },
@@ -215,8 +229,12 @@ export class RagApp extends pulumi.ComponentResource {
     const service = new k8s.core.v1.Service(
       name,
       {
-        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
-        spec: { selector: appLabels, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+        // prometheus-operator names the scrape job after the Service: the alerts' `job`.
+        metadata: { name: serviceIdentity.job, namespace: ns, labels: appLabels },
+        spec: {
+          selector: apiPodLabels,
+          ports: [{ name: this.serviceMonitorPort, port: 80, targetPort: 'http' }],
+        },
       },
       k8sOpts,
     );
@@ -224,7 +242,7 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.networking.v1.Ingress(
       name,
       {
-        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        metadata: { name: serviceIdentity.service, namespace: ns, labels: appLabels },
         spec: {
           ingressClassName: config.ingressClassName,
           // On AWS the load balancer terminates TLS with the ACM certificate; on dev the controller uses the secret.
@@ -251,7 +269,8 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(
       name,
       {
-        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
+        // Named after the Deployment: HpaMaxedOut selects `horizontalpodautoscaler` by that name.
+        metadata: { name: serviceIdentity.deployment, namespace: ns, labels: appLabels },
         spec: {
           scaleTargetRef: {
             apiVersion: 'apps/v1',
@@ -278,8 +297,8 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.policy.v1.PodDisruptionBudget(
       name,
       {
-        metadata: { name: 'rag-app', namespace: ns, labels: appLabels },
-        spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1 },
+        metadata: { name: serviceIdentity.deployment, namespace: ns, labels: appLabels },
+        spec: { selector: { matchLabels: apiPodLabels }, maxUnavailable: 1 },
       },
       k8sOpts,
     );
@@ -305,9 +324,9 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-ingress`,
       {
-        metadata: { name: 'rag-app-ingress', namespace: ns },
+        metadata: { name: `${serviceIdentity.service}-ingress`, namespace: ns },
         spec: {
-          podSelector: { matchLabels: appLabels },
+          podSelector: { matchLabels: apiPodLabels },
           policyTypes: ['Ingress'],
           ingress: [
             {
@@ -336,7 +355,7 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-egress`,
       {
-        metadata: { name: 'rag-app-egress', namespace: ns },
+        metadata: { name: `${serviceIdentity.service}-egress`, namespace: ns },
         spec: {
           podSelector: { matchLabels: appLabels },
           policyTypes: ['Egress'],

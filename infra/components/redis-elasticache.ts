@@ -1,6 +1,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
+import {
+  elastiCacheMaintenanceWindow,
+  elastiCacheSnapshotWindow,
+} from '../config/maintenance-windows';
 import type { AwsStackConfig } from '../config/stack-config';
 import type { DatastoreConnection } from './datastore-connection';
 import type { Network } from './network';
@@ -78,8 +82,8 @@ export class ElastiCacheRedis extends pulumi.ComponentResource implements Datast
         subnetGroupName: subnets.name,
         securityGroupIds: [securityGroup.id],
         snapshotRetentionLimit: config.snapshotRetentionDays,
-        snapshotWindow: '01:00-02:00',
-        maintenanceWindow: 'sun:04:30-sun:05:30',
+        snapshotWindow: elastiCacheSnapshotWindow,
+        maintenanceWindow: elastiCacheMaintenanceWindow,
         autoMinorVersionUpgrade: true,
         applyImmediately: !args.production,
         finalSnapshotIdentifier: args.production ? `${name}-final` : undefined,

@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { serviceIdentity } from '../../alerts/src/service-identity';
 import type { StackConfig } from '../config/stack-config';
 import {
   restrictedContainerSecurityContext,
@@ -19,8 +20,11 @@ export interface VaultArgs {
 }
 
 export const vaultNamespace = 'vault';
-export const vaultAppRole = 'rag-app';
-export const vaultAppSecretPath = 'secret/data/rag-app/config';
+export const vaultAppRole = serviceIdentity.service;
+const kvMount = 'secret';
+const appKvPath = `${serviceIdentity.service}/config`;
+/** The KV v2 API path Vault Agent templates read (`<mount>/data/<path>`). */
+export const vaultAppSecretPath = `${kvMount}/data/${appKvPath}`;
 const vaultAddress = `http://vault-active.${vaultNamespace}.svc:8200`;
 const adminTokenSecret = 'vault-admin-token';
 
@@ -138,7 +142,7 @@ ${seal}service_registration "kubernetes" {}
     const appSecrets = new k8s.core.v1.Secret(
       `${name}-app-settings`,
       {
-        metadata: { name: 'rag-app-settings', namespace: ns },
+        metadata: { name: `${serviceIdentity.service}-settings`, namespace: ns },
         stringData: pulumi.secret(args.appSecrets),
       },
       k8sOpts,
@@ -221,7 +225,7 @@ function configureScript(app: { namespace: string; serviceAccount: string }): st
 set -eu
 export VAULT_TOKEN="$(cat /vault-admin/token)"
 until vault status >/dev/null 2>&1; do echo "waiting for an unsealed Vault at $VAULT_ADDR"; sleep 5; done
-vault secrets list | grep -q '^secret/' || vault secrets enable -path=secret kv-v2
+vault secrets list | grep -q '^${kvMount}/' || vault secrets enable -path=${kvMount} kv-v2
 vault auth list | grep -q '^kubernetes/' || vault auth enable kubernetes
 vault write auth/kubernetes/config kubernetes_host="https://kubernetes.default.svc:443"
 vault policy write ${vaultAppRole} - <<'POLICY'
@@ -236,7 +240,7 @@ vault write auth/kubernetes/role/${vaultAppRole} \\
 args=""
 for f in /settings/*; do args="$args $(basename "$f")=@$f"; done
 # shellcheck disable=SC2086
-vault kv put secret/rag-app/config $args
+vault kv put ${kvMount}/${appKvPath} $args
 echo "vault configured for ${app.namespace}/${app.serviceAccount}"
 `;
 }

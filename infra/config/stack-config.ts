@@ -63,7 +63,13 @@ const clusterSchema = z
       .describe('CIDRs allowed to reach the public API endpoint; empty keeps it private only.'),
     adminRoleArns: z
       .array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
-      .describe('IAM roles granted cluster-admin through EKS access entries (CI and operators).'),
+      // The creator gets no implicit access (bootstrapClusterCreatorAdminPermissions: false): the
+      // role running `pulumi up` must be listed or the program cannot reach its own cluster.
+      .min(1, 'must list at least the role that runs `pulumi up`')
+      .describe(
+        'IAM roles granted cluster-admin through EKS access entries; must include the role that ' +
+          'runs `pulumi up` (CI) and the operators.',
+      ),
   })
   .strict()
   .refine((c) => c.nodeMinSize <= c.nodeDesiredSize && c.nodeDesiredSize <= c.nodeMaxSize, {
@@ -91,7 +97,10 @@ const rdsSchema = z
     engineVersion: z
       .string()
       .regex(/^\d+(\.\d+)?$/)
-      .describe('RDS PostgreSQL engine version, e.g. 16.4.'),
+      .describe(
+        'RDS PostgreSQL engine version: 16.4 pins the minor (upgrade by editing it), 16 lets AWS ' +
+          'apply minor upgrades in the maintenance window.',
+      ),
     instanceClass: z
       .string()
       .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/)

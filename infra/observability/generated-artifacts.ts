@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { receiverSecretsDir } from '../../alerts/src/alertmanager/receiver-secrets';
 
 // The files alerts/ and dashboards/ generate (`npm run gen`) and commit; infra ships them as they
 // are. Read here, at program start, so a missing generation fails the preview instead of shipping
@@ -21,11 +22,9 @@ export interface GeneratedArtifacts {
   readonly ruleFiles: RuleFile[];
   readonly alertmanagerConfig: Record<string, unknown>;
   readonly dashboards: DashboardFile[];
-  /** Base names of every `*_file` the Alertmanager config reads (receiver secrets). */
+  /** Keys of the receivers Secret: the base names of every `*_file` the Alertmanager config reads. */
   readonly receiverSecretFiles: string[];
 }
-
-export const receiverSecretsDir = '/etc/alertmanager/secrets/alertmanager-receivers';
 
 export function loadGeneratedArtifacts(repoRoot: string): GeneratedArtifacts {
   const alertsDir = path.join(repoRoot, 'alerts', 'generated');
@@ -49,12 +48,7 @@ export function loadGeneratedArtifacts(repoRoot: string): GeneratedArtifacts {
   });
   const amPath = path.join(alertsDir, 'alertmanager.yaml');
   if (!existsSync(amPath)) throw new Error(`missing ${amPath}: run \`npm run gen\``);
-  const amText = readFileSync(amPath, 'utf8');
-  const receiverSecretFiles = new Set<string>();
-  const alertmanagerConfig = mountedSecretPaths(parse(amText), receiverSecretFiles) as Record<
-    string,
-    unknown
-  >;
+  const alertmanagerConfig = parse(readFileSync(amPath, 'utf8')) as Record<string, unknown>;
   const dashboards = list(dashboardsDir, '.json').map((file) => ({
     name: file.replace(/\.json$/, ''),
     json: readFileSync(path.join(dashboardsDir, file), 'utf8'),
@@ -63,25 +57,30 @@ export function loadGeneratedArtifacts(repoRoot: string): GeneratedArtifacts {
     ruleFiles,
     alertmanagerConfig,
     dashboards,
-    receiverSecretFiles: [...receiverSecretFiles].sort(),
+    receiverSecretFiles: receiverSecretKeys(alertmanagerConfig, amPath),
   };
 }
 
 /**
- * The generated config names the secret files it reads; where they are mounted is the cluster's
- * business (prometheus-operator mounts a Secret at /etc/alertmanager/secrets/<secret>/<key>), so
- * every `*_file` is pointed at its file name inside the one receivers Secret.
+ * The config is shipped unchanged, so every file it reads must already be inside the receivers
+ * Secret's mount; anything else would start an Alertmanager that cannot read its credentials.
  */
-function mountedSecretPaths(node: unknown, found: Set<string>): unknown {
-  if (Array.isArray(node)) return node.map((n) => mountedSecretPaths(n, found));
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node).map(([key, value]) => {
-      if (!key.endsWith('_file') || typeof value !== 'string')
-        return [key, mountedSecretPaths(value, found)];
-      const file = path.posix.basename(value);
-      found.add(file);
-      return [key, `${receiverSecretsDir}/${file}`];
-    }),
-  );
+function receiverSecretKeys(config: unknown, source: string): string[] {
+  const keys = new Set<string>();
+  const visit = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${at}[${i}]`));
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key.endsWith('_file') && typeof value === 'string') {
+        if (path.posix.dirname(value) !== receiverSecretsDir)
+          throw new Error(
+            `${source}: ${at}.${key} reads ${value}, outside the receivers Secret mount ` +
+              `${receiverSecretsDir}: regenerate with \`npm run gen\``,
+          );
+        keys.add(path.posix.basename(value));
+      } else visit(value, `${at}.${key}`);
+    }
+  };
+  visit(config, '');
+  return [...keys].sort();
 }

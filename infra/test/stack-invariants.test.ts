@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { alertmanagerReceiverSecret } from '../../alerts/src/alertmanager/receiver-secrets';
+import { serviceIdentity } from '../../alerts/src/service-identity';
 import { guardrails } from '../policy/policies';
 import { stackOutputNames } from '../stack-outputs';
 import { runPolicies } from './support/policy-runner';
@@ -71,7 +73,7 @@ describe('infra stacks under mocks', function () {
         const run = stack(name);
         const ns = run
           .ofType('kubernetes:core/v1:Namespace')
-          .find((n) => n.inputs.metadata.name === 'rag');
+          .find((n) => n.inputs.metadata.name === serviceIdentity.namespace);
         assert.equal(
           ns?.inputs.metadata.labels['pod-security.kubernetes.io/enforce'],
           'restricted',
@@ -125,7 +127,9 @@ describe('infra stacks under mocks', function () {
           ),
           'default deny',
         );
-        const egress = policies.find((p) => p.metadata.name === 'rag-app-egress')!;
+        const egress = policies.find(
+          (p) => p.metadata.name === `${serviceIdentity.service}-egress`,
+        )!;
         assert.deepEqual(
           egress.spec.egress
             .flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port))
@@ -158,11 +162,11 @@ describe('infra stacks under mocks', function () {
           .find((r) => r.inputs.chart === 'kube-prometheus-stack')!.inputs;
         assert.deepEqual(kps.values.alertmanager.config, run.artifacts.alertmanagerConfig);
         assert.deepEqual(kps.values.alertmanager.alertmanagerSpec.secrets, [
-          'alertmanager-receivers',
+          alertmanagerReceiverSecret,
         ]);
         const receivers = run
           .ofType('kubernetes:core/v1:Secret')
-          .find((s) => s.inputs.metadata.name === 'alertmanager-receivers')!.inputs;
+          .find((s) => s.inputs.metadata.name === alertmanagerReceiverSecret)!.inputs;
         assert.deepEqual(
           Object.keys(receivers.stringData).sort(),
           run.artifacts.receiverSecretFiles,

@@ -1,6 +1,8 @@
 import { stringify } from 'yaml';
 import { allAlerts, generatedHeader } from '../render/rule-files';
 import { serviceIdentity } from '../service-identity';
+import { receiverSecretsDir } from './receiver-secrets';
+import { weeklyMaintenance } from './weekly-maintenance';
 
 // Alertmanager routing: critical pages (PagerDuty + Slack), warning becomes a ticket (Slack +
 // email), info goes nowhere, the Watchdog feeds a heartbeat. Secrets are files mounted from a
@@ -24,11 +26,11 @@ export interface MaintenanceWindow {
 export const maintenanceWindows: readonly MaintenanceWindow[] = [
   {
     name: 'weekly-maintenance',
-    why: 'Node pool upgrades and RDS/ElastiCache maintenance windows (Sunday 02:00-04:00 UTC).',
+    why: `Node pool upgrades and RDS/ElastiCache maintenance windows (${weeklyMaintenance.weekday} ${weeklyMaintenance.start}-${weeklyMaintenance.end} UTC).`,
     timeIntervals: [
       {
-        weekdays: ['sunday'],
-        times: [{ start_time: '02:00', end_time: '04:00' }],
+        weekdays: [weeklyMaintenance.weekday],
+        times: [{ start_time: weeklyMaintenance.start, end_time: weeklyMaintenance.end }],
         location: 'UTC',
       },
     ],
@@ -51,7 +53,8 @@ export interface AlertmanagerOptions {
 }
 
 export const defaultAlertmanagerOptions: AlertmanagerOptions = {
-  secretsDir: '/etc/alertmanager/secrets',
+  // The Secret's mount point in the Alertmanager pods, so the config ships as generated.
+  secretsDir: receiverSecretsDir,
   smtpSmarthost: 'smtp.rag.internal:587',
   // Alertmanager 0.25 (the version amtool checks with) has no webhook url_file; the heartbeat
   // endpoint is an in-cluster service, not a credential.

@@ -1,0 +1,12 @@
+// Where Alertmanager finds its receiver credentials. prometheus-operator mounts every Secret listed
+// in `alertmanagerSpec.secrets` at /etc/alertmanager/secrets/<secret-name>/<key>; infra/ creates
+// the Secret under this name and lists it, and the generated config reads its files from there.
+
+/** Name of the Kubernetes Secret holding one key per receiver credential file. */
+export const alertmanagerReceiverSecret = 'alertmanager-receivers';
+
+/** Where prometheus-operator mounts the Secrets named in `alertmanagerSpec.secrets`. */
+export const operatorSecretsMountRoot = '/etc/alertmanager/secrets';
+
+/** Directory the generated config reads every `*_file` from. */
+export const receiverSecretsDir = `${operatorSecretsMountRoot}/${alertmanagerReceiverSecret}`;
