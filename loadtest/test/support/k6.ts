@@ -1,68 +1,18 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '../../src/k6-runner';
 
-export const repoRoot = path.resolve(__dirname, '../../..');
-
-/** k6 from PATH (scripts/test.sh puts Go's bin there) or where scripts/tools/k6.sh installs it. */
-export function k6Binary(): string {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && existsSync(path.join(dir, 'k6'))) return path.join(dir, 'k6');
-  }
-  const gopath = execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim();
-  const installed = path.join(gopath, 'bin', 'k6');
-  if (!existsSync(installed)) throw new Error('k6 is not installed: run scripts/tools/k6.sh');
-  return installed;
-}
-
-/** The `--summary-export` JSON: per metric its values and, per threshold, true when it failed. */
-export interface K6SummaryExport {
-  metrics: Record<string, Record<string, number> & { thresholds?: Record<string, boolean> }>;
-}
-
-export interface K6Run {
-  code: number | null;
-  output: string;
-  summary: K6SummaryExport;
-}
-
-export async function runK6(script: string, env: Record<string, string>): Promise<K6Run> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'k6-run-'));
-  const summaryPath = path.join(dir, 'summary.json');
-  try {
-    const args = ['run', '--quiet', '--no-usage-report', '--summary-export', summaryPath];
-    for (const [name, value] of Object.entries(env)) args.push('--env', `${name}=${value}`);
-    const child = spawn(k6Binary(), [...args, script], { cwd: repoRoot });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    if (!existsSync(summaryPath)) throw new Error(`k6 wrote no summary (exit ${code}):\n${output}`);
-    return { code, output, summary: JSON.parse(readFileSync(summaryPath, 'utf8')) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export {
+  failedThresholds,
+  k6Binary,
+  repoRoot,
+  runK6,
+  sampleCount,
+  type K6SummaryExport,
+} from '../../src/k6-runner';
 
 /** The generated SLO thresholds (what every load test must enforce). */
 export function generatedThresholds(): Record<string, string[]> {
   const file = path.join(repoRoot, 'loadtest/generated/thresholds.json');
   return JSON.parse(readFileSync(file, 'utf8')).thresholds;
-}
-
-/** Number of samples behind a metric of the summary export (trend count, or rate passes + fails). */
-export function sampleCount(metric: Record<string, number> | undefined): number {
-  if (!metric) return 0;
-  if (metric.count !== undefined) return metric.count;
-  return (metric.passes ?? 0) + (metric.fails ?? 0);
-}
-
-/** Thresholds that failed, as `metric expression`. */
-export function failedThresholds(summary: K6SummaryExport): string[] {
-  return Object.entries(summary.metrics).flatMap(([name, metric]) =>
-    Object.entries(metric.thresholds ?? {})
-      .filter(([, failed]) => failed)
-      .map(([expression]) => `${name} ${expression}`),
-  );
 }

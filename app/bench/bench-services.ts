@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+
+// The real backing services for `npm run bench`: the ones in the environment (DATABASE_URL,
+// DATABASE_REPLICA_URLS, REDIS_URL, as scripts/test-services.sh prints them) or, when unset, a
+// private set started with that script and stopped afterwards. The bench always works in a
+// throwaway database so its 10,000 chunks never mix with anyone's data.
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(__dirname, '../..');
+
+export interface BackingServices {
+  readonly primaryUrl: string;
+  readonly replicaUrl: string;
+  readonly redisUrl: string;
+  /** Whether this process started them (and so stops them in `release`). */
+  readonly started: boolean;
+  release(): Promise<void>;
+}
+
+export async function acquireBackingServices(): Promise<BackingServices> {
+  const { DATABASE_URL, DATABASE_REPLICA_URLS, REDIS_URL } = process.env;
+  if (DATABASE_URL && DATABASE_REPLICA_URLS && REDIS_URL) {
+    return {
+      primaryUrl: DATABASE_URL,
+      replicaUrl: DATABASE_REPLICA_URLS.split(',')[0].trim(),
+      redisUrl: REDIS_URL,
+      started: false,
+      release: async () => undefined,
+    };
+  }
+  const servicesDir = `/tmp/rag-bench-services-${process.pid}`;
+  const env = { ...process.env, TEST_SERVICES_DIR: servicesDir };
+  const script = path.join(repoRoot, 'scripts/test-services.sh');
+  const { stdout } = await run('bash', [script, 'up'], { env, cwd: repoRoot });
+  const vars = Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  return {
+    primaryUrl: vars.DATABASE_URL,
+    replicaUrl: vars.DATABASE_REPLICA_URLS.split(',')[0],
+    redisUrl: vars.REDIS_URL,
+    started: true,
+    release: async () => {
+      await run('bash', [script, 'down'], { env, cwd: repoRoot });
+    },
+  };
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export interface ThrowawayDatabase {
+  readonly primaryUrl: string;
+  readonly replicaUrl: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database on the primary, once the streaming replica has replayed its creation. */
+export async function createThrowawayDatabase(
+  services: BackingServices,
+): Promise<ThrowawayDatabase> {
+  const name = `bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client(withDatabase(services.primaryUrl, 'postgres'));
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const replicaUrl = withDatabase(services.replicaUrl, name);
+  for (let attempt = 0; ; attempt++) {
+    const probe = new Client(replicaUrl);
+    try {
+      await probe.connect();
+      await probe.end();
+      break;
+    } catch (err) {
+      await probe.end().catch(() => undefined);
+      if (attempt > 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    primaryUrl: withDatabase(services.primaryUrl, name),
+    replicaUrl,
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}

@@ -1,0 +1,194 @@
+// `npm run bench`: the service's performance on the real stack, against issue 2's targets.
+//
+// Postgres primary + streaming replica and Redis (from the environment, or started here with
+// scripts/test-services.sh and stopped afterwards), the service in-process with the in-process
+// vector index and the local embedder. It loads ~10,000 chunks through the API (measuring
+// ingestion), then k6 (loadtest/k6/bench.js) measures cached and uncached POST /v1/query and a bare
+// Express endpoint, open model at fixed rates and closed model for maximum throughput.
+//
+//   npm run bench                         full run (~3 minutes)
+//   BENCH_SCALE=small npm run bench       200 chunks, 5 s per scenario (keeps the script honest)
+//   BENCH_CACHED_RATE (200), BENCH_UNCACHED_RATE (100), BENCH_VUS (8), BENCH_RESULTS_PATH
+//   (bench-results/latest.json)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { startService, type RunningService } from '../src/service';
+import { benchCorpus, ingestThroughApi } from './api-ingestion';
+import { acquireBackingServices, createThrowawayDatabase } from './bench-services';
+import { formatTable, overheadRatios, verdicts } from './bench-report';
+import { seededRandom, syntheticText } from './bench-stats';
+import { startHelloServer } from './hello-server';
+import { runLoadScenario, type LoadScenario, type ScenarioResult } from './load-scenarios';
+
+const scales = {
+  full: { chunks: 10_000, rateSeconds: 30, maxSeconds: 10 },
+  small: { chunks: 200, rateSeconds: 5, maxSeconds: 3 },
+} as const;
+
+function setting(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+const collection = 'bench';
+const cachedQuestionCount = 50;
+
+async function post(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** Fills the query cache with the questions the cached scenario repeats, and warms the JIT. */
+async function warmUp(service: RunningService, helloUrl: string, questions: string[]) {
+  for (const query of questions) {
+    const res = await post(`${service.url}/v1/query`, { collection, query, topK: 5 });
+    if (res.status !== 200) throw new Error(`warm-up query: ${res.status}`);
+  }
+  const again = await post(`${service.url}/v1/query`, { collection, query: questions[0], topK: 5 });
+  if (again.json.cached !== true) throw new Error('the query cache does not hit; check REDIS_URL');
+  for (let i = 0; i < 300; i++) {
+    await post(`${service.url}/v1/query`, { collection, query: `warm up ${i} replica lag` });
+    await (await fetch(`${helloUrl}/hello`)).text();
+  }
+}
+
+async function main() {
+  const scale = process.env.BENCH_SCALE === 'small' ? scales.small : scales.full;
+  const cachedRate = setting('BENCH_CACHED_RATE', 200);
+  const uncachedRate = setting('BENCH_UNCACHED_RATE', 100);
+  const vus = setting('BENCH_VUS', 8);
+  const resultsPath = path.resolve(
+    process.env.BENCH_RESULTS_PATH ?? path.join(__dirname, '../../bench-results/latest.json'),
+  );
+  const loadBefore = loadavg();
+  console.log(
+    `bench: ${process.env.BENCH_SCALE ?? 'full'} scale, ${cpus().length} CPUs, ` +
+      `load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+
+  const services = await acquireBackingServices();
+  const cleanup: (() => Promise<unknown>)[] = [() => services.release()];
+  const workDir = mkdtempSync(path.join(tmpdir(), 'rag-bench-'));
+  cleanup.push(async () => rmSync(workDir, { recursive: true, force: true }));
+  try {
+    const database = await createThrowawayDatabase(services);
+    cleanup.push(() => database.drop());
+    const config = loadConfig({
+      DATABASE_URL: database.primaryUrl,
+      DATABASE_REPLICA_URLS: database.replicaUrl,
+      REDIS_URL: services.redisUrl,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      // Request lines are logged at 'http', below the default 'info'; 'warn' also mutes the
+      // per-document ingestion lines, which would flood the console at 10,000 chunks.
+      LOG_LEVEL: 'warn',
+      SEED_DEMO_CORPUS: 'false',
+    });
+    const service = await startService(config);
+    cleanup.push(() => service.close());
+    const hello = await startHelloServer();
+    cleanup.push(() => hello.close());
+    console.log(
+      `backing services: ${services.started ? 'started for this run' : 'from the environment'}`,
+    );
+
+    const created = await post(`${service.url}/v1/collections`, { id: collection });
+    if (created.status !== 201) throw new Error(`create collection: ${created.status}`);
+    const corpus = benchCorpus(scale.chunks, {
+      size: config.CHUNK_SIZE,
+      overlap: config.CHUNK_OVERLAP,
+    });
+    console.log(`ingesting ${corpus.documents.length} documents (${corpus.chunks} chunks)…`);
+    const ingestion = await ingestThroughApi({
+      baseUrl: service.url,
+      collection,
+      documents: corpus.documents,
+      primaryUrl: database.primaryUrl,
+      concurrency: 8,
+      timeoutMs: 240_000,
+    });
+    console.log(
+      `ingestion: ${ingestion.chunks} chunks in ${ingestion.seconds} s → ` +
+        `${ingestion.chunksPerSecond} chunks/s (all accepted after ${ingestion.acceptSeconds} s)`,
+    );
+
+    const random = seededRandom(5);
+    const questions = Array.from(
+      { length: cachedQuestionCount },
+      (_, i) => `${syntheticText(random, 50)} ${i}`,
+    );
+    await warmUp(service, hello.url, questions);
+
+    const workload = (name: string) => {
+      const file = path.join(workDir, `${name.replace(/\W+/g, '-')}.json`);
+      // Each scenario has its own salt, so no run's "unique" questions hit another's cache.
+      writeFileSync(file, JSON.stringify({ collection, questions, runId: `${Date.now()}${name}` }));
+      return file;
+    };
+    const plan: LoadScenario[] = [
+      { name: 'hello', target: 'hello', rate: cachedRate, seconds: scale.rateSeconds },
+      { name: 'cached query', target: 'cached', rate: cachedRate, seconds: scale.rateSeconds },
+      {
+        name: 'uncached query',
+        target: 'uncached',
+        rate: uncachedRate,
+        seconds: scale.rateSeconds,
+      },
+      { name: 'hello max', target: 'hello', vus, seconds: scale.maxSeconds },
+      { name: 'cached max', target: 'cached', vus, seconds: scale.maxSeconds },
+      { name: 'uncached max', target: 'uncached', vus, seconds: scale.maxSeconds },
+    ].map((s) => ({
+      ...(s as LoadScenario),
+      baseUrl: s.target === 'hello' ? hello.url : service.url,
+      questionsFile: s.target === 'hello' ? undefined : workload(s.name),
+    }));
+    const scenarios: ScenarioResult[] = [];
+    for (const scenario of plan) {
+      process.stdout.write(`k6: ${scenario.name}…`);
+      scenarios.push(await runLoadScenario(scenario));
+      process.stdout.write(' done\n');
+    }
+
+    const results = {
+      finishedAt: new Date().toISOString(),
+      scale: process.env.BENCH_SCALE ?? 'full',
+      machine: {
+        cpus: cpus().length,
+        node: process.version,
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: loadavg(),
+      },
+      ingestion,
+      scenarios,
+      overhead: overheadRatios(scenarios),
+      targets: verdicts(ingestion, scenarios, { cachedRate }),
+    };
+    console.log(`\n${formatTable(scenarios)}\n`);
+    for (const [name, ratio] of Object.entries(results.overhead)) console.log(`${name}: ${ratio}`);
+    for (const t of results.targets) {
+      console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (target ${t.target})`);
+    }
+    mkdirSync(path.dirname(resultsPath), { recursive: true });
+    writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
+    console.log(`\nwrote ${path.relative(process.cwd(), resultsPath)}`);
+  } finally {
+    for (const close of cleanup.reverse()) {
+      await close().catch((err: unknown) => console.error('cleanup failed:', err));
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
