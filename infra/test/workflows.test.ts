@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from './support/stack-under-mocks';
+import { serviceIdentity } from '../../alerts/src/service-identity';
+import { appContainer } from '../components/rag-app';
+import { repoRoot, runStack } from './support/stack-under-mocks';
 
 // The deployment workflows are linted by the real actionlint CLI (scripts/tools/actionlint.sh
 // installs it; scripts/test.sh puts it on PATH) and checked for the promotion guarantees.
@@ -85,5 +87,49 @@ describe('infra GitHub Actions workflows', () => {
       ['staging', 'production'],
     );
     assert.match(JSON.stringify(wf.jobs.drift.steps), /"expect-no-changes":true/);
+  });
+
+  it('wait for the objects staging actually deploys: the migrate Job and the API Deployment', async () => {
+    const run = await runStack('staging');
+    const steps: { run?: string }[] = load('infra-deploy-staging.yml').jobs.deploy.steps;
+    const script = steps.map((s) => s.run ?? '').join('\n');
+    const rollout = /kubectl -n (\S+) rollout status deployment\/(\S+)/.exec(script);
+    assert.ok(rollout, 'waits for the rollout');
+    assert.deepEqual(rollout.slice(1), [serviceIdentity.namespace, serviceIdentity.deployment]);
+    const deployment = run.ofType('kubernetes:apps/v1:Deployment')[0].inputs.metadata;
+    assert.deepEqual(
+      [deployment.namespace, deployment.name],
+      [serviceIdentity.namespace, serviceIdentity.deployment],
+    );
+    const wait = /kubectl -n (\S+) wait --for=condition=complete job -l (\S+)/.exec(script);
+    assert.ok(wait, 'waits for the migration Job');
+    assert.equal(wait[1], serviceIdentity.namespace);
+    const jobs = run.ofType('kubernetes:batch/v1:Job').filter((j) =>
+      wait[2].split(',').every((kv) => {
+        const [k, v] = kv.split('=');
+        return j.inputs.metadata.labels?.[k] === v;
+      }),
+    );
+    assert.deepEqual(
+      jobs.map((j) => j.name),
+      [`${serviceIdentity.service}-migrate`],
+      'the selector matches exactly the migration Job',
+    );
+  });
+
+  it('smoke-test staging with the k6 script the load tests own', () => {
+    const steps: { run?: string }[] = load('infra-deploy-staging.yml').jobs.deploy.steps;
+    const k6 = steps.map((s) => s.run ?? '').find((r) => r.startsWith('k6 run'));
+    assert.equal(k6, 'k6 run --env BASE_URL="$APP_URL" loadtest/k6/smoke.js');
+    assert.ok(existsSync(path.join(repoRoot, 'loadtest/k6/smoke.js')));
+  });
+
+  it('run the pull request image as the cluster does before previewing', () => {
+    const wf = load('infra-pull-request.yml');
+    assert.deepEqual(wf.jobs.preview.needs, ['test', 'image']);
+    const script = wf.jobs.image.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
+    assert.match(script, new RegExp(`--user ${appContainer.uid}:${appContainer.uid}`));
+    assert.match(script, /--read-only --tmpfs \/tmp/);
+    assert.ok(script.includes(appContainer.migrateCommand.join(' ')), 'runs migrations first');
   });
 });
