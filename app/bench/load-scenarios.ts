@@ -1,4 +1,4 @@
-import { runK6, type K6SummaryExport } from '../../loadtest/src/k6-runner';
+import { failedChecks, runK6, type K6SummaryExport } from '../../loadtest/src/k6-runner';
 
 // One k6 run of loadtest/k6/bench.js per scenario, read back into plain numbers.
 
@@ -30,6 +30,8 @@ export interface ScenarioResult {
   /** Arrivals k6 could not start because every VU was busy: the rate was not sustained. */
   readonly droppedIterations: number;
   readonly failedChecks: number;
+  /** Which checks failed, by name (a cached scenario whose answers were not cached, say). */
+  readonly failedCheckNames: Record<string, number>;
 }
 
 export async function runLoadScenario(scenario: LoadScenario): Promise<ScenarioResult> {
@@ -63,5 +65,6 @@ function toResult(scenario: LoadScenario, summary: K6SummaryExport): ScenarioRes
     errorRate: m.http_req_failed?.value ?? 0,
     droppedIterations: m.dropped_iterations?.count ?? 0,
     failedChecks: m.checks?.fails ?? 0,
+    failedCheckNames: failedChecks(summary),
   };
 }

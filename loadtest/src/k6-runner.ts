@@ -23,6 +23,16 @@ export type K6MetricSummary = Record<string, number> & { thresholds?: Record<str
 /** The `--summary-export` JSON: per metric its values and, per threshold, true when it failed. */
 export interface K6SummaryExport {
   metrics: Record<string, K6MetricSummary>;
+  root_group?: { checks?: Record<string, { name: string; passes: number; fails: number }> };
+}
+
+/** Names of the checks that failed at least once, with their failure counts. */
+export function failedChecks(summary: K6SummaryExport): Record<string, number> {
+  return Object.fromEntries(
+    Object.values(summary.root_group?.checks ?? {})
+      .filter((c) => c.fails > 0)
+      .map((c) => [c.name, c.fails]),
+  );
 }
 
 export interface K6Run {

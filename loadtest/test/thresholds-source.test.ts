@@ -16,7 +16,11 @@ function scripts(dir: string): string[] {
 }
 
 function inspectedThresholds(script: string): Record<string, string[]> | null {
-  const out = execFileSync(k6Binary(), ['inspect', script], { cwd: repoRoot, encoding: 'utf8' });
+  // bench.js refuses to load without a target; its options do not depend on which one.
+  const out = execFileSync(k6Binary(), ['inspect', '--env', 'BENCH_TARGET=hello', script], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   return JSON.parse(out).thresholds;
 }
 
