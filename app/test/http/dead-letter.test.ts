@@ -1,38 +1,34 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { LocalEmbedder } from '../../src/rag/embedding/local-embedder';
 import type { RunningService } from '../../src/service';
 import { apiClient } from '../support/http-client';
+import {
+  localJsonServer,
+  sendLocalEmbeddings,
+  type LocalJsonServer,
+} from '../support/local-json-server';
 import { eventually, startTestService, uniqueName } from '../support/test-service';
 
 describe('ingestion that keeps failing ends in a visible dead-letter state', function () {
   this.timeout(90_000);
-  let embeddings: Server;
+  let embeddings: LocalJsonServer;
   let healthy = false;
   let service: RunningService;
 
   before(async () => {
     // An OpenAI-compatible embeddings endpoint that fails until the test heals it.
     const local = new LocalEmbedder(384);
-    embeddings = createServer(async (req, res) => {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+    embeddings = localJsonServer(async (_req, body, res) => {
       if (!healthy) {
         res.statusCode = 400;
         res.end(JSON.stringify({ error: { message: 'model not loaded' } }));
         return;
       }
-      const { input } = JSON.parse(body) as { input: string[] };
-      const vectors = await local.embed(input);
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({ data: vectors.map((v, index) => ({ index, embedding: Array.from(v) })) }),
-      );
+      await sendLocalEmbeddings(res, local, body.input);
     });
-    await new Promise<void>((r) => embeddings.listen(0, '127.0.0.1', r));
-    const port = (embeddings.address() as { port: number }).port;
+    await embeddings.start();
     service = await startTestService({
-      EMBEDDER_URL: `http://127.0.0.1:${port}/v1`,
+      EMBEDDER_URL: embeddings.url,
       EMBEDDER_MODEL: 'flaky-remote-384',
       EMBEDDER_DIMENSIONS: '384',
       QUEUE_RETRY_LIMIT: '1',
@@ -41,7 +37,7 @@ describe('ingestion that keeps failing ends in a visible dead-letter state', fun
   });
   after(async () => {
     await service?.close();
-    embeddings?.close();
+    await embeddings?.stop();
   });
 
   it('retries, dead-letters with the last error, lists it, and re-queues it on request', async () => {
@@ -49,7 +45,8 @@ describe('ingestion that keeps failing ends in a visible dead-letter state', fun
     const collection = uniqueName('dead');
     assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
     const accepted = await api.post(`/v1/collections/${collection}/documents`, {
-      content: '# Dead letters\n\nA document whose embedding keeps failing.',
+      // Unique text: a cached embedding from an earlier run would let the job succeed.
+      content: `# Dead letters\n\nA document whose embedding keeps failing (${collection}).`,
     });
     assert.equal(accepted.status, 202);
     const id = accepted.body.document.id;

@@ -1,39 +1,18 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalEmbedder } from '../../src/rag/embedding/local-embedder';
 import { apiClient } from '../support/http-client';
-import { freePort, spawnService, waitReady, type ServiceProcess } from '../support/service-process';
-import { eventually, requireEnv, uniqueName } from '../support/test-service';
-
-function realServicesEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: requireEnv('DATABASE_URL'),
-    DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
-    REDIS_URL: requireEnv('REDIS_URL'),
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    SEED_DEMO_CORPUS: 'false',
-    ...extra,
-  };
-}
-
-async function readJson(req: IncomingMessage): Promise<any> {
-  let body = '';
-  for await (const chunk of req) body += chunk;
-  return JSON.parse(body);
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1`),
-    ),
-  );
-}
+import { localJsonServer, sendLocalEmbeddings } from '../support/local-json-server';
+import {
+  freePort,
+  realServicesEnv,
+  spawnService,
+  waitReady,
+  type ServiceProcess,
+} from '../support/service-process';
+import { eventually, uniqueName } from '../support/test-service';
 
 describe('service process lifecycle', function () {
   this.timeout(120_000);
@@ -62,8 +41,8 @@ describe('service process lifecycle', function () {
   it('drains in-flight requests on SIGTERM and exits 0 within the deadline', async () => {
     // A chat endpoint that answers slowly, so a query is in flight when the signal arrives.
     let chatRequests = 0;
-    const chat = createServer(async (req, res) => {
-      await readJson(req);
+    const chat = localJsonServer(async (req, _body, res) => {
+      if (req.url !== '/v1/chat/completions') return void res.end('{"data":[]}'); // readiness probe
       chatRequests += 1;
       await new Promise((r) => setTimeout(r, 1500));
       res.setHeader('content-type', 'application/json');
@@ -73,7 +52,7 @@ describe('service process lifecycle', function () {
         }),
       );
     });
-    const chatUrl = await listen(chat);
+    const chatUrl = (await chat.start()).url;
     try {
       const port = await freePort();
       const service = spawnService(
@@ -111,7 +90,7 @@ describe('service process lifecycle', function () {
         'no longer accepting connections',
       );
     } finally {
-      chat.close();
+      await chat.stop();
     }
   });
 
@@ -122,23 +101,15 @@ describe('service process lifecycle', function () {
     const marker = `durability-${Date.now()}`;
     let held = 0;
     let release = false;
-    const server = createServer(async (req, res) => {
-      const body = await readJson(req);
-      const input: string[] = Array.isArray(body.input) ? body.input : [body.input];
+    const server = localJsonServer(async (_req, body, res) => {
+      const input: string[] = body.input;
       if (input.some((t) => t.includes(marker))) {
         held += 1;
         while (!release) await new Promise((r) => setTimeout(r, 50));
       }
-      const vectors = await embedder.embed(input);
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({
-          data: vectors.map((v, index) => ({ index, embedding: Array.from(v) })),
-          model: body.model,
-        }),
-      );
+      await sendLocalEmbeddings(res, embedder, input);
     });
-    const embedderUrl = await listen(server);
+    const embedderUrl = (await server.start()).url;
     try {
       const port = await freePort();
       const env = realServicesEnv(port, {
@@ -183,7 +154,7 @@ describe('service process lifecycle', function () {
       assert.equal((await second.exited).code, 0);
     } finally {
       release = true;
-      server.close();
+      await server.stop();
     }
   });
 

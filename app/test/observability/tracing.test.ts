@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { apiClient } from '../support/http-client';
-import { freePort, spawnService, waitReady } from '../support/service-process';
-import { eventually, requireEnv, uniqueName } from '../support/test-service';
+import { localJsonServer } from '../support/local-json-server';
+import { freePort, realServicesEnv, spawnService, waitReady } from '../support/service-process';
+import { eventually, uniqueName } from '../support/test-service';
 
 interface ExportedSpan {
   traceId: string;
@@ -17,31 +17,20 @@ describe('OpenTelemetry tracing over OTLP', function () {
   it('exports a server span per request with a child span per pipeline stage, continuing traceparent', async () => {
     // A minimal OTLP/HTTP collector: the exporter posts JSON ExportTraceServiceRequest bodies.
     const spans: ExportedSpan[] = [];
-    const collector = createServer(async (req, res) => {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+    const collector = localJsonServer((req, body, res) => {
       if (req.url === '/v1/traces') {
-        const parsed = JSON.parse(body);
-        for (const rs of parsed.resourceSpans ?? [])
+        for (const rs of body.resourceSpans ?? [])
           for (const ss of rs.scopeSpans ?? []) spans.push(...ss.spans);
       }
       res.setHeader('content-type', 'application/json');
       res.end('{}');
     });
-    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
-    const collectorUrl = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+    const collectorUrl = (await collector.start()).origin;
     try {
       const port = await freePort();
-      const service = spawnService({
-        DATABASE_URL: requireEnv('DATABASE_URL'),
-        DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
-        REDIS_URL: requireEnv('REDIS_URL'),
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        SEED_DEMO_CORPUS: 'false',
-        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
-      });
+      const service = spawnService(
+        realServicesEnv(port, { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl }),
+      );
       try {
         await waitReady(service);
         const api = apiClient(service.url);
@@ -79,7 +68,7 @@ describe('OpenTelemetry tracing over OTLP', function () {
         if (service.child.exitCode === null) service.child.kill('SIGKILL');
       }
     } finally {
-      collector.close();
+      await collector.stop();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { eventually } from './test-service';
+import { eventually, requireEnv } from './test-service';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -66,4 +66,21 @@ export async function waitReady(service: ServiceProcess, timeoutMs = 30_000): Pr
       `${(err as Error).message}\n--- service output ---\n${service.output().slice(-4000)}`,
     );
   });
+}
+
+/** Environment for a service process on the run's real Postgres primary + replica and Redis. */
+export function realServicesEnv(
+  port: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: requireEnv('DATABASE_URL'),
+    DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
+    REDIS_URL: requireEnv('REDIS_URL'),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    SEED_DEMO_CORPUS: 'false',
+    ...extra,
+  };
 }

@@ -16,7 +16,7 @@ export async function startTestService(
     REDIS_URL: requireEnv('REDIS_URL'),
     HOST: '127.0.0.1',
     PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SEED_DEMO_CORPUS: 'false',
     DATABASE_REPLICA_CHECK_INTERVAL_MS: '200',
     QUEUE_RETRY_DELAY_SECONDS: '1',

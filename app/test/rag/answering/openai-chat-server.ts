@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalJsonServer } from '../../support/local-json-server';
 
 // A real HTTP server speaking OpenAI's chat-completions protocol, for testing ChatAnswerer without
 // a model. Each test scripts the replies; an unscripted request gets a 500 so nothing passes by
@@ -19,37 +19,15 @@ export type ChatReply =
   | { kind: 'status'; status: number }
   | { kind: 'hang'; ms: number };
 
-export class OpenAiChatServer {
+export class OpenAiChatServer extends LocalJsonServer {
   readonly requests: ChatRequest[] = [];
   readonly script: ChatReply[] = [];
-  private server!: Server;
-
-  get url(): string {
-    const { port } = this.server.address() as { port: number };
-    return `http://127.0.0.1:${port}/v1`;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
-    await once(this.server, 'close');
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
+  protected async respond(req: IncomingMessage, raw: unknown, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404).end();
       return;
     }
-    this.requests.push({ headers: req.headers, body: JSON.parse(raw) as ChatRequest['body'] });
+    this.requests.push({ headers: req.headers, body: raw as ChatRequest['body'] });
     const reply = this.script.shift() ?? { kind: 'status', status: 500 };
     if (reply.kind === 'status') {
       res.writeHead(reply.status, { 'content-type': 'application/json' }).end('{"error":{}}');

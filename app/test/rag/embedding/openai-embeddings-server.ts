@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalJsonServer } from '../../support/local-json-server';
 import { LocalEmbedder } from '../../../src/rag/embedding/local-embedder';
 
 // A real HTTP server speaking OpenAI's embeddings protocol, for testing HttpEmbedder without a
@@ -17,39 +17,19 @@ export type Behaviour =
   | { kind: 'status'; status: number; headers?: Record<string, string> }
   | { kind: 'hang'; ms: number };
 
-export class OpenAiEmbeddingsServer {
+export class OpenAiEmbeddingsServer extends LocalJsonServer {
   readonly requests: RecordedRequest[] = [];
   readonly script: Behaviour[] = [];
-  private server!: Server;
 
-  constructor(private readonly dimensions: number) {}
-
-  get url(): string {
-    const { port } = this.server.address() as { port: number };
-    return `http://127.0.0.1:${port}/v1`;
+  constructor(private readonly dimensions: number) {
+    super();
   }
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
-    await once(this.server, 'close');
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
+  protected async respond(req: IncomingMessage, raw: unknown, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST' || req.url !== '/v1/embeddings') {
       res.writeHead(404).end();
       return;
     }
-    const body = JSON.parse(raw) as RecordedRequest['body'];
+    const body = raw as RecordedRequest['body'];
     this.requests.push({ path: req.url, headers: req.headers, body });
     const behaviour = this.script.shift() ?? { kind: 'ok' };
     if (behaviour.kind === 'status') {
