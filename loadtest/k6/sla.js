@@ -6,7 +6,7 @@
 //   k6 run --env BASE_URL=… --env SUMMARY_PATH=sla-summary.json loadtest/k6/sla.js
 // Other settings: SCENARIOS (comma list, default all), API_TOKEN, SEED_DOCUMENTS (default 30),
 // INDEX_TIMEOUT_SECONDS (default 120), MAX_VUS (default 50).
-import { commonQuestion, runbook, uniqueQuestion } from './lib/corpus.js';
+import { commonQuestion, runbook, topicCount, uniqueQuestion } from './lib/corpus.js';
 import {
   checkHealth,
   createCollection,
@@ -79,9 +79,15 @@ export function setup() {
 // Iteration numbers are per VU; with the VU id they make every unique question and document unique.
 const sequence = () => __VU * 1_000_000 + __ITER;
 
+// Questions stay on the topics the seed documents cover, so every answer has citations.
+const covered = Math.min(seedDocuments, topicCount);
+
 function askOne({ collection, runId }) {
   const n = sequence();
-  const text = Math.random() < cacheHitRatio ? commonQuestion(n % 24) : uniqueQuestion(n, runId);
+  const text =
+    Math.random() < cacheHitRatio
+      ? commonQuestion(n % (covered * 4), covered)
+      : uniqueQuestion(n, runId, covered);
   query(collection, text);
 }
 

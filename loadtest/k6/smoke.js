@@ -4,7 +4,7 @@
 // Settings: BASE_URL (default http://127.0.0.1:8080), API_TOKEN, SMOKE_ITERATIONS (default 10),
 // INDEX_TIMEOUT_SECONDS (default 60), SUMMARY_PATH (write the JSON summary there).
 import { sleep } from 'k6';
-import { commonQuestion, runbook } from './lib/corpus.js';
+import { commonQuestion, runbook, topicCount } from './lib/corpus.js';
 import {
   checkHealth,
   createCollection,
@@ -49,7 +49,7 @@ export function setup() {
 
 export default function ({ collection }) {
   checkHealth();
-  query(collection, commonQuestion(__ITER));
+  query(collection, commonQuestion(__ITER, Math.min(seedDocuments, topicCount)));
   // A new document per iteration keeps the ingest route under test, not just the seed.
   ingestDocument(collection, { ...runbook(seedDocuments + __ITER, 1), source: `smoke/${__ITER}` });
   sleep(0.2);

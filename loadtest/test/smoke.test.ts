@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { RunningService } from '../../app/src/service';
 import { startTestService } from '../../app/test/support/test-service';
 import { failedThresholds, generatedThresholds, runK6, sampleCount } from './support/k6';
@@ -53,5 +56,38 @@ describe('k6 smoke.js against the real service', function () {
     assert.equal(checks.fails, 0, run.output);
     // Teardown deletes the collection setup created (staging must not accumulate smoke data).
     assert.deepEqual(await smokeCollections(), before);
+  });
+
+  it('sla.js runs its three scenarios on the real service and writes its JSON summary', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sla-'));
+    try {
+      const summaryPath = path.join(dir, 'sla-summary.json');
+      // A miniature of the SLA run: the scenarios, tags and summary are what matter here.
+      const run = await runK6('loadtest/k6/sla.js', {
+        BASE_URL: service.url,
+        DURATION: '2s',
+        QUERY_RATE: '10',
+        INGEST_RATE: '3',
+        MIXED_RATE: '10',
+        SEED_DOCUMENTS: '3',
+        SUMMARY_PATH: summaryPath,
+      });
+      assert.equal(run.code, 0, run.output);
+      assert.deepEqual(failedThresholds(run.summary), [], run.output);
+      assert.ok(existsSync(summaryPath), 'handleSummary wrote no file at SUMMARY_PATH');
+      const written = JSON.parse(readFileSync(summaryPath, 'utf8'));
+      for (const metric of Object.keys(generatedThresholds())) {
+        assert.ok(written.metrics[metric]?.thresholds, `${metric} missing from the JSON summary`);
+      }
+      assert.match(run.output, /all thresholds passed/);
+      // 3 seed documents, then ~6 from the ingest scenario (3/s for 2 s) and a few mixed ones.
+      const ingest =
+        run.summary.metrics[
+          'http_req_failed{method:POST,route:/v1/collections/:collectionId/documents}'
+        ];
+      assert.ok(sampleCount(ingest) >= 3 + 6, `only ${sampleCount(ingest)} ingest requests`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -54,14 +54,20 @@ export function runbook(n, sections = 3) {
   };
 }
 
-/** One of a fixed set of questions: repeating them exercises the query cache. */
-export function commonQuestion(n) {
-  const words = topics[n % topics.length];
-  return `what to do when ${words[0]} ${words[(n % 4) + 1]} alerts fire`;
+/** Runbooks 0…k-1 cover the first min(k, topicCount) topics: ask only about those. */
+export const topicCount = topics.length;
+
+/**
+ * One of a fixed set of questions (4 per topic): repeating them exercises the query cache. Asked
+ * about the first `covered` topics only, so that every question finds passages to cite.
+ */
+export function commonQuestion(n, covered = topicCount) {
+  const words = topics[n % covered];
+  return `what to do when ${words[0]} ${words[(Math.floor(n / covered) % 4) + 1]} alerts fire`;
 }
 
 /** A question no one asked before: it misses the cache and runs embed → search → answer. */
-export function uniqueQuestion(n, salt) {
-  const words = topics[n % topics.length];
+export function uniqueQuestion(n, salt, covered = topicCount) {
+  const words = topics[n % covered];
   return `how do I fix ${words[n % words.length]} ${words[(n + 3) % words.length]} issue ${salt}-${n}`;
 }

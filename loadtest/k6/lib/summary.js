@@ -28,6 +28,10 @@ export function textSummary(data) {
     const metric = data.metrics[name];
     if (metric) lines.push(`${name}: ${formatValue(name, metric.values)}`);
   }
+  for (const c of Object.values(data.root_group?.checks ?? {})) {
+    if (c.fails > 0)
+      lines.push(`check failed ${c.fails} of ${c.passes + c.fails} times: ${c.name}`);
+  }
   lines.push(failed ? `${failed} threshold(s) failed` : 'all thresholds passed', '');
   return lines.join('\n');
 }
