@@ -203,7 +203,7 @@ describe('service process lifecycle', function () {
       service.child.kill('SIGTERM');
       assert.equal((await service.exited).code, 0, service.output());
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     }
   });
 });
