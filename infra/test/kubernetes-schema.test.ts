@@ -3,18 +3,17 @@ import { runStack, stacks, type CapturedResource } from './support/stack-under-m
 
 // Every Kubernetes object the program declares validates against the API schema of the targeted
 // version (kubernetes-models 4.5 = Kubernetes 1.33, the EKS version in the stack files), custom
-// resources against the prometheus-operator CRD schemas. Helm releases are installed by Helm
+// resources against the prometheus-operator and CloudNativePG CRD schemas. Helm releases are installed by Helm
 // in-cluster (helm.v3.Release), so the program renders no chart objects itself.
-
-// CloudNativePG publishes no model package; its Cluster is the one object checked by the operator only.
-const withoutPublishedSchema = new Set(['postgresql.cnpg.io/v1/Cluster']);
 
 type Model = new (data: unknown) => { validate(): void };
 
 function modelFor(apiVersion: string, kind: string): Model | undefined {
-  const modulePath = apiVersion.startsWith('monitoring.coreos.com/')
-    ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`
-    : `kubernetes-models/${apiVersion}/${kind}`;
+  const crdModels: Record<string, string> = {
+    'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+    'postgresql.cnpg.io': '@kubernetes-models/cloudnative-pg',
+  };
+  const modulePath = `${crdModels[apiVersion.split('/')[0]] ?? 'kubernetes-models'}/${apiVersion}/${kind}`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require(modulePath) as Record<string, Model>)[kind];
@@ -42,7 +41,6 @@ describe('infra Kubernetes objects', function () {
         const object = kubernetesObject(r);
         if (!object) continue;
         const id = `${object.apiVersion}/${object.kind}`;
-        if (withoutPublishedSchema.has(id)) continue;
         const Model = modelFor(object.apiVersion, object.kind);
         if (!Model) {
           failures.push(`${r.name}: no schema for ${id}`);
@@ -68,6 +66,15 @@ describe('infra Kubernetes objects', function () {
         kind: 'Deployment',
         metadata: { name: 'x' },
         spec: { replicas: 'two' },
+      }).validate(),
+    );
+    const Cluster = modelFor('postgresql.cnpg.io/v1', 'Cluster')!;
+    assert.throws(() =>
+      new Cluster({
+        apiVersion: 'postgresql.cnpg.io/v1',
+        kind: 'Cluster',
+        metadata: { name: 'x' },
+        spec: { instances: 'two' },
       }).validate(),
     );
   });
