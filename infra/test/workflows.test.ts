@@ -89,6 +89,29 @@ describe('infra GitHub Actions workflows', () => {
     assert.match(JSON.stringify(wf.jobs.drift.steps), /"expect-no-changes":true/);
   });
 
+  it('preview staging and production with the image each stack runs, not the committed placeholder', () => {
+    // Deploys set app.image only in the runner's checkout; previewing with the committed stack file
+    // would report every deployed digest as drift and roll it back in every PR preview.
+    const previews: [string, string][] = [
+      ['infra-drift.yml', 'drift'],
+      ['infra-pull-request.yml', 'preview'],
+    ];
+    for (const [file, job] of previews) {
+      const steps: { uses?: string; run?: string; with?: Record<string, unknown> }[] =
+        load(file).jobs[job].steps;
+      const preview = steps.findIndex((s) => s.with?.command === 'preview');
+      assert.ok(preview > 0, `${file}: a preview step`);
+      const pin = steps.findIndex((s) =>
+        /pulumi stack output image --stack "\$STACK"[\s\S]*pulumi config set --stack "\$STACK" --path app\.image/.test(
+          s.run ?? '',
+        ),
+      );
+      assert.ok(pin >= 0 && pin < preview, `${file}: pins app.image from the stack output first`);
+      const cli = steps.findIndex((s) => s.uses?.startsWith('pulumi/actions@') && !s.with?.command);
+      assert.ok(cli >= 0 && cli < pin, `${file}: installs the pinned CLI before using it`);
+    }
+  });
+
   it('wait for the objects staging actually deploys: the migrate Job and the API Deployment', async () => {
     const run = await runStack('staging');
     const steps: { run?: string }[] = load('infra-deploy-staging.yml').jobs.deploy.steps;
