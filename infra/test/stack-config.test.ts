@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
 import { parseStackConfig, stackConfigSchema, StackConfigError } from '../config/stack-config';
-import { stackConfigMap } from './support/stack-under-mocks';
+import { repoRoot, stackConfigMap } from './support/stack-under-mocks';
 
 const withKey = (stack: 'dev' | 'staging' | 'production', key: string, value: unknown) => ({
   ...stackConfigMap(stack),
@@ -75,6 +77,22 @@ describe('infra stack config', () => {
     assert.deepEqual(problems(settings({ DATABASE_URL: 'postgres://x' })), [
       'rag-platform:app.settings.DATABASE_URL: is set by the platform, not the stack',
     ]);
+  });
+
+  it("README's production retirement steps ask for no setting the program refuses", () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const destroying = /\*\*Destroying\.\*\*([\s\S]*?)\n\n/.exec(readme)?.[1];
+    assert.ok(destroying, 'README Deploying has a Destroying paragraph');
+    assert.match(destroying, /pulumi state unprotect/);
+    assert.match(destroying, /pulumi destroy/);
+    // Every `section.key: value` the steps tell an operator to set must pass validation.
+    for (const [, section, key, value] of destroying.matchAll(/`(\w+)\.(\w+): ([^`]+)`/g)) {
+      const current = JSON.parse(stackConfigMap('production')[`rag-platform:${section}`]);
+      parseStackConfig(
+        'rag-platform',
+        withKey('production', section, { ...current, [key]: JSON.parse(value) }),
+      );
+    }
   });
 
   it('documents every key', () => {
