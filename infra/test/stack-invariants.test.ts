@@ -33,6 +33,7 @@ describe('infra stacks under mocks', function () {
       it('exports exactly the stack outputs contract', () => {
         const run = stack(name);
         assert.deepEqual(Object.keys(run.outputs).sort(), [...stackOutputNames].sort());
+        assert.deepEqual(run.secretOutputs, ['kubeconfig']);
         assert.match(String(run.outputs.appUrl), /^https:\/\//);
         assert.ok(String(run.outputs.databaseEndpoint).length > 0);
         assert.ok(

@@ -29,6 +29,8 @@ export interface StackRun {
   artifacts: GeneratedArtifacts;
   resources: CapturedResource[];
   outputs: Record<string, unknown>;
+  /** Names of the outputs the engine stores encrypted (`pulumi stack output` hides them). */
+  secretOutputs: string[];
   ofType(type: string): CapturedResource[];
 }
 
@@ -117,13 +119,18 @@ export async function runStack(
   const config = parseStackConfig('rag-platform', pulumi.runtime.allConfig());
   const declared: StackOutputs = deployPlatform(config, artifacts);
   const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(declared)) outputs[key] = await resolve(value);
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(declared)) {
+    outputs[key] = await resolve(value);
+    if (await pulumi.output(value).isSecret) secretOutputs.push(key);
+  }
   await settled(resources);
   return {
     config,
     artifacts,
     resources,
     outputs,
+    secretOutputs,
     ofType: (type) => resources.filter((r) => r.type === type),
   };
 }
