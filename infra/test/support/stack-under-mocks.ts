@@ -122,7 +122,7 @@ export async function runStack(
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(declared)) {
     outputs[key] = await resolve(value);
-    if (await pulumi.output(value).isSecret) secretOutputs.push(key);
+    if (await pulumi.isSecret(pulumi.output(value))) secretOutputs.push(key);
   }
   await settled(resources);
   return {
