@@ -5,6 +5,13 @@ import { z } from 'zod';
 // zod-to-openapi, are the OpenAPI document: one definition for both.
 extendZodWithOpenApi(z);
 
+/**
+ * Text that ends up in Postgres, whose text and jsonb types cannot hold U+0000: refused here, or the
+ * database would turn a client's mistake into a 500.
+ */
+const storableText = () =>
+  z.string().refine((s) => !s.includes('\0'), 'must not contain NUL (U+0000) characters');
+
 export const collectionIdSchema = z
   .string()
   .regex(
@@ -23,7 +30,7 @@ export const documentIdSchema = z
 const metadataSchema = z
   .record(
     z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys: 1-64 of A-Z a-z 0-9 _ . -'),
-    z.string().max(512),
+    storableText().max(512),
   )
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
   .openapi({ description: 'String metadata, filterable in queries.', example: { team: 'sre' } });
@@ -45,7 +52,7 @@ export const documentParams = z
 export const createCollectionBody = z
   .object({
     id: collectionIdSchema,
-    description: z.string().max(1000).optional(),
+    description: storableText().max(1000).optional(),
   })
   .strict()
   .openapi('CreateCollection');
@@ -69,14 +76,14 @@ export const mediaTypes = ['text/markdown', 'text/plain'] as const;
 
 export const ingestDocumentBody = z
   .object({
-    source: z.string().min(1).max(512).optional().openapi({
+    source: storableText().min(1).max(512).optional().openapi({
       description:
         'Client key of the document within the collection (e.g. a path). Re-ingesting the same source replaces it; defaults to the content hash.',
       example: 'runbooks/PostgresPrimaryDown.md',
     }),
-    title: z.string().min(1).max(512).optional(),
+    title: storableText().min(1).max(512).optional(),
     mediaType: z.enum(mediaTypes).default('text/markdown'),
-    content: z.string().min(1, 'content must not be empty'),
+    content: storableText().min(1, 'content must not be empty'),
     metadata: metadataSchema.optional(),
   })
   .strict()

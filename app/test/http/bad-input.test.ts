@@ -96,11 +96,35 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
     assertProblem(await api.request('PUT', '/v1/query'), 404);
   });
 
+  // Postgres text and jsonb cannot hold U+0000 and seq is a bigint: values the database would
+  // reject must be refused at the edge, not surface as a driver error (a 500).
+  it('text with NUL characters and cursors past the key range', async () => {
+    const nul = 'a\u0000b';
+    assertProblem(await api.post(docs(), { content: nul }), 400, 'validation-error');
+    assertProblem(await api.post(docs(), { content: 'ok', source: nul }), 400, 'validation-error');
+    assertProblem(await api.post(docs(), { content: 'ok', title: nul }), 400, 'validation-error');
+    assertProblem(
+      await api.post(docs(), { content: 'ok', metadata: { team: nul } }),
+      400,
+      'validation-error',
+    );
+    assertProblem(
+      await api.post('/v1/collections', { id: uniqueName('nul'), description: nul }),
+      400,
+      'validation-error',
+    );
+    const cursor = (k: string) => Buffer.from(JSON.stringify({ k }), 'utf8').toString('base64url');
+    assertProblem(await api.get(`${docs()}?cursor=${cursor('9'.repeat(19))}`), 400);
+    assertProblem(await api.get(`/v1/collections?cursor=${cursor(nul)}`), 400);
+  });
+
   // Generated garbage at every endpoint: bodies of any JSON shape (and some non-JSON), odd path
   // segments and query strings. The property is only "4xx or a success, never 5xx, never a crash".
   it('survives generated garbage on every endpoint', async () => {
     const segment = fc.oneof(
-      fc.constant(collection),
+      // Mostly the real collection, so generated bodies get past the 404 to the validation and
+      // storage behind it.
+      { arbitrary: fc.constant(collection), weight: 6 },
       fc.string({ maxLength: 80 }).map(encodeURIComponent),
       fc.uuid(),
       fc.constantFrom('..', '%00', '%ZZ', 'a'.repeat(300), '%F0%9F%92%A9', 'null'),
@@ -126,7 +150,7 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
     const query = fc.option(
       fc.dictionary(
         fc.constantFrom('limit', 'cursor', 'status', 'x', 'limit[]'),
-        fc.string({ maxLength: 40 }),
+        fc.string({ unit: 'binary-ascii', maxLength: 40 }),
       ),
     );
     const body = fc.oneof(
@@ -141,16 +165,29 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
           filter: fc.anything({ maxDepth: 3 }),
         })
         .map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
-      fc
-        .record(
-          {
-            content: fc.string({ maxLength: 500 }),
-            source: fc.string(),
-            metadata: fc.anything({ maxDepth: 2 }),
-          },
-          { requiredKeys: [] },
-        )
-        .map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      {
+        // Mostly well-formed documents whose strings may hold any ASCII, control characters
+        // included (the default unit is printable only), so they reach the database.
+        weight: 3,
+        arbitrary: fc
+          .record(
+            {
+              content: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 500 }),
+              source: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 40 }),
+              title: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 40 }),
+              metadata: fc.oneof(
+                fc.dictionary(
+                  fc.stringMatching(/^[a-z]{1,8}$/),
+                  fc.string({ unit: 'binary-ascii', maxLength: 20 }),
+                  { maxKeys: 3 },
+                ),
+                fc.anything({ maxDepth: 2 }),
+              ),
+            },
+            { requiredKeys: ['content'] },
+          )
+          .map((v) => ({ raw: JSON.stringify(v), type: 'application/json' })),
+      },
       fc.string({ maxLength: 200 }).map((raw) => ({ raw, type: 'application/json' })),
       fc.string({ maxLength: 200 }).map((raw) => ({ raw, type: 'text/plain' })),
       fc.constant({

@@ -109,6 +109,8 @@ const summaryColumns: string[] = [
 
 const maxErrorLength = 2_000;
 const chunkInsertBatch = 500;
+/** `seq` is a Postgres bigint; a larger cursor key would be a database error, not an empty page. */
+const maxBigint = 9_223_372_036_854_775_807n;
 
 export function contentHash(content: string): string {
   return createHash('sha256').update(content, 'utf8').digest('hex');
@@ -207,7 +209,7 @@ export class DocumentsRepository {
   ): Promise<Page<DocumentRecord>> {
     if (!isUuid(collectionId)) throw new NotFoundError('collection', collectionId);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    if (after !== undefined && !/^\d{1,19}$/.test(after)) {
+    if (after !== undefined && !(/^\d{1,19}$/.test(after) && BigInt(after) <= maxBigint)) {
       throw new InvalidInputError('invalid pagination cursor');
     }
     const rows: DocumentRow[] = await this.db.read((db) => {

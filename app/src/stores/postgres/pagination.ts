@@ -17,9 +17,9 @@ export function encodeCursor(key: string): string {
 export function decodeCursor(cursor: string): string {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && typeof (parsed as { k?: unknown }).k === 'string') {
-      return (parsed as { k: string }).k;
-    }
+    const key = (parsed as { k?: unknown } | null)?.k;
+    // Keys are database values, which never hold U+0000 (Postgres would reject the comparison).
+    if (typeof key === 'string' && !key.includes('\0')) return key;
   } catch {
     // fall through: malformed cursors are a client error, reported below
   }
