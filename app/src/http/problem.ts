@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../observability/logger';
+import { UpstreamError } from '../rag/embedding/openai-compatible-post';
 import { DataError } from '../stores/postgres/errors';
 
 // RFC 9457 problem details. Every error response of the API is one of these, with a stable `type`
@@ -120,6 +121,24 @@ function fromDataError(err: DataError): HttpProblem {
   return new HttpProblem(err.status, slug, title, err.message);
 }
 
+/** Seconds a client should wait before retrying when a dependency is unavailable. */
+const dependencyRetryAfterSeconds = 5;
+
+/**
+ * A model server (embeddings, chat) that is down or failing after retries: the operation cannot
+ * be served right now, which is a retryable 503 rather than an internal fault.
+ */
+function fromUpstreamError(err: UpstreamError): HttpProblem {
+  return new HttpProblem(
+    503,
+    'dependency-unavailable',
+    'Dependency unavailable',
+    err.status === undefined
+      ? 'A model server the operation needs is unreachable.'
+      : `A model server the operation needs answered ${err.status}.`,
+  );
+}
+
 /** Last middleware: turns anything thrown into a problem; unknown errors become an opaque 500. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
@@ -128,7 +147,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof HttpProblem) problem = err;
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
     else if (err instanceof DataError) problem = fromDataError(err);
-    else if (err && typeof err === 'object') problem = fromFrameworkError(err as BodyParserError);
+    else if (err instanceof UpstreamError) {
+      logger.warn('dependency unavailable', { err, method: req.method, path: req.path });
+      problem = fromUpstreamError(err);
+      res.setHeader('Retry-After', String(dependencyRetryAfterSeconds));
+    } else if (err && typeof err === 'object') problem = fromFrameworkError(err as BodyParserError);
     if (!problem) {
       logger.error('unhandled error', { err, method: req.method, path: req.path });
       problem = new HttpProblem(500, 'internal', 'Internal server error');

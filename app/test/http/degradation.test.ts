@@ -102,6 +102,34 @@ describe('a failing dependency degrades the service instead of failing it', func
     });
   });
 
+  describe('embedding endpoint down', () => {
+    let service: RunningService | undefined;
+    after(() => service?.close());
+
+    // Without an embedding nothing can be retrieved, so the query fails — but as the documented
+    // 503 "dependency unavailable" a client may retry, not as an opaque internal error.
+    it('answers a query with 503 problem+json and Retry-After, and stays up', async () => {
+      const closedPort = await freePort();
+      service = await startTestService({
+        EMBEDDER_URL: `http://127.0.0.1:${closedPort}/v1`,
+        // A model no other suite's collection uses, so start-up has no index to rebuild with it.
+        EMBEDDER_MODEL: uniqueName('unreachable-model'),
+        EMBEDDER_TIMEOUT_MS: '200',
+      });
+      const api = apiClient(service.url);
+      const collection = uniqueName('no-embedder');
+      assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
+      await eventually(async () => (await api.get(`/v1/collections/${collection}`)).status === 200);
+      const res = await api.post('/v1/query', { collection, query: 'how is vault unsealed?' });
+      assert.equal(res.status, 503, res.text);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal(res.body.type, 'urn:rag-platform:problem:dependency-unavailable');
+      assert.ok(Number(res.headers.get('retry-after')) > 0);
+      assert.equal((await api.get('/healthz')).status, 200);
+      await api.delete(`/v1/collections/${collection}`);
+    });
+  });
+
   describe('chat endpoint down', () => {
     let service: RunningService | undefined;
     after(() => service?.close());

@@ -15,7 +15,8 @@ export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
       responses: {
         200: { description: 'The answer and its citations.', schema: queryResultSchema },
       },
-      problems: [404],
+      // 503: the embedding endpoint is down (a chat endpoint outage falls back to extractive).
+      problems: [404, 409, 503],
       async handle({ body }) {
         const result = await deps.queries.run(body);
         if (!result) throw notFound('collection', body.collection);
