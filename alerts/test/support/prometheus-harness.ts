@@ -36,6 +36,8 @@ export interface RunningPrometheus {
 
 export async function startPrometheus(opts: {
   targets: string[];
+  /** Further jobs (exporters), scraped with the same namespace label as the service. */
+  extraJobs?: { job: string; targets: string[] }[];
   scrapeInterval: string;
   evaluationInterval: string;
 }): Promise<RunningPrometheus> {
@@ -45,13 +47,12 @@ export async function startPrometheus(opts: {
     global: { scrape_interval: opts.scrapeInterval, evaluation_interval: opts.evaluationInterval },
     rule_files: ruleFiles().map((f) => path.join(repoRoot, f.path)),
     scrape_configs: [
-      {
-        job_name: serviceIdentity.job,
-        static_configs: [
-          { targets: opts.targets, labels: { namespace: serviceIdentity.namespace } },
-        ],
-      },
-    ],
+      { job: serviceIdentity.job, targets: opts.targets },
+      ...(opts.extraJobs ?? []),
+    ].map(({ job, targets }) => ({
+      job_name: job,
+      static_configs: [{ targets, labels: { namespace: serviceIdentity.namespace } }],
+    })),
   };
   writeFileSync(path.join(dir, 'prometheus.yml'), stringify(config));
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './prometheus-harness';
+
+// The exporters the platform runs beside Postgres and Redis, as real processes (Debian's
+// prometheus-postgres-exporter and prometheus-redis-exporter) pointed at the test services, so
+// the live test can prove the datastore panels and rules have data too.
+
+export interface RunningExporter {
+  readonly job: 'postgres-exporter' | 'redis-exporter';
+  readonly target: string;
+  stop(): Promise<void>;
+}
+
+// Debian's postgres_exporter (0.11) predates the `replication` collector that newer releases
+// (the Helm chart's) enable by default; this query emits the same series, pg_replication_lag_seconds.
+const replicationQuery = `pg_replication:
+  query: "SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE GREATEST(0, EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())) END AS lag_seconds"
+  master: true
+  metrics:
+    - lag_seconds:
+        usage: "GAUGE"
+        description: "Replication lag behind the primary in seconds"
+`;
+
+async function startExporter(
+  job: RunningExporter['job'],
+  command: string,
+  args: (listen: string) => string[],
+  env: Record<string, string> = {},
+): Promise<RunningExporter> {
+  const target = `127.0.0.1:${await freePort()}`;
+  const child: ChildProcess = spawn(command, args(target), {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (d) => (output += d));
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`${command} exited: ${output}`);
+    const up = await fetch(`http://${target}/metrics`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (i > 100) throw new Error(`${command} did not come up: ${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    job,
+    target,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** One postgres exporter per Postgres server (primary and each replica) and one redis exporter. */
+export async function startDatastoreExporters(env: {
+  databaseUrls: string[];
+  redisUrl: string;
+}): Promise<{ exporters: RunningExporter[]; stop(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'obs-exporters-'));
+  const queries = path.join(dir, 'queries.yaml');
+  writeFileSync(queries, replicationQuery);
+  const exporters: RunningExporter[] = [];
+  const stop = async () => {
+    await Promise.all(exporters.map((e) => e.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const url of env.databaseUrls) {
+      const dsn = new URL(url);
+      dsn.searchParams.set('sslmode', 'disable');
+      exporters.push(
+        await startExporter(
+          'postgres-exporter',
+          'prometheus-postgres-exporter',
+          (listen) => [`--web.listen-address=${listen}`, `--extend.query-path=${queries}`],
+          { DATA_SOURCE_NAME: dsn.toString() },
+        ),
+      );
+    }
+    exporters.push(
+      await startExporter('redis-exporter', 'prometheus-redis-exporter', (listen) => [
+        '-redis.addr',
+        env.redisUrl,
+        '-web.listen-address',
+        listen,
+      ]),
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { exporters, stop };
+}
