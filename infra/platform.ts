@@ -23,13 +23,24 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let cluster: ClusterHandle;
   let postgres: PostgresConnection;
   let redis: DatastoreConnection;
+  let observability: Observability;
+  // First after the cluster: it installs the monitoring CRDs everything else's monitors need.
+  const monitoringFor = (on: ClusterHandle) =>
+    new Observability('monitoring', {
+      config: config.observability,
+      cluster: on,
+      artifacts,
+      receiverSecrets: config.alertmanagerReceiverSecrets,
+    });
 
   if (config.environment === 'dev') {
     cluster = new ExistingCluster(`rag-${stack}`, config.cluster);
+    observability = monitoringFor(cluster);
     postgres = new CloudNativePostgres('postgres', {
       config: config.postgres,
       cluster,
       namespace: appNamespace,
+      monitoring: observability,
     });
     redis = new InClusterRedis('redis', { config: config.redis, cluster, namespace: appNamespace });
   } else {
@@ -37,6 +48,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     const network = new Network(clusterName, { config: config.network, clusterName });
     const eks = new EksCluster(clusterName, { config: config.cluster, network });
     cluster = eks;
+    observability = monitoringFor(cluster);
     const clients = { production, network, clientSecurityGroupId: eks.securityGroupId };
     postgres = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
     redis = new ElastiCacheRedis(`rag-${stack}-redis`, { config: config.redis, ...clients });
@@ -46,12 +58,10 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     });
   }
 
-  const qdrant = new Qdrant('qdrant', { config: config.qdrant, cluster });
-  const observability = new Observability('monitoring', {
-    config: config.observability,
+  const qdrant = new Qdrant('qdrant', {
+    config: config.qdrant,
     cluster,
-    artifacts,
-    receiverSecrets: config.alertmanagerReceiverSecrets,
+    monitoring: observability,
   });
   const secrets = {
     DATABASE_URL: postgres.url,

@@ -4,6 +4,7 @@ import * as random from '@pulumi/random';
 import { alertmanagerReceiverSecret } from '../../alerts/src/alertmanager/receiver-secrets';
 import type { StackConfig } from '../config/stack-config';
 import { type GeneratedArtifacts } from '../observability/generated-artifacts';
+import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
 
 export interface ObservabilityArgs {
@@ -22,10 +23,11 @@ const receiverSecretName = alertmanagerReceiverSecret;
  * kube-prometheus-stack loaded with this repo's generated rules (PrometheusRule), dashboards
  * (ConfigMaps for the Grafana sidecar) and Alertmanager config, plus the service's ServiceMonitor.
  */
-export class Observability extends pulumi.ComponentResource {
+export class Observability extends pulumi.ComponentResource implements MonitoringCrds {
   readonly namespace = monitoringNamespace;
   private readonly provider: k8s.Provider;
-  private readonly chart: k8s.helm.v3.Release;
+  /** The kube-prometheus-stack release: it installs the monitoring.coreos.com CRDs. */
+  readonly crdsInstalled: k8s.helm.v3.Release;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super('rag-platform:observability:Observability', name, {}, opts);
@@ -112,8 +114,8 @@ export class Observability extends pulumi.ComponentResource {
       },
       { ...k8sOpts, dependsOn: [receivers] },
     );
-    this.chart = stack;
-    const afterCrds = { ...k8sOpts, dependsOn: [stack] };
+    this.crdsInstalled = stack;
+    const afterCrds = afterMonitoringCrds(this, k8sOpts);
 
     for (const file of artifacts.ruleFiles) {
       new k8s.apiextensions.CustomResource(
@@ -170,7 +172,7 @@ export class Observability extends pulumi.ComponentResource {
           endpoints: [{ port, path: '/metrics', interval: '15s' }],
         },
       },
-      { parent: this, provider: this.provider, dependsOn: [this.chart] },
+      afterMonitoringCrds(this, { parent: this, provider: this.provider }),
     );
   }
 }

@@ -2,6 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import type { DevStackConfig } from '../config/stack-config';
+import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
 import type { PostgresConnection } from './datastore-connection';
 
@@ -9,6 +10,8 @@ export interface CloudNativePostgresArgs {
   config: DevStackConfig['postgres'];
   cluster: ClusterHandle;
   namespace: pulumi.Input<string>;
+  /** The Cluster's `enablePodMonitor` makes the operator create a PodMonitor. */
+  monitoring: MonitoringCrds;
 }
 
 const database = 'rag';
@@ -80,7 +83,7 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
           monitoring: { enablePodMonitor: true },
         },
       },
-      { ...k8sOpts, dependsOn: [operator] },
+      afterMonitoringCrds(args.monitoring, { ...k8sOpts, dependsOn: [operator] }),
     );
 
     const host = (suffix: string) =>

@@ -2,11 +2,14 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import type { StackConfig } from '../config/stack-config';
+import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
 
 export interface QdrantArgs {
   config: StackConfig['qdrant'];
   cluster: ClusterHandle;
+  /** The chart's ServiceMonitor needs the monitoring CRDs installed first. */
+  monitoring: MonitoringCrds;
 }
 
 export const qdrantNamespace = 'qdrant';
@@ -79,7 +82,7 @@ export class Qdrant extends pulumi.ComponentResource {
           metrics: { serviceMonitor: { enabled: true } },
         },
       },
-      { parent: this, provider: cluster.provider },
+      afterMonitoringCrds(args.monitoring, { parent: this, provider: cluster.provider }),
     );
     this.apiKey = pulumi.secret(apiKey.result);
     this.url = pulumi.interpolate`http://${release.status.name}.${qdrantNamespace}.svc.cluster.local:${this.port}`;

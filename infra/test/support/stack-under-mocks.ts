@@ -22,6 +22,16 @@ export interface CapturedResource {
   type: string;
   name: string;
   inputs: Record<string, any>;
+  /**
+   * The custom resources the engine must create first (explicit `dependsOn`, expanded through
+   * components, plus resources whose outputs feed the inputs), as `<type>::<name>` keys.
+   */
+  dependencies: string[];
+}
+
+/** How `CapturedResource.dependencies` names a resource. */
+export function resourceKey(r: { type: string; name: string }): string {
+  return `${r.type}::${r.name}`;
 }
 
 export interface StackRun {
@@ -98,10 +108,16 @@ export async function runStack(
   // The files alerts/ and dashboards/ generate and commit: the same ones `pulumi up` ships.
   const artifacts = loadGeneratedArtifacts(repoRoot);
   const resources: CapturedResource[] = [];
+  const dependenciesByKey = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        resources.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: unwrapSecrets(args.inputs),
+          dependencies: dependenciesByKey.get(resourceKey(args)) ?? [],
+        });
         return { id: `${args.name}-id`, state: computedState(args.type, args.name, args.inputs) };
       },
       call: (args) => ({ ...args.inputs }),
@@ -110,6 +126,7 @@ export async function runStack(
     stack,
     false,
   );
+  recordDependencies(dependenciesByKey);
   const raw = {
     ...stackConfigMap(stack),
     'rag-platform:alertmanagerReceiverSecrets': JSON.stringify(receiverSecretsFor(artifacts)),
@@ -133,6 +150,37 @@ export async function runStack(
     secretOutputs,
     ofType: (type) => resources.filter((r) => r.type === type),
   };
+}
+
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
+/**
+ * Pulumi's mocks hand `newResource` the inputs but not the options. The request the SDK sends the
+ * (mock) resource monitor carries the dependency URNs the engine would order the deployment by, so
+ * wrap the monitor's registerResource and keep them, keyed like the captured resources.
+ */
+function recordDependencies(into: Map<string, string[]>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterResourceRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const key = resourceKey({ type: req.getType(), name: req.getName() });
+    if (into.has(key)) throw new Error(`two resources are registered as ${key}`);
+    into.set(key, req.getDependenciesList().map(keyOfUrn));
+    return register(req, callback);
+  };
+}
+
+/** `urn:pulumi:<stack>::<project>::<parent types$>type::name` -> `type::name`. */
+function keyOfUrn(urn: string): string {
+  const parts = urn.split('::');
+  const type = parts[2].split('$').pop() ?? parts[2];
+  return resourceKey({ type, name: parts.slice(3).join('::') });
 }
 
 const secretSig = '4dabf18193072939515e22adb298388d';
