@@ -75,6 +75,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     cluster,
     app: { namespace: appNamespace, serviceAccount: appServiceAccount },
     appSecrets: secrets,
+    monitoring: observability,
   });
   const app = new RagApp(serviceIdentity.service, {
     config: config.app,

@@ -1,12 +1,14 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { scrapeJobs } from '../../alerts/src/promql/scrape-jobs';
 import { serviceIdentity } from '../../alerts/src/service-identity';
 import type { StackConfig } from '../config/stack-config';
 import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../kubernetes/pod-security';
+import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
 
 export interface VaultArgs {
@@ -17,6 +19,8 @@ export interface VaultArgs {
   app: { namespace: string; serviceAccount: string };
   /** Settings the service reads from Vault (name -> secret value), written to its KV path. */
   appSecrets: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Vault's ServiceMonitor needs the monitoring CRDs installed first. */
+  monitoring: MonitoringCrds;
 }
 
 export const vaultNamespace = 'vault';
@@ -26,6 +30,13 @@ const appKvPath = `${serviceIdentity.service}/config`;
 /** The KV v2 API path Vault Agent templates read (`<mount>/data/<path>`). */
 export const vaultAppSecretPath = `${kvMount}/data/${appKvPath}`;
 const vaultAddress = `http://vault-active.${vaultNamespace}.svc:8200`;
+/** The chart's headless Service: it lists every server pod, ready or not (sealed, standby). */
+export const vaultInternalServiceLabels = {
+  'app.kubernetes.io/name': 'vault',
+  'app.kubernetes.io/instance': 'vault',
+  'vault-internal': 'true',
+};
+export const vaultMetricsPath = '/v1/sys/metrics';
 const adminTokenSecret = 'vault-admin-token';
 
 /**
@@ -93,6 +104,16 @@ listener "tcp" {
   address = "[::]:8200"
   cluster_address = "[::]:8201"
   tls_disable = 1
+  # Prometheus scrapes without a token; the endpoint exposes metrics only.
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+}
+# Without a retention time Vault serves no Prometheus format; without disable_hostname every
+# metric name would carry the pod name and no alert could select it.
+telemetry {
+  prometheus_retention_time = "60s"
+  disable_hostname = true
 }
 storage "raft" {
   path = "/vault/data"
@@ -137,6 +158,36 @@ ${seal}service_registration "kubernetes" {}
         },
       },
       k8sOpts,
+    );
+
+    // Every server pod is a target (through the headless Service, which publishes not-ready
+    // addresses): a sealed or standby server is scraped too, and one that stops answering shows
+    // as `up == 0` instead of disappearing from the active Service.
+    new k8s.apiextensions.CustomResource(
+      `${name}-metrics`,
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: 'vault', namespace: ns },
+        spec: {
+          selector: { matchLabels: vaultInternalServiceLabels },
+          namespaceSelector: { matchNames: [vaultNamespace] },
+          endpoints: [
+            {
+              port: 'http',
+              path: vaultMetricsPath,
+              params: { format: ['prometheus'] },
+              interval: '30s',
+              relabelings: [
+                { targetLabel: 'job', replacement: scrapeJobs.vault },
+                // Alerts name the server (vault-0), not its pod IP.
+                { sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'instance' },
+              ],
+            },
+          ],
+        },
+      },
+      afterMonitoringCrds(args.monitoring, { ...k8sOpts, dependsOn: [release] }),
     );
 
     const appSecrets = new k8s.core.v1.Secret(

@@ -43,7 +43,10 @@ for (const stackName of stacks) {
       // prometheus-operator's `job` is the Service name unless the ServiceMonitor sets jobLabel.
       const service = named(run, 'kubernetes:core/v1:Service', job);
       assert.equal(service.metadata.namespace, namespace);
-      const monitors = run.ofType('kubernetes:monitoring.coreos.com/v1:ServiceMonitor');
+      // Exporters and Vault have ServiceMonitors too; exactly one scrapes the service's namespace.
+      const monitors = run
+        .ofType('kubernetes:monitoring.coreos.com/v1:ServiceMonitor')
+        .filter((m) => m.inputs.spec.namespaceSelector?.matchNames?.includes(namespace));
       assert.equal(monitors.length, 1);
       const sm = monitors[0].inputs;
       assert.equal(sm.spec.jobLabel, undefined, 'jobLabel would rename the job');
@@ -119,8 +122,9 @@ describe('shipped rules and dashboards select only what infra deploys', function
       ]),
       deployment: declared('kubernetes:apps/v1:Deployment'),
       horizontalpodautoscaler: declared('kubernetes:autoscaling/v2:HorizontalPodAutoscaler'),
-      // The operator's job and service labels are both the scraped Service's name.
-      job: declared('kubernetes:core/v1:Service'),
+      // The operator's job and service labels are both the scraped Service's name, unless a
+      // ServiceMonitor relabels `job` or a Probe names its job.
+      job: new Set([...declared('kubernetes:core/v1:Service'), ...declaredJobs(run)]),
       service: declared('kubernetes:core/v1:Service'),
     };
     const exprs = [
@@ -144,6 +148,19 @@ describe('shipped rules and dashboards select only what infra deploys', function
     assert.ok(checked >= 10, `expected label matchers to check, found ${checked}`);
   });
 });
+
+function declaredJobs(run: StackRun): string[] {
+  const relabeled = run
+    .ofType('kubernetes:monitoring.coreos.com/v1:ServiceMonitor')
+    .flatMap((m) => m.inputs.spec.endpoints as { relabelings?: Record<string, string>[] }[])
+    .flatMap((e) => e.relabelings ?? [])
+    .filter((r) => r.targetLabel === 'job' && !r.sourceLabels)
+    .map((r) => r.replacement);
+  const probes = run
+    .ofType('kubernetes:monitoring.coreos.com/v1:Probe')
+    .map((p) => String(p.inputs.spec.jobName));
+  return [...relabeled, ...probes];
+}
 
 function collectExprs(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap(collectExprs);

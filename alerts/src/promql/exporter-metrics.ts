@@ -75,7 +75,7 @@ export const exporterMetrics = {
     source: 'qdrant',
     labels: ['instance', 'namespace', 'method', 'endpoint', 'status'],
   },
-  vault_core_unsealed: { source: 'vault', labels: ['instance', 'namespace'] },
+  vault_core_unsealed: { source: 'vault', labels: ['job', 'instance', 'namespace'] },
   certmanager_certificate_expiration_timestamp_seconds: {
     source: 'cert-manager',
     labels: ['name', 'namespace', 'issuer_name'],

@@ -62,6 +62,7 @@ function testFileFor(file: RuleFile): PromtoolTestFile | undefined {
   const tests = alerts.flatMap((a) => [
     testGroup(a, a.tests.fires),
     ...('noThreshold' in a.tests.quiet ? [] : [testGroup(a, a.tests.quiet)]),
+    ...(a.tests.more ?? []).map((scenario) => testGroup(a, scenario)),
   ]);
   const doc = {
     rule_files: [path.relative(path.dirname(testPath), file.path)],

@@ -3,8 +3,9 @@ import { dashboardUids } from '../../../dashboards/src/dashboard-uids';
 import { sel, seriesLiteral, xsel } from '../promql/selector';
 import { serviceIdentity } from '../service-identity';
 import { slos } from '../slo/slo-definitions';
-import type { AlertDefinition, Severity } from './rule-model';
-import { expandingNotation } from '../promtool/series-notation';
+import { scrapeJobs } from '../promql/scrape-jobs';
+import { minutes, type AlertDefinition, type Severity } from './rule-model';
+import { expandingNotation, phases } from '../promtool/series-notation';
 import { counterValues, gauge, stepTestPlan } from './step-scenarios';
 
 // Alerts on causes: a dependency or resource that is broken now, whether or not users notice yet.
@@ -478,30 +479,80 @@ function certificateExpiring(): AlertDefinition {
 }
 
 function vaultSealed(): AlertDefinition {
+  const job = scrapeJobs.vault;
+  const server = { namespace: 'vault', instance: 'vault-0' };
+  const target = { job, ...server };
+  const forDuration = '5m';
+  const unsealed = seriesLiteral('vault_core_unsealed', target);
+  const up = seriesLiteral('up', target);
+  // A sealed Vault refuses /v1/sys/metrics (503), so `vault_core_unsealed == 0` is only seen while
+  // it seals; afterwards its target is down. A server that is down, or no server scraped at all,
+  // must page too: silence is never "unsealed".
+  const noTarget = '(no Vault scrape target)';
+  const expr = [
+    `min by (namespace, instance) (${xsel('vault_core_unsealed', { job })}) == 0`,
+    `max by (namespace, instance) (${xsel('up', { job })}) == 0`,
+    `label_replace(absent(${xsel('up', { job })}), "instance", ${JSON.stringify(noTarget)}, "", "")`,
+  ]
+    .map((branch) => `(${branch})`)
+    .join('\nor\n');
+  const lead = 10;
+  const down = 20;
+  const fireAt = lead + minutes(forDuration) + 5;
   return {
     alert: 'VaultSealed',
     group: platformAlertGroup,
-    expr: `min by (namespace, instance) (${xsel('vault_core_unsealed')}) == 0`,
-    for: '5m',
+    expr,
+    for: forDuration,
     severity: 'critical',
-    summary: 'A Vault server is sealed: secrets cannot be read or renewed.',
+    summary: 'A Vault server is sealed or not answering: secrets cannot be read or renewed.',
     description:
-      `Vault {{ $labels.instance }} in {{ $labels.namespace }} has been sealed for 5m. New ` +
-      `rag-api pods cannot get database and API credentials from Vault Agent.`,
+      `Vault {{ $labels.instance }} has been sealed, down or unscraped for ${forDuration} ` +
+      `(a sealed server refuses its metrics endpoint). New rag-api pods cannot get database ` +
+      `and API credentials from Vault Agent.`,
     dashboardUid: dashboardUids.onCallHome,
     inhibits: ['PodCrashLooping'],
-    tests: stepTestPlan({
-      alert: 'VaultSealed',
-      for: '5m',
-      memoryMinutes: 0,
-      series: gauge(
-        seriesLiteral('vault_core_unsealed', { namespace: 'vault', instance: 'vault-0' }),
-      ),
-      healthy: 1,
-      bad: 0,
-      nearThreshold: 1,
-      labels: { namespace: 'vault', instance: 'vault-0' },
-    }),
+    tests: {
+      ...stepTestPlan({
+        alert: 'VaultSealed',
+        for: forDuration,
+        memoryMinutes: 0,
+        series: (perMinute) => [
+          { series: unsealed, values: expandingNotation(perMinute) },
+          { series: up, values: `1x${perMinute.length - 1}` },
+        ],
+        healthy: 1,
+        bad: 0,
+        nearThreshold: 1,
+        labels: server,
+      }),
+      more: [
+        {
+          name: 'VaultSealed: a server stops answering its metrics endpoint, fires, resolves',
+          inputSeries: [
+            { series: unsealed, values: `1x${lead - 1} _x${down} 1x20` },
+            { series: up, values: expandingNotation(phases([1, lead], [0, down], [1, 21])) },
+          ],
+          checks: [
+            { atMinute: lead - 1, firing: [] },
+            { atMinute: fireAt, firing: [{ labels: server, value: 0 }] },
+            { atMinute: lead + down + 5, firing: [] },
+          ],
+        },
+        {
+          name: 'VaultSealed: no Vault target is scraped at all, fires',
+          // The last sample at minute 9 stays visible for the 5m lookback, then `up` is absent.
+          inputSeries: [{ series: up, values: `1x${lead - 1}` }],
+          checks: [
+            { atMinute: lead - 1, firing: [] },
+            {
+              atMinute: lead + 5 + minutes(forDuration) + 5,
+              firing: [{ labels: { job, instance: noTarget }, value: 1 }],
+            },
+          ],
+        },
+      ],
+    },
   };
 }
 

@@ -45,6 +45,8 @@ export interface AlertTestPlan {
   readonly fires: AlertScenario;
   /** A reason instead of a scenario only for alerts with no threshold (the Watchdog). */
   readonly quiet: AlertScenario | { readonly noThreshold: string };
+  /** Further ways the alert fires (one per branch of an `or`), each tested like `fires`. */
+  readonly more?: readonly AlertScenario[];
 }
 
 export interface AlertDefinition {
