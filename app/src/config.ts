@@ -48,7 +48,8 @@ export const configSchema = z
     QDRANT_TIMEOUT_MS: int(100, 120_000).default(5_000),
 
     EMBEDDER_URL: url.optional(),
-    EMBEDDER_MODEL: z.string().min(1).default('local-hash-384'),
+    /** Names the vector space collections are tied to; the local embedder names its own. */
+    EMBEDDER_MODEL: z.string().min(1).optional(),
     EMBEDDER_API_KEY: z.string().min(1).optional(),
     EMBEDDER_DIMENSIONS: int(8, 8192).default(384),
     EMBEDDER_BATCH_SIZE: int(1, 2048).default(64),
@@ -78,6 +79,12 @@ export const configSchema = z
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
     path: ['CHUNK_OVERLAP'],
     message: 'must be smaller than CHUNK_SIZE',
+  })
+  // A remote model must be named: the name is stored on every collection it embeds for, and a
+  // default would let another model's vectors pass as compatible.
+  .refine((c) => !c.EMBEDDER_URL || c.EMBEDDER_MODEL, {
+    path: ['EMBEDDER_MODEL'],
+    message: 'is required when EMBEDDER_URL is set',
   });
 
 export type Config = z.infer<typeof configSchema>;

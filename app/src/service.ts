@@ -20,7 +20,7 @@ import { HttpEmbedder } from './rag/embedding/http-embedder';
 import { LocalEmbedder } from './rag/embedding/local-embedder';
 import { IngestionWorker } from './rag/ingestion/ingestion-worker';
 import { QueryPipeline } from './rag/retrieval/query-pipeline';
-import { rehydrateVectorIndex } from './rag/retrieval/rehydrate-vector-index';
+import { VectorIndexRebuild } from './rag/retrieval/rehydrate-vector-index';
 import type { Cache } from './stores/cache/cache';
 import { MemoryCache } from './stores/cache/memory-cache';
 import { RedisCache } from './stores/cache/redis-cache';
@@ -145,11 +145,25 @@ export async function startService(
       : new InProcessVectorStore(embedder.dimensions);
     closers.push(() => vectors.close());
     await vectors.ensureReady();
-    if (vectors.kind === 'in-process') {
-      const restored = await rehydrateVectorIndex({ db, embedder, vectors });
-      if (restored)
-        logger.info('in-process vector index rebuilt from postgres', { chunks: restored });
-    }
+    // The in-process index is memory: rebuild it from Postgres, in the background so an embedder
+    // outage at start-up shows as "not ready" rather than a crash loop.
+    const rebuild =
+      vectors.kind === 'in-process'
+        ? new VectorIndexRebuild({
+            db,
+            embedder,
+            vectors,
+            onRestored: (chunks) =>
+              logger.info('in-process vector index rebuilt from postgres', { chunks }),
+            onError: (err, retryInMs) =>
+              logger.warn('rebuilding the in-process vector index failed; retrying', {
+                err,
+                retryInMs,
+              }),
+          })
+        : undefined;
+    rebuild?.start();
+    closers.push(async () => rebuild?.stop());
 
     const extractive = new ExtractiveAnswerer();
     const answerer: Answerer = config.CHAT_URL
@@ -193,7 +207,7 @@ export async function startService(
     await queue.startWorkers(worker);
 
     const health = new DependencyHealth(
-      dependencyChecks(config, db, cache, vectors),
+      dependencyChecks(config, db, cache, vectors, rebuild),
       metrics,
       logger,
       {
@@ -203,6 +217,8 @@ export async function startService(
     );
     await health.start();
     closers.push(async () => health.stop());
+    // Readiness flips as soon as the index is whole, not at the next periodic check.
+    void rebuild?.whenDone().then(() => health.refresh());
 
     let shuttingDown = false;
     const api = {
@@ -288,7 +304,7 @@ function createEmbedder(config: Config, cache: Cache, metrics: Metrics): Embedde
   }
   const remote = new HttpEmbedder({
     url: config.EMBEDDER_URL,
-    model: config.EMBEDDER_MODEL,
+    model: config.EMBEDDER_MODEL!,
     dimensions: config.EMBEDDER_DIMENSIONS,
     apiKey: config.EMBEDDER_API_KEY,
     batchSize: config.EMBEDDER_BATCH_SIZE,
@@ -302,6 +318,7 @@ function dependencyChecks(
   db: Database,
   cache: Cache,
   vectors: VectorStore,
+  rebuild: VectorIndexRebuild | undefined,
 ): DependencyCheck[] {
   const checks: DependencyCheck[] = [
     {
@@ -316,6 +333,7 @@ function dependencyChecks(
       critical: true,
       async check() {
         await vectors.ping();
+        if (rebuild && !rebuild.ready) throw new Error(rebuild.status());
         return { kind: vectors.kind };
       },
     },

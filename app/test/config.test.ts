@@ -37,6 +37,10 @@ describe('configuration', () => {
       },
     );
     assert.throws(() => loadConfig({ CHUNK_SIZE: '100', CHUNK_OVERLAP: '100' }), /CHUNK_OVERLAP/);
+    assert.throws(
+      () => loadConfig({ EMBEDDER_URL: 'http://tei:8080/v1' }),
+      /EMBEDDER_MODEL: is required when EMBEDDER_URL is set/,
+    );
   });
 
   it('reads NAME_FILE as the value of NAME, and says which file it could not read', async () => {

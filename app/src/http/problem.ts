@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../observability/logger';
 import { UpstreamError } from '../rag/embedding/openai-compatible-post';
+import { isUnreachableError } from '../stores/postgres/database';
 import { DataError } from '../stores/postgres/errors';
 
 // RFC 9457 problem details. Every error response of the API is one of these, with a stable `type`
@@ -147,9 +148,17 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof HttpProblem) problem = err;
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
     else if (err instanceof DataError) problem = fromDataError(err);
-    else if (err instanceof UpstreamError) {
+    else if (err instanceof UpstreamError || isUnreachableError(err)) {
       logger.warn('dependency unavailable', { err, method: req.method, path: req.path });
-      problem = fromUpstreamError(err);
+      problem =
+        err instanceof UpstreamError
+          ? fromUpstreamError(err)
+          : new HttpProblem(
+              503,
+              'dependency-unavailable',
+              'Dependency unavailable',
+              'The database is unreachable.',
+            );
       res.setHeader('Retry-After', String(dependencyRetryAfterSeconds));
     } else if (err && typeof err === 'object') problem = fromFrameworkError(err as BodyParserError);
     if (!problem) {

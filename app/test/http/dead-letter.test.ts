@@ -29,7 +29,7 @@ describe('ingestion that keeps failing ends in a visible dead-letter state', fun
     await embeddings.start();
     service = await startTestService({
       EMBEDDER_URL: embeddings.url,
-      EMBEDDER_MODEL: 'flaky-remote-384',
+      EMBEDDER_MODEL: uniqueName('flaky-remote'),
       EMBEDDER_DIMENSIONS: '384',
       QUEUE_RETRY_LIMIT: '1',
       QUEUE_RETRY_DELAY_SECONDS: '1',

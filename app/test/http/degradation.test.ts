@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalEmbedder } from '../../src/rag/embedding/local-embedder';
 import type { RunningService } from '../../src/service';
+import {
+  startEmbeddedPostgres,
+  type EmbeddedPostgresServer,
+} from '../../src/stores/postgres/embedded-postgres';
 import { apiClient } from '../support/http-client';
+import {
+  localJsonServer,
+  sendLocalEmbeddings,
+  type LocalJsonServer,
+} from '../support/local-json-server';
 import { startPrivateRedis, stopPrivateRedis } from '../support/private-redis';
 import { freePort } from '../support/service-process';
 import { eventually, startTestService, uniqueName } from '../support/test-service';
@@ -149,6 +162,92 @@ describe('a failing dependency degrades the service instead of failing it', func
       assert.equal(first.body.answerer, 'extractive');
       assert.ok(first.body.citations.length > 0);
       assert.equal((await api.post('/v1/query', q)).body.cached, false);
+    });
+  });
+
+  describe('embedder down at start-up, in-process index', () => {
+    let embeddings: LocalJsonServer | undefined;
+    const services: RunningService[] = [];
+    after(async () => {
+      for (const s of services) await s.close();
+      await embeddings?.stop();
+    });
+
+    it('starts anyway, is not ready until the index is rebuilt, then serves', async () => {
+      let healthy = true;
+      const local = new LocalEmbedder(384);
+      embeddings = localJsonServer(async (req, body, res) => {
+        if (!healthy) return void res.writeHead(503).end('{}');
+        if (req.url === '/v1/models') return void res.end('{"data":[]}');
+        await sendLocalEmbeddings(res, local, body.input);
+      });
+      await embeddings.start();
+      const settings = {
+        EMBEDDER_URL: embeddings.url,
+        EMBEDDER_MODEL: uniqueName('remote'),
+        EMBEDDER_DIMENSIONS: '384',
+      };
+      const first = await startTestService(settings);
+      services.push(first);
+      const collection = uniqueName('rebuild');
+      const content = `# Rebuild\n\nThe ${collection} index is rebuilt from Postgres after a restart.`;
+      await indexedDocument(apiClient(first.url), collection, content);
+      await first.close();
+
+      healthy = false;
+      const second = await startTestService(settings);
+      services.push(second);
+      const api = apiClient(second.url);
+      await second.health.refresh();
+      const notReady = await api.get('/readyz');
+      assert.equal(notReady.status, 503);
+      assert.equal(notReady.body.dependencies.vector_store.state, 'down');
+      assert.match(JSON.stringify(notReady.body.dependencies.vector_store), /rebuil/);
+
+      healthy = true;
+      await eventually(async () => (await api.get('/readyz')).status === 200, {
+        timeoutMs: 30_000,
+        what: 'ready once the index is rebuilt',
+      });
+      const answer = await api.post('/v1/query', {
+        collection,
+        query: 'what is rebuilt after a restart?',
+      });
+      assert.equal(answer.status, 200);
+      assert.ok(answer.body.citations.length > 0, 'the rebuilt index serves the old document');
+    });
+  });
+
+  describe('Postgres primary stopped mid-run', () => {
+    let primary: EmbeddedPostgresServer | undefined;
+    let service: RunningService | undefined;
+    let dataDir: string | undefined;
+    after(async () => {
+      await service?.close();
+      await primary?.stop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
+    });
+
+    it('answers 503 problems with Retry-After, and readiness says down', async () => {
+      dataDir = await mkdtemp(path.join(tmpdir(), 'rag-private-primary-'));
+      await chmod(dataDir, 0o755);
+      primary = await startEmbeddedPostgres({
+        dataDir: path.join(dataDir, 'pg'),
+        port: await freePort(),
+      });
+      service = await startTestService({ DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: '' });
+      const api = apiClient(service.url);
+      assert.equal((await api.get('/v1/collections')).status, 200);
+
+      await primary.stop();
+      const res = await api.get('/v1/collections');
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.body.type, 'urn:rag-platform:problem:dependency-unavailable');
+      assert.equal(res.headers.get('retry-after'), '5');
+      await service.health.refresh();
+      const ready = await api.get('/readyz');
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.dependencies.postgres_primary.state, 'down');
     });
   });
 });

@@ -114,7 +114,7 @@ describe('service process lifecycle', function () {
       const port = await freePort();
       const env = realServicesEnv(port, {
         EMBEDDER_URL: embedderUrl,
-        EMBEDDER_MODEL: 'test-remote-384',
+        EMBEDDER_MODEL: uniqueName('test-remote'),
         EMBEDDER_DIMENSIONS: '384',
         QUEUE_JOB_EXPIRE_SECONDS: '2',
         QUEUE_RETRY_DELAY_SECONDS: '1',

@@ -47,3 +47,75 @@ export async function rehydrateVectorIndex(deps: {
     after = rows[rows.length - 1].id;
   }
 }
+
+/**
+ * Runs the rebuild in the background until it succeeds, so a dependency the rebuild needs (a
+ * remote embedder, Postgres) being down at start-up delays readiness instead of crash-looping the
+ * pod. Until it completes, readiness reports the vector store as not ready.
+ */
+export class VectorIndexRebuild {
+  private done = false;
+  private stopped = false;
+  private lastError: string | undefined;
+  private wake: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: Parameters<typeof rehydrateVectorIndex>[0] & {
+      onRestored: (chunks: number) => void;
+      onError: (err: unknown, retryInMs: number) => void;
+      maxDelayMs?: number;
+    },
+  ) {}
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Settles when the rebuild succeeded or was stopped. */
+  whenDone(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  get ready(): boolean {
+    return this.done;
+  }
+
+  /** Why the index is not ready yet, for /readyz. */
+  status(): string {
+    return this.lastError
+      ? `rebuild failed, retrying: ${this.lastError}`
+      : 'rebuilding from postgres';
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    for (
+      let delay = 500;
+      !this.stopped;
+      delay = Math.min(delay * 2, this.deps.maxDelayMs ?? 30_000)
+    ) {
+      try {
+        this.deps.onRestored(await rehydrateVectorIndex(this.deps));
+        this.done = true;
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        this.lastError = (err as Error).message;
+        this.deps.onError(err, delay);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+}
