@@ -3,6 +3,7 @@ import { serviceIdentity } from '../alerts/src/service-identity';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { IngressController, ingressNamespace } from './components/ingress-controller';
+import { MetricsExporters } from './components/metrics-exporters';
 import { Network } from './components/network';
 import { Observability, monitoringNamespace } from './components/observability';
 import { CloudNativePostgres } from './components/postgres-cloudnative';
@@ -90,6 +91,14 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     ],
     ingressFromNamespaces: [ingressNamespace, monitoringNamespace],
     dependsOn: [vault.configured],
+  });
+  new MetricsExporters('exporters', {
+    cluster,
+    monitoring: observability,
+    namespace: observability.namespace,
+    postgres: postgres.exporterTargets,
+    redis: { url: redis.url, host: redis.endpoint },
+    publicUrl: app.url,
   });
   observability.monitorService(
     serviceIdentity.job,

@@ -41,14 +41,6 @@ export function datastoresDashboard() {
     .withRow(row('Postgres (postgres_exporter)'))
     .withPanel(statPanel('Postgres instances up', 'short', [{ expr: `sum(${xsel('pg_up')})` }]))
     .withPanel(
-      timeSeriesPanel('Replication lag (exporter)', 's', [
-        {
-          expr: `max by (instance) (${xsel('pg_replication_lag_seconds')})`,
-          legend: '{{instance}}',
-        },
-      ]),
-    )
-    .withPanel(
       timeSeriesPanel('Connections by database', 'short', [
         {
           expr: `sum by (instance, datname) (${xsel('pg_stat_database_numbackends')})`,

@@ -16,4 +16,18 @@ export interface PostgresConnection extends DatastoreConnection {
   /** Comma-separated replica URLs with credentials (secret), the app's DATABASE_REPLICA_URLS. */
   readonly replicaUrls: pulumi.Output<string>;
   readonly replicaEndpoints: pulumi.Output<string[]>;
+  /**
+   * Every Postgres server the exporter scrapes, one target each: the primary itself (not a pooler
+   * in front of it) and each replica endpoint. `dsn` carries credentials (secret).
+   */
+  readonly exporterTargets: readonly PostgresExporterTarget[];
+}
+
+export interface PostgresExporterTarget {
+  /** `primary`, `replica-1`, ...: the exporter's name suffix. */
+  readonly role: string;
+  /** Host name, shown as the `instance` label. */
+  readonly host: pulumi.Output<string>;
+  /** A lib/pq connection URL (the exporter's DATA_SOURCE_NAME), secret. */
+  readonly dsn: pulumi.Output<string>;
 }

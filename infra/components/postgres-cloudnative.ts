@@ -4,7 +4,7 @@ import * as random from '@pulumi/random';
 import type { DevStackConfig } from '../config/stack-config';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
-import type { PostgresConnection } from './datastore-connection';
+import type { PostgresConnection, PostgresExporterTarget } from './datastore-connection';
 
 export interface CloudNativePostgresArgs {
   config: DevStackConfig['postgres'];
@@ -27,6 +27,7 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
   readonly replicaUrls: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
   readonly replicaEndpoints: pulumi.Output<string[]>;
+  readonly exporterTargets: readonly PostgresExporterTarget[];
   readonly port = 5432;
   readonly egressPeers;
 
@@ -98,6 +99,17 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
     this.replicaUrls = pulumi.secret(
       pulumi.interpolate`postgres://${username}:${password.result}@${host('ro')}:5432/${database}?${params}`,
     );
+    // The operator's services: `-rw` is the primary, `-ro` the replicas (same pg_* names as RDS).
+    // The exporter connects as the database owner (no separate monitoring role on dev).
+    this.exporterTargets = [
+      { role: 'primary', host: host('rw') },
+      { role: 'replica-1', host: host('ro') },
+    ].map((t) => ({
+      ...t,
+      dsn: pulumi.secret(
+        pulumi.interpolate`postgresql://${username}:${password.result}@${t.host}:5432/${database}?sslmode=require`,
+      ),
+    }));
     this.egressPeers = [
       {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },

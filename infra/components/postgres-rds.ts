@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { rdsBackupWindow, rdsMaintenanceWindow } from '../config/maintenance-windows';
 import type { AwsStackConfig } from '../config/stack-config';
-import type { PostgresConnection } from './datastore-connection';
+import type { PostgresConnection, PostgresExporterTarget } from './datastore-connection';
 import type { Network } from './network';
 
 export interface RdsPostgresArgs {
@@ -27,6 +27,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
   readonly replicaUrls: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
   readonly replicaEndpoints: pulumi.Output<string[]>;
+  readonly exporterTargets: readonly PostgresExporterTarget[];
   readonly port = 5432;
   readonly egressPeers;
 
@@ -273,6 +274,15 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
             .join(','),
         ),
     );
+    // The exporter uses the master user: no SQL runs at deploy time to create a pg_monitor role.
+    // lib/pq's `require` encrypts without verifying, as the replicas' connections do.
+    this.exporterTargets = [primary, ...replicas].map((instance, i) => ({
+      role: i === 0 ? 'primary' : `replica-${i}`,
+      host: instance.address,
+      dsn: pulumi.secret(
+        pulumi.interpolate`postgresql://${username}:${password.result}@${instance.address}:5432/${database}?sslmode=require`,
+      ),
+    }));
     this.registerOutputs({ endpoint: this.endpoint, replicaEndpoints: this.replicaEndpoints });
   }
 }

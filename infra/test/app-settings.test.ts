@@ -25,7 +25,10 @@ for (const stackName of stacks) {
     before(async () => {
       run = await runStack(stackName);
       const templates = [
-        ...run.ofType('kubernetes:apps/v1:Deployment'),
+        // The service's own workloads (the exporters in the monitoring namespace read no settings).
+        ...run
+          .ofType('kubernetes:apps/v1:Deployment')
+          .filter((d) => d.inputs.metadata.namespace === serviceIdentity.namespace),
         ...run.ofType('kubernetes:batch/v1:Job').filter((j) => j.name.endsWith('-migrate')),
       ].map((r) => ({ workload: r.name, template: r.inputs.spec.template }));
       containers = templates.map((t) => ({ ...t, env: t.template.spec.containers[0].env }));

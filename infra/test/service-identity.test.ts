@@ -100,6 +100,7 @@ for (const stackName of stacks) {
     it('refers to no Deployment it does not declare (no separate worker)', () => {
       const deployments = run
         .ofType('kubernetes:apps/v1:Deployment')
+        .filter((d) => d.inputs.metadata.namespace === serviceIdentity.namespace)
         .map((d) => d.inputs.metadata.name);
       assert.deepEqual(deployments, [serviceIdentity.deployment]);
     });

@@ -79,7 +79,9 @@ describe('infra stacks under mocks', function () {
           ns?.inputs.metadata.labels['pod-security.kubernetes.io/enforce'],
           'restricted',
         );
-        const deployment = one(run, 'kubernetes:apps/v1:Deployment');
+        const deployment = run
+          .ofType('kubernetes:apps/v1:Deployment')
+          .find((d) => d.inputs.metadata.name === serviceIdentity.deployment)!.inputs;
         const pod = deployment.spec.template.spec;
         const c = pod.containers[0];
         assert.equal(c.securityContext.readOnlyRootFilesystem, true);

@@ -119,7 +119,9 @@ describe('infra GitHub Actions workflows', () => {
     const rollout = /kubectl -n (\S+) rollout status deployment\/(\S+)/.exec(script);
     assert.ok(rollout, 'waits for the rollout');
     assert.deepEqual(rollout.slice(1), [serviceIdentity.namespace, serviceIdentity.deployment]);
-    const deployment = run.ofType('kubernetes:apps/v1:Deployment')[0].inputs.metadata;
+    const deployment = run
+      .ofType('kubernetes:apps/v1:Deployment')
+      .filter((d) => d.inputs.metadata.namespace === serviceIdentity.namespace)[0].inputs.metadata;
     assert.deepEqual(
       [deployment.namespace, deployment.name],
       [serviceIdentity.namespace, serviceIdentity.deployment],

@@ -1,5 +1,8 @@
 // Metrics that alerts and dashboards read from exporters the platform deploys next to the service
-// (kube-prometheus-stack, postgres_exporter, redis_exporter, Qdrant, Vault, cert-manager). The
+// (kube-prometheus-stack, postgres_exporter, redis_exporter, blackbox_exporter, Qdrant, Vault;
+// infra's tests check that every source here has a producer in every stack). Only names the
+// exporters emit by default in the versions deployed and in Debian's (postgres_exporter 0.11,
+// redis_exporter 1.45) are listed, so the same panels work everywhere. The
 // consistency tests accept a metric name in a query only if it is in the app's metric catalog or
 // here, so a typo or a metric an exporter dropped fails CI instead of leaving a silent alert.
 
@@ -11,7 +14,7 @@ export type ExporterSource =
   | 'redis_exporter'
   | 'qdrant'
   | 'vault'
-  | 'cert-manager';
+  | 'blackbox_exporter';
 
 export interface ExporterMetric {
   readonly source: ExporterSource;
@@ -59,7 +62,6 @@ export const exporterMetrics = {
     labels: ['namespace', 'pod', 'container'],
   },
   pg_up: { source: 'postgres_exporter', labels: ['instance', 'namespace'] },
-  pg_replication_lag_seconds: { source: 'postgres_exporter', labels: ['instance', 'namespace'] },
   pg_stat_database_numbackends: {
     source: 'postgres_exporter',
     labels: ['instance', 'namespace', 'datname'],
@@ -76,10 +78,10 @@ export const exporterMetrics = {
     labels: ['instance', 'namespace', 'method', 'endpoint', 'status'],
   },
   vault_core_unsealed: { source: 'vault', labels: ['job', 'instance', 'namespace'] },
-  certmanager_certificate_expiration_timestamp_seconds: {
-    source: 'cert-manager',
-    labels: ['name', 'namespace', 'issuer_name'],
-  },
+  /** Unix time the earliest certificate in the probed chain expires. */
+  probe_ssl_earliest_cert_expiry: { source: 'blackbox_exporter', labels: ['job', 'instance'] },
+  /** 1 when the last probe succeeded (TLS verified, 2xx): the runbook's first check. */
+  probe_success: { source: 'blackbox_exporter', labels: ['job', 'instance'] },
 } as const satisfies Record<string, ExporterMetric>;
 
 export type ExporterMetricName = keyof typeof exporterMetrics;

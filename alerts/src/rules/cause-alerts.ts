@@ -443,8 +443,11 @@ function hpaMaxedOut(): AlertDefinition {
 
 function certificateExpiring(): AlertDefinition {
   const days = thresholds.certificateDays;
-  const metric = 'certmanager_certificate_expiration_timestamp_seconds';
-  const cert = { namespace: ns, name: 'rag-api-tls' };
+  const metric = 'probe_ssl_earliest_cert_expiry';
+  const job = scrapeJobs.blackbox;
+  // The blackbox exporter probes the service's public URL: the certificate clients actually get
+  // (ACM on AWS, the TLS secret on dev), whoever issued it.
+  const target = { instance: 'https://rag.example.com/healthz' };
   const spec = stepTestPlan({
     alert: 'CertificateExpiringSoon',
     for: '1h',
@@ -453,26 +456,26 @@ function certificateExpiring(): AlertDefinition {
     // at each sample minute (time() advances with the evaluation).
     series: (daysLeft) => [
       {
-        series: seriesLiteral(metric, { ...cert, issuer_name: 'letsencrypt' }),
+        series: seriesLiteral(metric, { job, ...target }),
         values: expandingNotation(daysLeft.map((d, minute) => minute * 60 + d * 86400)),
       },
     ],
     healthy: 60,
     bad: days / 2,
     nearThreshold: days + 1,
-    labels: cert,
+    labels: target,
     value: (days / 2) * 86400,
   });
   return {
     alert: 'CertificateExpiringSoon',
     group: platformAlertGroup,
-    expr: `min by (namespace, name) (${xsel(metric)}) - time() < ${days} * 86400`,
+    expr: `min by (instance) (${xsel(metric, { job })}) - time() < ${days} * 86400`,
     for: '1h',
     severity: 'warning',
-    summary: 'A TLS certificate expires soon and cert-manager has not renewed it.',
+    summary: 'The TLS certificate served at the public URL expires soon and has not been renewed.',
     description:
-      `Certificate {{ $labels.name }} in {{ $labels.namespace }} expires in ` +
-      `{{ $value | humanizeDuration }} (threshold ${days}d); cert-manager renews at 30 days left.`,
+      `The certificate served at {{ $labels.instance }} expires in ` +
+      `{{ $value | humanizeDuration }} (threshold ${days}d); ACM renews at 60 days left.`,
     dashboardUid: dashboardUids.onCallHome,
     tests: spec,
   };

@@ -1,0 +1,249 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { scrapeJobs, type ScrapeJob } from '../../alerts/src/promql/scrape-jobs';
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../kubernetes/pod-security';
+import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
+import type { ClusterHandle } from './cluster';
+import type { PostgresExporterTarget } from './datastore-connection';
+
+/** Upstream exporter images (the ones prometheus-community's charts run), pinned. */
+export const exporterImages = {
+  postgres: 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1',
+  redis: 'oliver006/redis_exporter:v1.67.0',
+  blackbox: 'quay.io/prometheus/blackbox-exporter:v0.25.0',
+} as const;
+
+export const blackboxModule = 'https_2xx';
+// The exporters run as nobody; the images need no writable path.
+const exporterUid = 65534;
+
+export interface MetricsExportersArgs {
+  cluster: ClusterHandle;
+  monitoring: MonitoringCrds;
+  namespace: pulumi.Input<string>;
+  /** One postgres-exporter per Postgres server (primary and each replica). */
+  postgres: readonly PostgresExporterTarget[];
+  /** The service's Redis: URL with credentials (secret) and host for the `instance` label. */
+  redis: { url: pulumi.Output<string>; host: pulumi.Input<string> };
+  /** The service's public HTTPS URL whose certificate the blackbox exporter watches. */
+  publicUrl: string;
+}
+
+interface ExporterSpec {
+  name: string;
+  image: string;
+  port: number;
+  job: ScrapeJob;
+  /** The `instance` label: the scraped data store, not the exporter pod. */
+  instance?: pulumi.Input<string>;
+  args?: string[];
+  env?: k8s.types.input.core.v1.EnvVar[];
+  healthPath: string;
+  volumes?: { volume: k8s.types.input.core.v1.Volume; mountPath: string }[];
+}
+
+/**
+ * The exporters the alerts and dashboards read beyond kube-prometheus-stack: postgres-exporter and
+ * redis-exporter against the data stores the service uses (RDS/ElastiCache on AWS, CloudNativePG
+ * and in-cluster Redis on dev: the same pg_* and redis_* names everywhere), and a blackbox exporter
+ * probing the public URL for `probe_ssl_earliest_cert_expiry` (ACM or a hand-made secret: no
+ * cert-manager to ask). Plain Deployments, so the guardrails and schema checks cover them like every
+ * other workload.
+ */
+export class MetricsExporters extends pulumi.ComponentResource {
+  constructor(name: string, args: MetricsExportersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('rag-platform:observability:MetricsExporters', name, {}, opts);
+    const k8sOpts = { parent: this, provider: args.cluster.provider };
+    const { namespace } = args;
+
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-credentials`,
+      {
+        metadata: { name: 'exporter-credentials', namespace },
+        stringData: pulumi.secret(
+          pulumi
+            .all([args.redis.url, ...args.postgres.map((t) => t.dsn)])
+            .apply(([redis, ...dsns]) => ({
+              'redis-url': redis,
+              ...Object.fromEntries(args.postgres.map((t, i) => [`postgres-${t.role}`, dsns[i]])),
+            })),
+        ),
+      },
+      k8sOpts,
+    );
+    const fromSecret = (envName: string, key: string): k8s.types.input.core.v1.EnvVar => ({
+      name: envName,
+      valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
+    });
+
+    for (const target of args.postgres) {
+      this.exporter(k8sOpts, args, {
+        name: `postgres-exporter-${target.role}`,
+        image: exporterImages.postgres,
+        port: 9187,
+        job: scrapeJobs.postgres,
+        instance: target.host,
+        env: [fromSecret('DATA_SOURCE_NAME', `postgres-${target.role}`)],
+        healthPath: '/',
+      });
+    }
+    this.exporter(k8sOpts, args, {
+      name: 'redis-exporter',
+      image: exporterImages.redis,
+      port: 9121,
+      job: scrapeJobs.redis,
+      instance: args.redis.host,
+      // The URL carries the AUTH token and the scheme (rediss:// = TLS on ElastiCache).
+      env: [fromSecret('REDIS_ADDR', 'redis-url')],
+      healthPath: '/health',
+    });
+
+    const blackboxConfig = new k8s.core.v1.ConfigMap(
+      `${name}-blackbox`,
+      {
+        metadata: { name: 'blackbox-exporter', namespace },
+        data: {
+          'blackbox.yml': JSON.stringify({
+            modules: {
+              [blackboxModule]: {
+                prober: 'http',
+                timeout: '10s',
+                http: { fail_if_not_ssl: true, preferred_ip_protocol: 'ip4' },
+              },
+            },
+          }),
+        },
+      },
+      k8sOpts,
+    );
+    const blackbox = this.exporter(k8sOpts, args, {
+      name: 'blackbox-exporter',
+      image: exporterImages.blackbox,
+      port: 9115,
+      job: scrapeJobs.blackbox,
+      args: ['--config.file=/config/blackbox.yml'],
+      healthPath: '/-/healthy',
+      volumes: [
+        {
+          volume: { name: 'config', configMap: { name: blackboxConfig.metadata.name } },
+          mountPath: '/config',
+        },
+      ],
+      // The exporter's own metrics are not the probe's: only the Probe below scrapes it.
+    });
+    new k8s.apiextensions.CustomResource(
+      `${name}-https-probe`,
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'Probe',
+        metadata: { name: 'public-https', namespace },
+        spec: {
+          jobName: scrapeJobs.blackbox,
+          interval: '60s',
+          module: blackboxModule,
+          prober: { url: pulumi.interpolate`${blackbox.metadata.name}.${namespace}.svc:9115` },
+          targets: { staticConfig: { static: [`${args.publicUrl}/healthz`] } },
+        },
+      },
+      afterMonitoringCrds(args.monitoring, k8sOpts),
+    );
+    this.registerOutputs({});
+  }
+
+  /** Deployment + Service (+ ServiceMonitor when it has a job of its own) for one exporter. */
+  private exporter(
+    k8sOpts: { parent: pulumi.Resource; provider: pulumi.ProviderResource },
+    args: MetricsExportersArgs,
+    spec: ExporterSpec,
+  ): k8s.core.v1.Service {
+    const { namespace } = args;
+    const labels = {
+      'app.kubernetes.io/name': spec.name,
+      'app.kubernetes.io/part-of': 'rag-platform',
+    };
+    const probe = {
+      httpGet: { path: spec.healthPath, port: 'metrics' },
+      periodSeconds: 15,
+      timeoutSeconds: 5,
+    };
+    new k8s.apps.v1.Deployment(
+      spec.name,
+      {
+        metadata: { name: spec.name, namespace, labels },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              securityContext: restrictedPodSecurityContext(exporterUid),
+              automountServiceAccountToken: false,
+              containers: [
+                {
+                  name: 'exporter',
+                  image: spec.image,
+                  args: spec.args,
+                  env: spec.env,
+                  ports: [{ name: 'metrics', containerPort: spec.port }],
+                  resources: {
+                    requests: { cpu: '10m', memory: '32Mi' },
+                    limits: { cpu: '200m', memory: '128Mi' },
+                  },
+                  securityContext: restrictedContainerSecurityContext,
+                  readinessProbe: probe,
+                  livenessProbe: { ...probe, failureThreshold: 6 },
+                  volumeMounts: spec.volumes?.map((v) => ({
+                    name: v.volume.name,
+                    mountPath: v.mountPath,
+                    readOnly: true,
+                  })),
+                },
+              ],
+              volumes: spec.volumes?.map((v) => v.volume),
+            },
+          },
+        },
+      },
+      k8sOpts,
+    );
+    const service = new k8s.core.v1.Service(
+      spec.name,
+      {
+        metadata: { name: spec.name, namespace, labels },
+        spec: {
+          selector: labels,
+          ports: [{ name: 'metrics', port: spec.port, targetPort: 'metrics' }],
+        },
+      },
+      k8sOpts,
+    );
+    if (spec.job === scrapeJobs.blackbox) return service;
+    new k8s.apiextensions.CustomResource(
+      spec.name,
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: spec.name, namespace },
+        spec: {
+          namespaceSelector: { matchNames: [namespace] },
+          selector: { matchLabels: labels },
+          endpoints: [
+            {
+              port: 'metrics',
+              interval: '30s',
+              relabelings: [
+                { targetLabel: 'job', replacement: spec.job },
+                ...(spec.instance ? [{ targetLabel: 'instance', replacement: spec.instance }] : []),
+              ],
+            },
+          ],
+        },
+      },
+      afterMonitoringCrds(args.monitoring, k8sOpts),
+    );
+    return service;
+  }
+}
