@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { freePort } from './prometheus-harness';
 
 // The exporters the platform runs beside Postgres and Redis, as real processes (Debian's
@@ -14,17 +11,6 @@ export interface RunningExporter {
   readonly target: string;
   stop(): Promise<void>;
 }
-
-// Debian's postgres_exporter (0.11) predates the `replication` collector that newer releases
-// (the Helm chart's) enable by default; this query emits the same series, pg_replication_lag_seconds.
-const replicationQuery = `pg_replication:
-  query: "SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE GREATEST(0, EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())) END AS lag_seconds"
-  master: true
-  metrics:
-    - lag_seconds:
-        usage: "GAUGE"
-        description: "Replication lag behind the primary in seconds"
-`;
 
 async function startExporter(
   job: RunningExporter['job'],
@@ -65,13 +51,9 @@ export async function startDatastoreExporters(env: {
   databaseUrls: string[];
   redisUrl: string;
 }): Promise<{ exporters: RunningExporter[]; stop(): Promise<void> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'obs-exporters-'));
-  const queries = path.join(dir, 'queries.yaml');
-  writeFileSync(queries, replicationQuery);
   const exporters: RunningExporter[] = [];
   const stop = async () => {
     await Promise.all(exporters.map((e) => e.stop()));
-    rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (const url of env.databaseUrls) {
@@ -81,7 +63,7 @@ export async function startDatastoreExporters(env: {
         await startExporter(
           'postgres-exporter',
           'prometheus-postgres-exporter',
-          (listen) => [`--web.listen-address=${listen}`, `--extend.query-path=${queries}`],
+          (listen) => [`--web.listen-address=${listen}`],
           { DATA_SOURCE_NAME: dsn.toString() },
         ),
       );
