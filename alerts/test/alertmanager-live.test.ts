@@ -10,7 +10,7 @@ import {
   type MaintenanceWindow,
 } from '../src/alertmanager/alertmanager-config';
 import { allAlerts, alertLabels } from '../src/render/rule-files';
-import { freePort } from './support/prometheus-harness';
+import { freePort } from '../../app/test/support/service-process';
 
 // Inhibition and time intervals need a running Alertmanager: amtool cannot evaluate them. The
 // generated config is rendered with its secrets directory, PagerDuty URL and heartbeat pointing

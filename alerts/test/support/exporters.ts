@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort } from './prometheus-harness';
+import { freePort } from '../../../app/test/support/service-process';
 
 // The exporters the platform runs beside Postgres and Redis, as real processes (Debian's
 // prometheus-postgres-exporter and prometheus-redis-exporter) pointed at the test services, so

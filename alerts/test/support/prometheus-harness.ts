@@ -1,26 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ruleFiles } from '../../src/render/rule-files';
 import { serviceIdentity } from '../../src/service-identity';
+import { freePort } from '../../../app/test/support/service-process';
 import { repoRoot } from './run-tool';
 
 // A real Prometheus (Debian's binary) on a free loopback port, scraping the given targets with
 // the generated rule files loaded, and a small client for its HTTP API.
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PromSample {
   metric: Record<string, string>;
