@@ -8,17 +8,15 @@
 // INDEX_TIMEOUT_SECONDS (default 120), MAX_VUS (default 50).
 import { commonQuestion, runbook, topicCount, uniqueQuestion } from './lib/corpus.js';
 import {
-  checkHealth,
-  createCollection,
   deleteCollection,
   ingestDocument,
   query,
-  waitIndexed,
+  seedCollection,
   waitQueueDrained,
 } from './lib/rag-api.js';
 import { loadTestThresholds, summaryTrendStats } from './lib/slo-thresholds.js';
 import { summaryOutputs } from './lib/summary.js';
-import { envDuration, envNumber, uniqueCollectionId } from './lib/target.js';
+import { envDuration, envNumber } from './lib/target.js';
 
 const duration = envDuration('DURATION', '1m');
 const seedDocuments = envNumber('SEED_DOCUMENTS', 30);
@@ -66,13 +64,7 @@ export const options = {
 };
 
 export function setup() {
-  if (!checkHealth()) throw new Error('the service is not healthy; not starting the SLA run');
-  const collection = createCollection(uniqueCollectionId('sla'));
-  const ids = [];
-  for (let n = 0; n < seedDocuments; n++) ids.push(ingestDocument(collection, runbook(n)));
-  if (ids.includes(undefined) || !waitIndexed(collection, ids, indexTimeoutSeconds)) {
-    throw new Error(`seed documents of ${collection} were not indexed in time`);
-  }
+  const collection = seedCollection('sla', seedDocuments, runbook, indexTimeoutSeconds);
   return { collection, runId: Date.now().toString(36) };
 }
 

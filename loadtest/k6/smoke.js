@@ -7,16 +7,15 @@ import { sleep } from 'k6';
 import { commonQuestion, runbook, topicCount } from './lib/corpus.js';
 import {
   checkHealth,
-  createCollection,
   deleteCollection,
   ingestDocument,
   query,
-  waitIndexed,
+  seedCollection,
   waitQueueDrained,
 } from './lib/rag-api.js';
 import { loadTestThresholds, summaryTrendStats } from './lib/slo-thresholds.js';
 import { summaryOutputs } from './lib/summary.js';
-import { envNumber, uniqueCollectionId } from './lib/target.js';
+import { envNumber } from './lib/target.js';
 
 const seedDocuments = 3;
 const indexTimeoutSeconds = envNumber('INDEX_TIMEOUT_SECONDS', 60);
@@ -37,13 +36,7 @@ export const options = {
 };
 
 export function setup() {
-  if (!checkHealth()) throw new Error('the service is not healthy; not starting the smoke run');
-  const collection = createCollection(uniqueCollectionId('smoke'));
-  const ids = [];
-  for (let n = 0; n < seedDocuments; n++) ids.push(ingestDocument(collection, runbook(n)));
-  if (ids.includes(undefined) || !waitIndexed(collection, ids, indexTimeoutSeconds)) {
-    throw new Error(`seed documents of ${collection} were not indexed in time`);
-  }
+  const collection = seedCollection('smoke', seedDocuments, runbook, indexTimeoutSeconds);
   return { collection };
 }
 

@@ -3,7 +3,7 @@
 // the requests the SLIs count, and URLs with ids do not explode into one series per document.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
-import { baseUrl, defaultHeaders } from './target.js';
+import { baseUrl, defaultHeaders, uniqueCollectionId } from './target.js';
 
 export const routes = {
   healthz: '/healthz',
@@ -97,6 +97,21 @@ export function waitIndexed(collection, documentIds, timeoutSeconds) {
     if (pending.length > 0) sleep(0.25);
   }
   return check(null, { 'ingest: indexed in time': () => pending.length === 0 });
+}
+
+/**
+ * The setup both runs share: a healthy service, a fresh collection, `count` documents from
+ * `documentAt(n)` ingested and indexed. Throws (aborting the run) when any step fails.
+ */
+export function seedCollection(prefix, count, documentAt, timeoutSeconds) {
+  if (!checkHealth()) throw new Error(`the service is not healthy; not starting the ${prefix} run`);
+  const collection = createCollection(uniqueCollectionId(prefix));
+  const ids = [];
+  for (let n = 0; n < count; n++) ids.push(ingestDocument(collection, documentAt(n)));
+  if (ids.includes(undefined) || !waitIndexed(collection, ids, timeoutSeconds)) {
+    throw new Error(`seed documents of ${collection} were not indexed in time`);
+  }
+  return collection;
 }
 
 /** Polls until no document of the collection is queued or indexing (before deleting it). */

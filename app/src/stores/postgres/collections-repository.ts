@@ -83,13 +83,13 @@ export class CollectionsRepository {
   /** The collection, or undefined when there is none with this id. */
   async getById(id: string, options: ReadOptions = {}): Promise<Collection | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await this.run(options, (db) => db('collections').where({ id }).first());
+    const row = await this.lookup(options, (db) => db('collections').where({ id }).first());
     return row ? toCollection(row as CollectionRow) : undefined;
   }
 
   /** The collection, or undefined when there is none with this name. */
   async getByName(name: string, options: ReadOptions = {}): Promise<Collection | undefined> {
-    const row = await this.run(options, (db) => db('collections').where({ name }).first());
+    const row = await this.lookup(options, (db) => db('collections').where({ name }).first());
     return row ? toCollection(row as CollectionRow) : undefined;
   }
 
@@ -125,8 +125,8 @@ export class CollectionsRepository {
     return Number(row.index_version);
   }
 
-  private run<T>(options: ReadOptions, fn: (db: Knex) => Promise<T>): Promise<T> {
-    return options.fromPrimary ? fn(this.db.primary) : this.db.read(fn);
+  private lookup<T>(options: ReadOptions, fn: (db: Knex) => Promise<T | undefined>) {
+    return options.fromPrimary ? fn(this.db.primary) : this.db.lookup(fn);
   }
 }
 

@@ -137,6 +137,20 @@ export class Database {
     return result;
   }
 
+  /**
+   * A lookup by key: read like `read()`, but a miss on a replica is confirmed on the primary.
+   * Replication is asynchronous, so without this a client that just created a collection or
+   * document could follow the returned Location and get a 404 from a replica a few ms behind.
+   */
+  async lookup<T>(fn: (db: Knex) => Promise<T | undefined>): Promise<T | undefined> {
+    const replica = this.pickReplica();
+    const found = await this.read(fn);
+    if (found !== undefined || !replica) return found;
+    const confirmed = await fn(this.primary);
+    this.metrics.dbReads.inc({ target: 'primary' });
+    return confirmed;
+  }
+
   /** A transaction on the primary. */
   transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return this.primary.transaction(fn);

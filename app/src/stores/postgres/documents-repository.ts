@@ -196,9 +196,9 @@ export class DocumentsRepository {
   /** The document (without content), or undefined when there is none with this id. */
   async get(documentId: string, options: ReadOptions = {}): Promise<DocumentRecord | undefined> {
     if (!isUuid(documentId)) return undefined;
-    const row: DocumentRow | undefined = await this.run(options, (db) =>
-      db('documents').where({ id: documentId }).first(summaryColumns),
-    );
+    const lookup = (db: Knex): Promise<DocumentRow | undefined> =>
+      db('documents').where({ id: documentId }).first(summaryColumns);
+    const row = options.fromPrimary ? await lookup(this.db.primary) : await this.db.lookup(lookup);
     return row ? toDocument(row) : undefined;
   }
 
@@ -284,10 +284,10 @@ export class DocumentsRepository {
   async getChunks(ids: readonly string[], options: ReadOptions = {}): Promise<StoredChunk[]> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
-    const rows = await this.run(options, (db) =>
+    const select = (db: Knex, chunkIds: readonly string[]) =>
       db('chunks as c')
         .join('documents as d', 'd.id', 'c.document_id')
-        .whereIn('c.id', valid)
+        .whereIn('c.id', chunkIds)
         .select(
           'c.id',
           'c.document_id',
@@ -299,9 +299,20 @@ export class DocumentsRepository {
           'c.end_offset',
           'd.source',
           'd.title',
-        ),
-    );
-    return (rows as ChunkRow[]).map((r) => ({
+        ) as Promise<ChunkRow[]>;
+    const rows = await this.run(options, (db) => select(db, valid));
+    // The vector index can be ahead of a replica: chunks the replica has not replayed yet are
+    // fetched from the primary rather than dropped from the answer.
+    if (rows.length < valid.length && !options.fromPrimary) {
+      const found = new Set(rows.map((r) => r.id));
+      rows.push(
+        ...(await select(
+          this.db.primary,
+          valid.filter((id) => !found.has(id)),
+        )),
+      );
+    }
+    return rows.map((r) => ({
       id: r.id,
       documentId: r.document_id,
       collectionId: r.collection_id,

@@ -218,4 +218,29 @@ describe('Database (primary + replica routing)', function () {
       await replica.end();
     }
   });
+
+  it('confirms a lookup that misses on the replica on the primary (read-your-writes for creations)', async () => {
+    // A lag bound the paused replica stays within, so reads keep going to it.
+    const db = database({ replicaMaxLagSeconds: 60 });
+    await db.start();
+    await db.primary.raw('CREATE TABLE IF NOT EXISTS lookups (id int PRIMARY KEY)');
+    await waitFor(
+      async () => (await db.read((r) => r.raw("SELECT to_regclass('lookups') AS t"))).rows[0].t,
+      5_000,
+      'the table on the replica',
+    );
+    const replica = new Client(testDb.replicaUrl);
+    await replica.connect();
+    try {
+      await replica.query('SELECT pg_wal_replay_pause()');
+      await db.primary('lookups').insert({ id: 7 });
+      const byId = (r: Knex) => r('lookups').where({ id: 7 }).first();
+      assert.equal(await db.read(byId), undefined, 'the paused replica has not seen the insert');
+      assert.deepEqual(await db.lookup(byId), { id: 7 });
+      assert.equal(await db.lookup((r) => r('lookups').where({ id: 8 }).first()), undefined);
+    } finally {
+      await replica.query('SELECT pg_wal_replay_resume()').catch(() => undefined);
+      await replica.end();
+    }
+  });
 });

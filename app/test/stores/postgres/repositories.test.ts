@@ -7,6 +7,7 @@ import {
 } from '../../../src/stores/postgres/errors';
 import { contentHash } from '../../../src/stores/postgres/documents-repository';
 import { jobsOf, startDataStack, type DataStack } from './data-stack';
+import { Client } from 'pg';
 import { createTestDatabase, waitFor, type TestDatabase } from './test-database';
 
 // Repositories against the real primary + replica, with the real queue installed (no workers
@@ -332,6 +333,49 @@ describe('collections and documents repositories', function () {
         ['created'],
         'the pending job of the dead version was replaced by exactly one new job',
       );
+    });
+  });
+
+  describe('reads behind a lagging replica', () => {
+    it('finds what was just written: a lookup or chunk fetch that misses on the replica asks the primary', async () => {
+      // A write the replica has replayed just now keeps its measured lag under the bound while
+      // replay is paused, so reads keep going to it for the rest of the test.
+      const warm = await newCollection();
+      await waitFor(
+        async () =>
+          (await stack.database.read((db) => db('collections').where({ id: warm.id }).first())) !==
+          undefined,
+        5_000,
+        'the replica to replay a fresh write',
+      );
+      const replica = new Client(testDb.replicaUrl);
+      await replica.connect();
+      try {
+        await replica.query('SELECT pg_wal_replay_pause()');
+        const c = await newCollection();
+        const { document } = await stack.documents.ingest(c.id, {
+          mediaType: 'text/plain',
+          content: 'written while the replica is paused',
+        });
+        const chunkId = randomUUID();
+        await stack.documents.completeIndexing(document.id, document.contentHash, [
+          { id: chunkId, ordinal: 0, text: 'paused', headingPath: [], start: 0, end: 6 },
+        ]);
+        assert.equal(
+          stack.database.health().readTarget,
+          'replica',
+          'reads still go to the replica',
+        );
+        assert.equal((await stack.collections.getByName(c.name))?.id, c.id);
+        assert.equal((await stack.documents.get(document.id))?.status, 'indexed');
+        assert.deepEqual(
+          (await stack.documents.getChunks([chunkId])).map((ch) => ch.text),
+          ['paused'],
+        );
+      } finally {
+        await replica.query('SELECT pg_wal_replay_resume()').catch(() => undefined);
+        await replica.end();
+      }
     });
   });
 });
