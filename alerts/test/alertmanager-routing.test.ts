@@ -17,6 +17,17 @@ const expectedReceiver = (alertname: string, severity: string) =>
         >
       )[severity];
 
+/** `amtool config routes test`: does an alert with these labels reach exactly this receiver? */
+const routesTest = (receiver: string, ...labels: string[]) =>
+  runTool('amtool', [
+    'config',
+    'routes',
+    'test',
+    `--config.file=${config}`,
+    `--verify.receivers=${receiver}`,
+    ...labels,
+  ]);
+
 describe('Alertmanager routing (amtool)', () => {
   it('check-config accepts the generated config', () => {
     const r = runTool('amtool', ['check-config', config]);
@@ -28,55 +39,23 @@ describe('Alertmanager routing (amtool)', () => {
     const receiver = expectedReceiver(a.alert, a.severity);
     it(`routes ${a.alert} (${a.severity}) to ${receiver}`, () => {
       const args = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-      const r = runTool('amtool', [
-        'config',
-        'routes',
-        'test',
-        `--config.file=${config}`,
-        `--verify.receivers=${receiver}`,
-        ...args,
-      ]);
+      const r = routesTest(receiver, ...args);
       assert.equal(r.code, 0, r.output);
     });
   }
 
   it('routes an alert with an unknown severity to the ticket receiver, not to nowhere', () => {
-    const r = runTool('amtool', [
-      'config',
-      'routes',
-      'test',
-      `--config.file=${config}`,
-      `--verify.receivers=${receivers.ticket}`,
-      'alertname=Unknown',
-      'severity=bogus',
-    ]);
+    const r = routesTest(receivers.ticket, 'alertname=Unknown', 'severity=bogus');
     assert.equal(r.code, 0, r.output);
   });
 
   it('amtool reports a wrong receiver (the routing check can fail)', () => {
-    const r = runTool('amtool', [
-      'config',
-      'routes',
-      'test',
-      `--config.file=${config}`,
-      `--verify.receivers=${receivers.none}`,
-      'alertname=VectorStoreDown',
-      'severity=critical',
-    ]);
+    const r = routesTest(receivers.none, 'alertname=VectorStoreDown', 'severity=critical');
     assert.notEqual(r.code, 0);
   });
 
   it('routes a non-Watchdog info alert to nowhere', () => {
-    const r = runTool('amtool', [
-      'config',
-      'routes',
-      'test',
-      `--config.file=${config}`,
-      `--verify.receivers=${receivers.none}`,
-      'alertname=SomeInfo',
-      'severity=info',
-      'service=rag-api',
-    ]);
+    const r = routesTest(receivers.none, 'alertname=SomeInfo', 'severity=info', 'service=rag-api');
     assert.equal(r.code, 0, r.output);
   });
 

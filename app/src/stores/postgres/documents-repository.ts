@@ -177,19 +177,8 @@ export class DocumentsRepository {
       ) {
         return { document: toDocument(existing), outcome: 'unchanged' as const };
       }
-      const [replaced]: DocumentRow[] = await trx('documents')
-        .where({ id: existing.id })
-        .update({
-          ...fields,
-          status: 'queued',
-          attempts: 0,
-          last_error: null,
-          accepted_at: trx.fn.now(),
-          updated_at: trx.fn.now(),
-        })
-        .returning(summaryColumns);
-      await this.queue.enqueue({ documentId: existing.id, contentHash: hash }, trx);
-      return { document: toDocument(replaced as DocumentRow), outcome: 'replaced' as const };
+      const replaced = await this.requeue(trx, existing.id, hash, fields);
+      return { document: replaced, outcome: 'replaced' as const };
     });
   }
 
@@ -264,20 +253,34 @@ export class DocumentsRepository {
       if (row.status !== 'dead') {
         throw new ConflictError(`document ${documentId} is ${row.status}, not dead`);
       }
-      const [updated]: DocumentRow[] = await trx('documents')
-        .where({ id: documentId })
-        .update({
-          status: 'queued',
-          attempts: 0,
-          last_error: null,
-          accepted_at: trx.fn.now(),
-          updated_at: trx.fn.now(),
-        })
-        .returning(summaryColumns);
       await this.queue.discard(documentId, trx);
-      await this.queue.enqueue({ documentId, contentHash: row.content_hash }, trx);
-      return toDocument(updated as DocumentRow);
+      return this.requeue(trx, documentId, row.content_hash);
     });
+  }
+
+  /**
+   * Puts a document version back in the queued state, as freshly accepted, with a new job in the
+   * same transaction: shared by re-ingest (new content) and retry (a dead document).
+   */
+  private async requeue(
+    trx: Knex.Transaction,
+    documentId: string,
+    contentHash: string,
+    fields: Record<string, unknown> = {},
+  ): Promise<DocumentRecord> {
+    const [row]: DocumentRow[] = await trx('documents')
+      .where({ id: documentId })
+      .update({
+        ...fields,
+        status: 'queued',
+        attempts: 0,
+        last_error: null,
+        accepted_at: trx.fn.now(),
+        updated_at: trx.fn.now(),
+      })
+      .returning(summaryColumns);
+    await this.queue.enqueue({ documentId, contentHash }, trx);
+    return toDocument(row);
   }
 
   /** Chunks by id (e.g. vector search hits), with their documents' source and title. */
