@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisCache } from '../../../src/stores/cache/redis-cache';
+import { RedisCache, reconnectDelayMs } from '../../../src/stores/cache/redis-cache';
 import { cacheContract } from './cache.contract';
 import { freePort } from '../../support/service-process';
 import { startPrivateRedis, stopPrivateRedis as stop } from '../../support/private-redis';
@@ -60,6 +60,65 @@ describe('RedisCache during a Redis outage', function () {
     assert.equal(await cache.get('k'), 'after');
   });
 
+  it('never queues a command while disconnected: it rejects, even with a long command timeout', async () => {
+    const port = await freePort();
+    proc = await startPrivateRedis(port);
+    // A timeout longer than mocha's: only the offline fail-fast can end these calls in time.
+    cache = new RedisCache(`redis://127.0.0.1:${port}`, {
+      commandTimeoutMs: 120_000,
+      maxReconnectDelayMs: 200,
+    });
+    await cache.waitUntilReady();
+    await stop(proc);
+    await pollUntil(() => cache!.status !== 'ready');
+    await assert.rejects(cache.set('queued', 'during', 60), /offline/i);
+    await assert.rejects(cache.getMany(['queued']), /offline/i);
+    await assert.rejects(cache.setMany([['queued', 'during']], 60), /offline/i);
+
+    proc = await startPrivateRedis(port);
+    await cache.waitUntilReady(10_000);
+    assert.equal(await cache.get('queued'), undefined, 'a write from the outage was replayed');
+  });
+
+  it('bounds a command to a Redis that accepts it and never answers by the command timeout', async () => {
+    const port = await freePort();
+    proc = await startPrivateRedis(port);
+    cache = new RedisCache(`redis://127.0.0.1:${port}`, { commandTimeoutMs: 200 });
+    await cache.waitUntilReady();
+    // A frozen server keeps the connection open: only the command timeout can end the call.
+    proc.kill('SIGSTOP');
+    try {
+      await assert.rejects(cache.get('k'), /timeout/i);
+      await assert.rejects(cache.setMany([['k', 'v']], 60), /timeout/i);
+    } finally {
+      proc.kill('SIGCONT');
+    }
+    await cache.waitUntilReady(5_000);
+    await cache.set('k', 'after', 60);
+    assert.equal(await cache.get('k'), 'after');
+  });
+
+  it('survives a dropped connection without an onError listener, and reconnects', async () => {
+    const port = await freePort();
+    proc = await startPrivateRedis(port);
+    const uncaught: Error[] = [];
+    const onUncaught = (err: Error) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      cache = new RedisCache(`redis://127.0.0.1:${port}`, { maxReconnectDelayMs: 50 });
+      await cache.waitUntilReady();
+      // node-redis emits 'error' for the dropped socket and for every failed reconnect.
+      await stop(proc);
+      await pollUntil(() => cache!.status !== 'ready');
+      for (let i = 0; i < 3; i++) await assert.rejects(cache.waitUntilReady(100));
+      proc = await startPrivateRedis(port);
+      await cache.waitUntilReady(10_000);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    assert.deepEqual(uncaught, []);
+  });
+
   it('rejects quickly when Redis was never reachable', async () => {
     const port = await freePort();
     const errors: Error[] = [];
@@ -74,3 +133,22 @@ describe('RedisCache during a Redis outage', function () {
     assert.match(String(errors[0]), /ECONNREFUSED/, 'connection errors reach onError');
   });
 });
+
+describe('RedisCache reconnect backoff', () => {
+  it('doubles from 50 ms up to the cap and never gives up', () => {
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6].map((r) => reconnectDelayMs(r, 2_000)),
+      [50, 100, 200, 400, 800, 1_600, 2_000],
+    );
+    assert.equal(reconnectDelayMs(1_000_000, 2_000), 2_000);
+    assert.equal(reconnectDelayMs(3, 200), 200);
+  });
+});
+
+async function pollUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await sleep(20);
+  }
+}
