@@ -2,12 +2,17 @@
 import type { QdrantClient } from '@qdrant/js-client-rest' with { 'resolution-mode': 'import' };
 import type { VectorHit, VectorPoint, VectorSearchRequest, VectorStore } from './vector-store';
 import { checkTopK, unitVector } from './vector-errors';
+import { isCollectionMissing, qdrantFailure } from './qdrant-errors';
+import { metadataPayloadPath } from './qdrant-payload-path';
 
 // Qdrant as the production vector store. One Qdrant collection per embedding model and dimension
 // (`rag_<model-slug>_<dims>`), shared by every tenant: a service collection is the indexed
 // `collection_id` payload field (a tenant index, so Qdrant co-locates each tenant's points), not a
 // Qdrant collection — thousands of small Qdrant collections cost far more memory and start-up time.
-// ensureReady() creates the collection and payload indexes once; no request lists collections.
+// The collection uses Qdrant's documented multitenancy layout: no global HNSW graph (`m: 0`), one
+// graph per tenant (`payload_m`), built from the tenant index. ensureReady() creates the collection
+// and payload indexes once, and again if the collection disappears; no request lists collections.
+// Every failure leaves as a domain error (see qdrant-errors.ts), never as the client's own error.
 
 export interface QdrantVectorStoreOptions {
   readonly url: string;
@@ -25,6 +30,9 @@ type Filter = {
   must: Record<string, unknown>[];
   must_not?: Record<string, unknown>[];
 };
+
+/** Qdrant's per-tenant HNSW layout (docs: "Configure Multitenancy", calibrate performance). */
+export const tenantHnswConfig = { m: 0, payload_m: 16 } as const;
 
 export function qdrantCollectionName(model: string, dimensions: number): string {
   const slug = model
@@ -62,7 +70,7 @@ export class QdrantVectorStore implements VectorStore {
     // Memoized, but a failure is not: the next call (e.g. the next readiness probe) retries.
     this.ready ??= this.createIfMissing().catch((err) => {
       this.ready = undefined;
-      throw err;
+      throw qdrantFailure(err, 'ensureReady');
     });
     return this.ready;
   }
@@ -74,10 +82,21 @@ export class QdrantVectorStore implements VectorStore {
       try {
         await client.createCollection(this.collectionName, {
           vectors: { size: this.dimensions, distance: 'Cosine' },
+          hnsw_config: { ...tenantHnswConfig },
         });
       } catch (err) {
         // Another replica created it between our check and our create.
         if (!(await client.collectionExists(this.collectionName)).exists) throw err;
+      }
+    } else {
+      // A collection created before the tenant layout keeps its global graph until told otherwise;
+      // Qdrant rebuilds the index in the background after the update.
+      const { config } = await client.getCollection(this.collectionName);
+      const hnsw = config.hnsw_config;
+      if (hnsw.m !== tenantHnswConfig.m || hnsw.payload_m !== tenantHnswConfig.payload_m) {
+        await client.updateCollection(this.collectionName, {
+          hnsw_config: { ...tenantHnswConfig },
+        });
       }
     }
     // Idempotent in Qdrant: re-creating an existing index with the same schema is a no-op.
@@ -103,15 +122,15 @@ export class QdrantVectorStore implements VectorStore {
         metadata: { ...(p.payload.metadata ?? {}) },
       },
     }));
-    await this.ensureReady();
-    const client = await this.client;
-    for (let i = 0; i < prepared.length; i += this.batchSize) {
-      // wait: an acknowledged write is searchable, which ingestion's "indexed" status promises.
-      await client.upsert(this.collectionName, {
-        wait: true,
-        points: prepared.slice(i, i + this.batchSize),
-      });
-    }
+    await this.run('upsert', async (client) => {
+      for (let i = 0; i < prepared.length; i += this.batchSize) {
+        // wait: an acknowledged write is searchable, which ingestion's "indexed" status promises.
+        await client.upsert(this.collectionName, {
+          wait: true,
+          points: prepared.slice(i, i + this.batchSize),
+        });
+      }
+    });
   }
 
   async search(request: VectorSearchRequest): Promise<VectorHit[]> {
@@ -123,17 +142,17 @@ export class QdrantVectorStore implements VectorStore {
       filter.must.push({ key: 'document_id', match: { any: [...request.filter.documentIds] } });
     }
     for (const [key, value] of Object.entries(request.filter?.metadata ?? {})) {
-      filter.must.push(match(`metadata.${key}`, value));
+      // Each key is one literal key of the metadata object, whatever characters it holds.
+      filter.must.push(match(metadataPayloadPath(key), value));
     }
-    await this.ensureReady();
-    const result = await (
-      await this.client
-    ).query(this.collectionName, {
-      query: vector,
-      filter,
-      limit: request.topK,
-      with_payload: ['document_id'],
-    });
+    const result = await this.run('search', (client) =>
+      client.query(this.collectionName, {
+        query: vector,
+        filter,
+        limit: request.topK,
+        with_payload: ['document_id'],
+      }),
+    );
     return result.points.map((p) => ({
       id: String(p.id),
       documentId: String((p.payload as { document_id?: unknown } | null)?.document_id ?? ''),
@@ -150,22 +169,48 @@ export class QdrantVectorStore implements VectorStore {
       must: [match('collection_id', collectionId), match('document_id', documentId)],
     };
     if (keepIds.length > 0) filter.must_not = [{ has_id: [...keepIds] }];
-    await this.ensureReady();
-    await (await this.client).delete(this.collectionName, { wait: true, filter });
+    await this.run('deleteDocument', (client) =>
+      client.delete(this.collectionName, { wait: true, filter }),
+    );
   }
 
   async deleteCollection(collectionId: string): Promise<void> {
-    await this.ensureReady();
-    await (
-      await this.client
-    ).delete(this.collectionName, {
-      wait: true,
-      filter: { must: [match('collection_id', collectionId)] },
-    });
+    await this.run('deleteCollection', (client) =>
+      client.delete(this.collectionName, {
+        wait: true,
+        filter: { must: [match('collection_id', collectionId)] },
+      }),
+    );
   }
 
   async ping(): Promise<void> {
-    await (await this.client).versionInfo();
+    try {
+      await (await this.client).versionInfo();
+    } catch (err) {
+      throw qdrantFailure(err, 'ping');
+    }
+  }
+
+  /**
+   * Runs `call` once the collection is ready. A collection deleted behind the adapter's back
+   * (operator, restore, a fresh Qdrant volume) is re-created and the call made once more, instead
+   * of failing every call until a restart because readiness was remembered.
+   */
+  private async run<T>(operation: string, call: (client: QdrantClient) => Promise<T>): Promise<T> {
+    const client = await this.client;
+    try {
+      await this.ensureReady();
+      return await call(client);
+    } catch (err) {
+      if (!isCollectionMissing(err)) throw qdrantFailure(err, operation);
+    }
+    this.ready = undefined;
+    try {
+      await this.ensureReady();
+      return await call(client);
+    } catch (err) {
+      throw qdrantFailure(err, operation);
+    }
   }
 
   async close(): Promise<void> {

@@ -20,9 +20,15 @@ function id(label: string): string {
 
 /**
  * Behaviour every VectorStore must have. `create` returns a ready store of CONTRACT_DIMENSIONS
- * dimensions; tests use fresh random collection ids, so a shared backend is fine.
+ * dimensions; tests use fresh random collection ids, so a shared backend is fine. `loseStorage`
+ * destroys what the store keeps its vectors in, behind its back (for Qdrant: deletes the Qdrant
+ * collection, as an operator or a fresh volume would).
  */
-export function vectorStoreContract(name: string, create: () => Promise<VectorStore>): void {
+export function vectorStoreContract(
+  name: string,
+  create: () => Promise<VectorStore>,
+  loseStorage: (store: VectorStore) => Promise<void>,
+): void {
   describe(`${name} (vector store contract)`, () => {
     let store: VectorStore;
     let tenantA: string;
@@ -129,6 +135,45 @@ export function vectorStoreContract(name: string, create: () => Promise<VectorSt
       ]);
       assert.deepEqual(await search({ metadata: { team: 'nobody' } }), []);
       assert.deepEqual(await search({ documentIds: [] }), []);
+    });
+
+    it('filters on every metadata key the API accepts as one literal key, dots included', async () => {
+      // The API's key pattern is [A-Za-z0-9_.-]{1,64}: a '.' is part of the key, never a path.
+      const keys = ['a.b', '.a', 'a.', 'a..b', '.', '-', '_', '9', 'a', 'A-b_c.D9', 'x'.repeat(64)];
+      await store.upsert([
+        ...keys.map((key, i) => point(`k${i}`, tenantA, 'd', vec(3, i / 100), { [key]: 'v' })),
+        point('nested-lookalike', tenantA, 'd', vec(3, 0.5), { a: 'b', b: 'v' }),
+      ]);
+      for (const [i, key] of keys.entries()) {
+        assert.deepEqual(
+          ids(
+            await store.search({
+              collectionId: tenantA,
+              vector: vec(3),
+              topK: 20,
+              filter: { metadata: { [key]: 'v' } },
+            }),
+          ),
+          [p(tenantA, `k${i}`)],
+          `filter on metadata key ${JSON.stringify(key)}`,
+        );
+      }
+    });
+
+    it('works again after its storage disappeared behind its back, without a restart', async () => {
+      await store.upsert([point('before', tenantA, 'd1', vec(2))]);
+      await loseStorage(store);
+      assert.deepEqual(await store.search({ collectionId: tenantA, vector: vec(2), topK: 5 }), []);
+      await loseStorage(store);
+      await store.deleteDocument(tenantA, 'd1');
+      await loseStorage(store);
+      await store.upsert([point('after', tenantA, 'd2', vec(2))]);
+      assert.deepEqual(
+        ids(await store.search({ collectionId: tenantA, vector: vec(2), topK: 5 })),
+        [p(tenantA, 'after')],
+      );
+      await loseStorage(store);
+      await store.deleteCollection(tenantA);
     });
 
     it('deleteDocument removes a document’s points except the kept ids, and nothing else', async () => {
