@@ -44,15 +44,34 @@ export function scoreSentences(passage: Passage, terms: Set<string>): ScoredSent
   return out;
 }
 
-/** Sentence ends, line breaks (list items, code lines) and blank lines delimit sentences. */
+const sentenceEnd = new Set(['.', '!', '?']);
+const sentenceCloser = new Set(['"', "'", '”', '’', ')', ']']);
+
+/**
+ * Sentence ends (a run of . ! ? and closing quotes/brackets followed by whitespace), line breaks
+ * (list items, code lines) and blank lines delimit sentences. One forward scan: the equivalent
+ * regular expression backtracks over a long run of periods from each of its positions.
+ */
 function sentenceRanges(text: string): { start: number; end: number }[] {
   const ranges: { start: number; end: number }[] = [];
-  const boundary = /[.!?]+["'”’)\]]*(?=\s)|\n/g;
   let start = 0;
-  for (let m = boundary.exec(text); m; m = boundary.exec(text)) {
-    const end = m.index + m[0].length;
+  const boundary = (end: number) => {
     if (end > start) ranges.push({ start, end });
     start = end;
+  };
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '\n') {
+      boundary(++i);
+      continue;
+    }
+    if (!sentenceEnd.has(text[i])) {
+      i++;
+      continue;
+    }
+    while (i < text.length && sentenceEnd.has(text[i])) i++;
+    while (i < text.length && sentenceCloser.has(text[i])) i++;
+    if (i < text.length && /\s/.test(text[i])) boundary(i);
   }
   if (start < text.length) ranges.push({ start, end: text.length });
   return ranges

@@ -1,5 +1,12 @@
 import { chunkId } from './chunk-id';
 import { markdownSections, type Block, type Range } from './markdown-sections';
+import {
+  afterLineBreaks,
+  afterSentences,
+  afterWhitespace,
+  isWhitespace,
+  type CutFinder,
+} from './separators';
 
 export interface Chunk {
   /** UUID-shaped, deterministic (see chunk-id.ts). */
@@ -44,9 +51,10 @@ export function chunkDocument(text: string, options: ChunkOptions): Chunk[] {
 
   const chunks: Chunk[] = [];
   for (const section of markdownSections(text, options.mediaType === 'text/markdown')) {
-    const atoms = section.blocks.flatMap((b) => atomsOf(text, b, budget));
+    const packer = new Packer(budget);
+    for (const block of section.blocks) addAtoms(text, block, budget, packer);
     let previousEnd: number | undefined;
-    for (const piece of pack(atoms, budget)) {
+    for (const piece of packer.finish()) {
       let start = piece.start;
       if (previousEnd !== undefined && overlap > 0) {
         start = overlapStart(text, Math.max(section.start, previousEnd - overlap), piece.start);
@@ -69,54 +77,43 @@ export function chunkDocument(text: string, options: ChunkOptions): Chunk[] {
   return chunks;
 }
 
-/** Ends of sentences (keeping closing quotes/brackets), then line breaks, then any whitespace. */
-const proseSeparators = [/[.!?…]+["'”’)\]]*\s+/g, /\n/g, /\s+/g];
-const codeSeparators = [/\n/g, /\s+/g];
+const proseSeparators: CutFinder[] = [afterSentences, afterLineBreaks, afterWhitespace];
+const codeSeparators: CutFinder[] = [afterLineBreaks, afterWhitespace];
 
-/** Contiguous pieces of a block, each at most `budget` long, cut at the gentlest separator. */
-function atomsOf(text: string, block: Block, budget: number): Range[] {
-  const out: Range[] = [];
+/**
+ * Feeds the packer the contiguous pieces of a block, each at most `budget` long, cut at the
+ * gentlest separator. Pieces go straight to the packer rather than into a list: a block of a
+ * million line breaks is a million pieces, and the packer re-joins them anyway.
+ */
+function addAtoms(text: string, block: Block, budget: number, packer: Packer): void {
+  const separators = block.code ? codeSeparators : proseSeparators;
   const split = (start: number, end: number, level: number): void => {
     if (end - start <= budget) {
-      out.push({ start, end });
+      packer.add(start, end);
       return;
     }
-    const separators = block.code ? codeSeparators : proseSeparators;
     if (level >= separators.length) {
-      hardCut(text, start, end, budget, out);
+      hardCut(text, start, end, budget, packer);
       return;
     }
-    const cuts: number[] = [];
-    const pattern = new RegExp(separators[level].source, 'g');
-    pattern.lastIndex = 0;
-    const slice = text.slice(start, end);
-    for (let m = pattern.exec(slice); m; m = pattern.exec(slice)) {
-      const at = start + m.index + m[0].length;
-      if (at < end) cuts.push(at);
-      if (m[0].length === 0) pattern.lastIndex++;
-    }
-    if (cuts.length === 0) {
-      split(start, end, level + 1);
-      return;
-    }
+    const cuts = separators[level](text, start, end);
     let from = start;
-    for (const at of [...cuts, end]) {
+    for (const at of cuts) {
       split(from, at, level + 1);
       from = at;
     }
+    split(from, end, level + 1);
   };
   split(block.start, block.end, 0);
-  // Finer pieces from deeper levels are re-joined by pack(); a block that fits stays one atom.
-  return out;
 }
 
-function hardCut(text: string, start: number, end: number, budget: number, out: Range[]): void {
+function hardCut(text: string, start: number, end: number, budget: number, out: Packer): void {
   let from = start;
   while (from < end) {
     let to = Math.min(end, from + budget);
     // Never separate a surrogate pair (an emoji would turn into two invalid halves).
     if (to < end && isHighSurrogate(text.charCodeAt(to - 1)) && to - 1 > from) to--;
-    out.push({ start: from, end: to });
+    out.add(from, to);
     from = to;
   }
 }
@@ -125,27 +122,36 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-/** Greedy packing of adjacent atoms into ranges of at most `budget`. */
-function pack(atoms: Range[], budget: number): Range[] {
-  const out: Range[] = [];
-  let current: { start: number; end: number } | undefined;
-  for (const atom of atoms) {
-    if (current && atom.end - current.start <= budget) {
-      current.end = atom.end;
-    } else {
-      if (current) out.push(current);
-      current = { start: atom.start, end: atom.end };
+/** Greedy packing of adjacent atoms, in order, into ranges of at most `budget`. */
+class Packer {
+  private readonly out: Range[] = [];
+  private start = -1;
+  private end = -1;
+
+  constructor(private readonly budget: number) {}
+
+  add(start: number, end: number): void {
+    if (this.start >= 0 && end - this.start <= this.budget) {
+      this.end = end;
+      return;
     }
+    if (this.start >= 0) this.out.push({ start: this.start, end: this.end });
+    this.start = start;
+    this.end = end;
   }
-  if (current) out.push(current);
-  return out;
+
+  finish(): Range[] {
+    if (this.start >= 0) this.out.push({ start: this.start, end: this.end });
+    this.start = -1;
+    return this.out;
+  }
 }
 
 /** Start the overlap after a whitespace so it does not open mid-word; no whitespace, no overlap. */
 function overlapStart(text: string, from: number, pieceStart: number): number {
-  if (from === 0 || /\s/.test(text[from - 1])) return from;
+  if (from === 0 || isWhitespace(text.charCodeAt(from - 1))) return from;
   for (let i = from; i < pieceStart; i++) {
-    if (/\s/.test(text[i])) {
+    if (isWhitespace(text.charCodeAt(i))) {
       return i + 1 < pieceStart ? i + 1 : pieceStart;
     }
   }
@@ -153,7 +159,7 @@ function overlapStart(text: string, from: number, pieceStart: number): number {
 }
 
 function trim(text: string, start: number, end: number): Range | undefined {
-  while (start < end && /\s/.test(text[start])) start++;
-  while (end > start && /\s/.test(text[end - 1])) end--;
+  while (start < end && isWhitespace(text.charCodeAt(start))) start++;
+  while (end > start && isWhitespace(text.charCodeAt(end - 1))) end--;
   return start < end ? { start, end } : undefined;
 }

@@ -176,4 +176,50 @@ describe('chunkDocument', () => {
     assert.throws(() => chunkDocument('x', md(100, 100)), RangeError);
     assert.throws(() => chunkDocument('x', md(100, -1)), RangeError);
   });
+
+  describe('adversarial input (documents come from clients)', () => {
+    const MiB = 1024 * 1024;
+    // Shapes that made the former regular expressions backtrack quadratically (a run of sentence
+    // ends with no space after it; spaces after a heading marker) and shapes that stress the
+    // per-line and per-section work (no break at all, a section per line).
+    const shapes: Record<string, (bytes: number) => string> = {
+      periods: (n) => '.'.repeat(n),
+      exclamations: (n) => '!'.repeat(n - 1) + 'x',
+      'spaces after a heading marker': (n) => '# a' + ' '.repeat(n - 4) + 'b',
+      'closing quotes after a period': (n) => '.' + '"'.repeat(n - 1),
+      'one long run without breaks': (n) => 'x'.repeat(n),
+      'line breaks only': (n) => '\n'.repeat(n),
+      'many headings': (n) => '## Step\nDo it.\n'.repeat(Math.floor(n / 16)),
+      'nested headings': (n) => '# a\n## b\n### c\nd\n'.repeat(Math.floor(n / 20)),
+    };
+
+    it('chunks a 1 MiB document of each shape in under two seconds of CPU in total', () => {
+      // CPU time, not wall time: the bound is about the algorithm, not about the machine's load.
+      // Quadratic chunking took minutes for the first shapes; linear takes ~20 ms for them and a
+      // few hundred ms for the shapes with a line or section every few bytes (on a loaded 2-core
+      // machine), so the bound is generous and still minutes below the quadratic failure.
+      const before = process.cpuUsage();
+      for (const [name, make] of Object.entries(shapes)) {
+        const text = make(MiB);
+        const chunks = chunkDocument(text, md(800, 120));
+        assert.ok(chunks.length <= text.length, name);
+      }
+      const used = process.cpuUsage(before);
+      const seconds = (used.user + used.system) / 1e6;
+      assert.ok(seconds < 2, `chunking took ${seconds.toFixed(2)} s of CPU`);
+    });
+
+    it('parses headings as before: closing hashes, spaces, tabs, too many marks', () => {
+      const paths = (text: string) => chunkDocument(text, md(100)).map((c) => c.headingPath);
+      assert.deepEqual(paths('# Title #\nbody'), [['Title']]);
+      assert.deepEqual(paths('#\tTabbed  ##  \nbody'), [['Tabbed']]);
+      assert.deepEqual(paths('# Title#\nbody'), [['Title#']]);
+      assert.deepEqual(paths('   ## Indented\nbody'), [['Indented']]);
+      assert.deepEqual(paths('#######  seven\nbody'), [[]]);
+      assert.deepEqual(paths('#hashtag\nbody'), [[]]);
+      assert.deepEqual(paths('# a' + ' '.repeat(5000) + 'b\nbody')[0], [
+        'a' + ' '.repeat(5000) + 'b',
+      ]);
+    });
+  });
 });
