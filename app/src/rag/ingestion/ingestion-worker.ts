@@ -38,6 +38,8 @@ export type IngestionEvent =
   | { type: 'failed'; documentId: string; error: string; willRetry: boolean }
   | { type: 'dead'; documentId: string; error: string | null };
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export type ProcessResult = 'indexed' | 'skipped';
 
 export class IngestionWorker implements IngestHandlers {
@@ -61,6 +63,10 @@ export class IngestionWorker implements IngestHandlers {
 
     const batch = Math.max(1, this.options.embedBatchSize);
     for (let i = 0; i < chunks.length; i += batch) {
+      // A local embedder and an in-process index resolve without any I/O, so without this a
+      // megabyte document would embed from start to end in one turn of the event loop, and
+      // /healthz (liveness) would go unanswered meanwhile.
+      await yieldToEventLoop();
       const slice = chunks.slice(i, i + batch);
       const embedded = await embedder.embed(slice.map((c) => c.text));
       const points: VectorPoint[] = slice.map((c, j) => ({
