@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import type { Request, Response, Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import { HttpProblem, problemContentType, validationProblem } from './problem';
 import { problemSchema } from './schemas';
@@ -29,6 +29,8 @@ export interface ApiRoute<
   params?: P;
   query?: Q;
   body?: B;
+  /** Largest JSON body accepted, in bytes (see body-limits.ts); required with `body`. */
+  maxBodyBytes?: number;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   /** Problem statuses this operation can answer with, besides 400/415/500 every route has. */
   problems?: number[];
@@ -56,9 +58,51 @@ function parse<S extends z.ZodType>(
   return result.data;
 }
 
+/** Whether the request carries a body, judged from its headers (RFC 9112 §6.3), without reading it. */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function tooLarge(res: Response, detail: string): HttpProblem {
+  // The body is left unread: closing the connection after the answer spares reading it at all.
+  res.setHeader('Connection', 'close');
+  return new HttpProblem(413, 'payload-too-large', 'Request body too large', detail);
+}
+
+/**
+ * Refuses an oversized body before it is read: from its Content-Length when it announces one, and
+ * otherwise (chunked) body-parser stops buffering as soon as it passes the limit. An operation
+ * without a body refuses any body rather than leaving it unread on the connection.
+ */
+function bodyReader(route: ApiRoute) {
+  if (!route.body) {
+    return (req: Request, res: Response, next: NextFunction) => {
+      if (!hasBody(req)) return next();
+      next(tooLarge(res, `${route.method.toUpperCase()} ${route.path} takes no body.`));
+    };
+  }
+  const limit = route.maxBodyBytes;
+  if (limit === undefined) {
+    throw new Error(`route ${route.operationId} declares a body but no maxBodyBytes`);
+  }
+  const parse = express.json({
+    limit,
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const announced = Number(req.headers['content-length']);
+    if (announced > limit) {
+      return next(tooLarge(res, `The body exceeds the limit of ${limit} bytes.`));
+    }
+    parse(req, res, next);
+  };
+}
+
 export function mountRoutes(router: Router, routes: readonly ApiRoute[]): void {
   for (const route of routes) {
-    router[route.method](route.path, async (req: Request, res: Response) => {
+    router[route.method](route.path, bodyReader(route), async (req: Request, res: Response) => {
       if (route.body && !req.is('application/json')) {
         throw new HttpProblem(
           415,

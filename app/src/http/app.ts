@@ -68,15 +68,7 @@ export function createApp(options: AppOptions): Express {
     swaggerUi.setup(openApi, { customSiteTitle: 'rag-platform API' }),
   );
 
-  // Ingest bodies carry the document inside JSON, so the parser limit is the document limit plus
-  // room for escaping and the other fields; the route enforces the exact content limit.
-  app.use(
-    express.json({
-      limit: Math.ceil(api.maxDocumentBytes * 1.5) + 64 * 1024,
-      strict: true,
-      type: ['application/json', 'application/*+json'],
-    }),
-  );
+  // Each operation reads its own body, with its own limit (api-route.ts, body-limits.ts).
   const router = express.Router({ strict: false });
   mountRoutes(router, routes);
   app.use(router);

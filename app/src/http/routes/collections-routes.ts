@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../api-route';
+import { createCollectionBodyLimit } from '../body-limits';
 import { notFound } from '../problem';
 import {
   collectionListSchema,
@@ -21,6 +22,7 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       summary: 'Create a collection (a tenant namespace)',
       tags: ['collections'],
       body: createCollectionBody,
+      maxBodyBytes: createCollectionBodyLimit,
       responses: { 201: { description: 'Created.', schema: collectionSchema } },
       problems: [409],
       async handle({ body }) {

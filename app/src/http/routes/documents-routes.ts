@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../api-route';
+import { ingestBodyLimit } from '../body-limits';
 import { HttpProblem, notFound } from '../problem';
 import {
   collectionParams,
@@ -32,6 +33,7 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       tags: ['documents'],
       params: collectionParams,
       body: ingestDocumentBody,
+      maxBodyBytes: ingestBodyLimit(maxDocumentBytes),
       responses: {
         202: {
           description: 'Accepted: created or replaced, indexing is queued.',

@@ -1,4 +1,5 @@
 import { defineRoute, type ApiRoute } from '../api-route';
+import { queryBodyLimit } from '../body-limits';
 import { notFound } from '../problem';
 import { queryBody, queryResultSchema } from '../schemas';
 import type { ApiDependencies } from './api-dependencies';
@@ -12,6 +13,7 @@ export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
       summary: 'Answer a question from a collection, with citations',
       tags: ['query'],
       body: queryBody,
+      maxBodyBytes: queryBodyLimit,
       responses: {
         200: { description: 'The answer and its citations.', schema: queryResultSchema },
       },
