@@ -5,6 +5,7 @@ import type { DependencyHealth } from '../observability/dependency-health';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { buildOpenApiDocument, mountRoutes, type ApiRoute } from './api-route';
+import { methodNotAllowed } from './middleware/method-not-allowed';
 import { observeResponse } from './middleware/observe-response';
 import { requestContext } from './middleware/request-context';
 import { HttpProblem, problemHandler } from './problem';
@@ -72,6 +73,7 @@ export function createApp(options: AppOptions): Express {
   const router = express.Router({ strict: false });
   mountRoutes(router, routes);
   app.use(router);
+  app.use(methodNotAllowed(routes));
 
   app.use((req, _res, next) => {
     next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`));

@@ -10,7 +10,10 @@ extendZodWithOpenApi(z);
  * database would turn a client's mistake into a 500.
  */
 const storableText = () =>
-  z.string().refine((s) => !s.includes('\0'), 'must not contain NUL (U+0000) characters');
+  z.string().regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000) characters');
+
+/** Some character that is not whitespace in JavaScript's sense (what String#trim removes). */
+const notBlank = /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
 export const collectionIdSchema = z
   .string()
@@ -27,20 +30,68 @@ export const documentIdSchema = z
   .uuid()
   .openapi({ example: '0b3f4b8e-2f7a-4cf4-9a59-6f1d8d7b0c11' });
 
-const metadataSchema = z
+/**
+ * Names JavaScript gives a meaning on every object. `__proto__` in particular is dropped when an
+ * object is built from the parsed body (it sets the prototype instead), so such a key was stored as
+ * nothing and a filter on it matched everything; all three are refused rather than special-cased
+ * through every store.
+ */
+export const reservedMetadataKeys = ['__proto__', 'constructor', 'prototype'] as const;
+const metadataKeyPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+const maxMetadataEntries = 32;
+
+const metadataRecord = z
   .record(
-    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys: 1-64 of A-Z a-z 0-9 _ . -'),
+    z.string().regex(metadataKeyPattern, 'metadata keys: 1-64 of A-Z a-z 0-9 _ . -'),
     storableText().max(512),
   )
-  .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
-  .openapi({ description: 'String metadata, filterable in queries.', example: { team: 'sre' } });
+  .refine(
+    (m) => Object.keys(m).length <= maxMetadataEntries,
+    `at most ${maxMetadataEntries} metadata entries`,
+  );
+
+// zod skips a `__proto__` key without a word (so that it cannot set the prototype of the object it
+// builds), so the reserved keys are looked for in the parsed JSON itself, before the record.
+const metadataSchema = z
+  .preprocess((input, ctx) => {
+    if (input !== null && typeof input === 'object') {
+      for (const key of reservedMetadataKeys) {
+        if (Object.prototype.hasOwnProperty.call(input, key)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `metadata keys must not be ${reservedMetadataKeys.join(', ')}`,
+            path: [key],
+            input,
+          });
+        }
+      }
+    }
+    return input;
+  }, metadataRecord)
+  .openapi({
+    description: `String metadata, filterable in queries. Keys: 1-64 of A-Z a-z 0-9 _ . -, not ${reservedMetadataKeys.join(', ')}; at most ${maxMetadataEntries} entries.`,
+    example: { team: 'sre' },
+    // JSON Schema keywords zod-to-openapi does not derive from a record (its types omit them).
+    ...({
+      propertyNames: {
+        type: 'string',
+        pattern: metadataKeyPattern.source,
+        not: { enum: [...reservedMetadataKeys] },
+      },
+      maxProperties: maxMetadataEntries,
+    } as object),
+  });
 
 const timestamp = z.iso.datetime();
 
-export const paginationQuery = z
+const pageLimit = z.coerce.number().int().min(1).max(100).default(20);
+
+export const collectionListQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(200).optional(),
+    limit: pageLimit,
+    cursor: collectionIdSchema.optional().openapi({
+      description: 'nextCursor of the previous page: the last collection id it listed.',
+    }),
   })
   .strict();
 
@@ -117,8 +168,16 @@ export const ingestResultSchema = z
   })
   .openapi('IngestResult');
 
-export const documentListQuery = paginationQuery
-  .extend({ status: z.enum(documentStatuses).optional() })
+export const documentListQuery = z
+  .object({
+    limit: pageLimit,
+    cursor: z
+      .string()
+      .regex(/^[0-9]{1,18}$/, 'a nextCursor from the previous page')
+      .optional()
+      .openapi({ description: 'nextCursor of the previous page.' }),
+    status: z.enum(documentStatuses).optional(),
+  })
   .strict();
 
 export const documentListSchema = z
@@ -128,7 +187,9 @@ export const documentListSchema = z
 export const queryBody = z
   .object({
     collection: collectionIdSchema,
-    query: z.string().trim().min(1, 'query must not be empty').max(2000),
+    // max before trim and a pattern instead of min-after-trim, so the OpenAPI document states the
+    // same rule: at most 2000 characters, at least one of them not whitespace.
+    query: z.string().max(2000).regex(notBlank, 'query must not be empty').trim(),
     topK: z.number().int().min(1).max(50).default(5),
     filter: z
       .object({

@@ -7,7 +7,7 @@ import {
   collectionParams,
   collectionSchema,
   createCollectionBody,
-  paginationQuery,
+  collectionListQuery,
 } from '../schemas';
 import type { Collection } from '../../stores/postgres/collections-repository';
 import type { ApiDependencies } from './api-dependencies';
@@ -46,7 +46,7 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       operationId: 'listCollections',
       summary: 'List collections',
       tags: ['collections'],
-      query: paginationQuery,
+      query: collectionListQuery,
       responses: { 200: { description: 'A page of collections.', schema: collectionListSchema } },
       async handle({ query }) {
         const page = await collections.list({ limit: query.limit, cursor: query.cursor });
