@@ -6,7 +6,9 @@ set -euo pipefail
 SCHEMATHESIS_VERSION=4.32.5
 venv="${RAG_TOOLS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/rag-platform/venv}"
 bin="$venv/bin/schemathesis"
-if [ -x "$bin" ] && "$venv/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: ${SCHEMATHESIS_VERSION}"; then exit 0; fi
+# Captured first: `grep -q` would close the pipe early and pipefail would report pip's SIGPIPE.
+installed="$([ -x "$bin" ] && "$venv/bin/pip" show schemathesis 2>/dev/null || true)"
+if grep -qx "Version: ${SCHEMATHESIS_VERSION}" <<<"$installed"; then exit 0; fi
 python=/usr/bin/python3
 [ -x "$python" ] || python="$(command -v python3 || true)"
 if [ -z "$python" ] || ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
