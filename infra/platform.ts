@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { serviceIdentity } from '../alerts/src/service-identity';
+import { serviceIdentity } from '../catalog/service-identity';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { IngressController, ingressNamespace } from './components/ingress-controller';

@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync
 import path from 'node:path';
 import * as prettier from 'prettier';
 import { alertGenerators } from '../alerts/src/generators';
+import type { GeneratedFile, Generator } from '../catalog/generation';
 import { dashboardGenerator } from '../dashboards/src/dashboard-generator';
+import { loadtestGenerator } from '../loadtest/src/generator';
 
 // `npm run gen`: regenerates every generated file of the repository from its TypeScript source.
 // Each area contributes a Generator to the list below. A generator owns the paths in `owns`: a
@@ -10,24 +12,11 @@ import { dashboardGenerator } from '../dashboards/src/dashboard-generator';
 // lingering; a file path owns just that file (for directories shared with hand-written files).
 // `npm run gen -- --check` writes nothing and exits 1 when a committed file is stale.
 
-export interface GeneratedFile {
-  /** Path relative to the repository root. */
-  readonly path: string;
-  readonly content: string;
-}
-
-export interface Generator {
-  readonly name: string;
-  /** Directories ('dir/') or single files, relative to the root, that this generator produces. */
-  readonly owns: readonly string[];
-  generate(): GeneratedFile[] | Promise<GeneratedFile[]>;
-}
-
 export const repoRoot = path.resolve(__dirname, '..');
 
 /** The generators, in the order they run. Add yours here. */
 export function generators(): Generator[] {
-  return [...alertGenerators(), dashboardGenerator()];
+  return [...alertGenerators(), dashboardGenerator(), loadtestGenerator()];
 }
 
 /** Files currently on disk under an owned path. */

@@ -1,6 +1,5 @@
-import type { Generator } from '../../scripts/generate';
+import type { Generator } from '../../catalog/generation';
 import { renderAlertmanagerConfig } from './alertmanager/alertmanager-config';
-import { k6Thresholds } from './slo/k6-thresholds';
 import { promtoolTestFiles } from './render/promtool-tests';
 import { renderRuleFile, ruleFiles } from './render/rule-files';
 
@@ -16,15 +15,5 @@ export function alertGenerators(): Generator[] {
       ],
     },
     { name: 'promtool tests', owns: ['alerts/tests/'], generate: promtoolTestFiles },
-    {
-      name: 'k6 SLO thresholds',
-      owns: ['loadtest/generated/thresholds.json'],
-      generate: () => [
-        {
-          path: 'loadtest/generated/thresholds.json',
-          content: JSON.stringify(k6Thresholds(), null, 2) + '\n',
-        },
-      ],
-    },
   ];
 }

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { dashboards } from '../../dashboards/src/dashboard-generator';
-import { analyzeQuery, knownMetrics } from '../src/promql/query-analysis';
+import { analyzeQuery, knownMetrics } from '../../catalog/promql/query-analysis';
 import {
   allAlerts,
   allRuleExpressions,
   alertAnnotations,
   ruleFiles,
 } from '../src/render/rule-files';
-import { grafanaBaseUrl, headingAnchor, repositoryBlobUrl } from '../src/service-identity';
+import { grafanaBaseUrl, headingAnchor, repositoryBlobUrl } from '../../catalog/service-identity';
 import { procedures } from '../../runbooks/procedures';
 import { repoRoot } from './support/run-tool';
 

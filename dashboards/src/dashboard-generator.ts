@@ -1,4 +1,4 @@
-import type { Generator } from '../../scripts/generate';
+import type { Generator } from '../../catalog/generation';
 import { datastoresDashboard } from './datastores';
 import { onCallHomeDashboard } from './on-call-home';
 import { ragPipelineDashboard } from './rag-pipeline';

@@ -1,6 +1,6 @@
-import { metrics } from '../../app/src/observability/metric-catalog';
-import { hsel, sel, xsel } from '../../alerts/src/promql/selector';
-import { dashboardUids } from './dashboard-uids';
+import { metrics } from '../../catalog/metrics/metric-catalog';
+import { hsel, sel, xsel } from '../../catalog/promql/selector';
+import { dashboardUids } from '../../catalog/dashboard-uids';
 import { rateInterval as ri, ragDashboard, row, statPanel, timeSeriesPanel } from './panel-kit';
 
 // Postgres (primary, replicas, lag), Redis and Qdrant: first as rag-api sees them (health checks,

@@ -1,9 +1,10 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { metrics } from '../../app/src/observability/metric-catalog';
-import { sel, xsel } from '../../alerts/src/promql/selector';
-import { serviceIdentity } from '../../alerts/src/service-identity';
-import { slos } from '../../alerts/src/slo/slo-definitions';
-import { dashboardUids } from './dashboard-uids';
+import { metrics } from '../../catalog/metrics/metric-catalog';
+import { sel, xsel } from '../../catalog/promql/selector';
+import { serviceIdentity } from '../../catalog/service-identity';
+import { slos } from '../../catalog/slo/slo-definitions';
+import { sloSeries } from '../../catalog/slo/slo-series';
+import { dashboardUids } from '../../catalog/dashboard-uids';
 import { rateInterval as ri, ragDashboard, row, statPanel, timeSeriesPanel } from './panel-kit';
 
 // The first page on-call opens: what is firing, how much budget is left, are dependencies up,
@@ -58,7 +59,7 @@ export function onCallHomeDashboard() {
   for (const slo of slos) {
     d = d.withPanel(
       statPanel(`${slo.title}: budget left`, 'percentunit', [
-        { expr: `slo:period_error_budget_remaining:ratio{slo="${slo.id}"}` },
+        { expr: `${sloSeries.periodErrorBudgetRemaining}{slo="${slo.id}"}` },
       ]),
     );
   }

@@ -2,7 +2,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { dashboardUids } from './dashboard-uids';
+import { dashboardUids } from '../../catalog/dashboard-uids';
 
 // The few panel shapes our dashboards use, so every panel gets a title, a unit and the
 // `$datasource` variable by construction (the lint test checks the JSON anyway).

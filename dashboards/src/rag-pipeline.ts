@@ -1,6 +1,6 @@
-import { labelValues, metrics } from '../../app/src/observability/metric-catalog';
-import { hsel, sel } from '../../alerts/src/promql/selector';
-import { dashboardUids } from './dashboard-uids';
+import { labelValues, metrics } from '../../catalog/metrics/metric-catalog';
+import { hsel, sel } from '../../catalog/promql/selector';
+import { dashboardUids } from '../../catalog/dashboard-uids';
 import { rateInterval as ri, ragDashboard, row, statPanel, timeSeriesPanel } from './panel-kit';
 
 // Where a query spends its time (stage latencies), how well caches work, and whether ingestion

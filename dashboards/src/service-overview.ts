@@ -1,7 +1,7 @@
-import { metrics } from '../../app/src/observability/metric-catalog';
-import { hsel, sel, xsel } from '../../alerts/src/promql/selector';
-import { serviceIdentity } from '../../alerts/src/service-identity';
-import { dashboardUids } from './dashboard-uids';
+import { metrics } from '../../catalog/metrics/metric-catalog';
+import { hsel, sel, xsel } from '../../catalog/promql/selector';
+import { serviceIdentity } from '../../catalog/service-identity';
+import { dashboardUids } from '../../catalog/dashboard-uids';
 import { rateInterval as ri, ragDashboard, row, statPanel, timeSeriesPanel } from './panel-kit';
 
 // RED per route (rate, errors, duration), the Node.js process, and the pods that run it.

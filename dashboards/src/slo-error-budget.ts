@@ -1,7 +1,7 @@
-import { burnRatePolicies, sliWindows } from '../../alerts/src/slo/burn-rate-policy';
-import { sliRecordName } from '../../alerts/src/slo/slo-rules';
-import { errorBudget, slos } from '../../alerts/src/slo/slo-definitions';
-import { dashboardUids } from './dashboard-uids';
+import { burnRatePolicies, sliWindows } from '../../catalog/slo/burn-rate-policy';
+import { sliRecordName, sloSeries } from '../../catalog/slo/slo-series';
+import { errorBudget, slos } from '../../catalog/slo/slo-definitions';
+import { dashboardUids } from '../../catalog/dashboard-uids';
 import { ragDashboard, row, statPanel, timeSeriesPanel } from './panel-kit';
 
 // One row per SLO, built from the same SLO list as the rules: remaining budget, burn rate now
@@ -22,15 +22,15 @@ export function sloDashboard() {
       .withRow(row(`${slo.title}: ${slo.objective * 100}% over ${slo.periodDays}d`))
       .withPanel(
         statPanel('Error budget remaining', 'percentunit', [
-          { expr: `slo:period_error_budget_remaining:ratio${s}` },
+          { expr: `${sloSeries.periodErrorBudgetRemaining}${s}` },
         ]),
       )
       .withPanel(
-        statPanel('Burn rate now (5m)', 'x', [{ expr: `slo:current_burn_rate:ratio${s}` }]),
+        statPanel('Burn rate now (5m)', 'x', [{ expr: `${sloSeries.currentBurnRate}${s}` }]),
       )
       .withPanel(
         statPanel(`Burn rate over ${slo.periodDays}d`, 'x', [
-          { expr: `slo:period_burn_rate:ratio${s}` },
+          { expr: `${sloSeries.periodBurnRate}${s}` },
         ]),
       )
       .withPanel(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { dashboards } from '../src/dashboard-generator';
 import { datasourceRef, datasourceVariable } from '../src/panel-kit';
-import { analyzeQuery, knownMetrics } from '../../alerts/src/promql/query-analysis';
+import { analyzeQuery, knownMetrics } from '../../catalog/promql/query-analysis';
 
 interface PanelJson {
   type: string;

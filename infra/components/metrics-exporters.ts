@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { scrapeJobs, type ScrapeJob } from '../../alerts/src/promql/scrape-jobs';
+import { scrapeJobs, type ScrapeJob } from '../../catalog/metrics/scrape-jobs';
 import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,

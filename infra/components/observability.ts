@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { alertmanagerReceiverSecret } from '../../alerts/src/alertmanager/receiver-secrets';
+import { alertmanagerReceiverSecret } from '../../catalog/alerting/receiver-secrets';
 import type { StackConfig } from '../config/stack-config';
 import { type GeneratedArtifacts } from '../observability/generated-artifacts';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';

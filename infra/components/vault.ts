@@ -1,8 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { scrapeJobs } from '../../alerts/src/promql/scrape-jobs';
-import { serviceIdentity } from '../../alerts/src/service-identity';
+import { scrapeJobs } from '../../catalog/metrics/scrape-jobs';
+import { serviceIdentity } from '../../catalog/service-identity';
 import type { StackConfig } from '../config/stack-config';
 import {
   restrictedContainerSecurityContext,

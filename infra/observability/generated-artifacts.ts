@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { receiverSecretsDir } from '../../alerts/src/alertmanager/receiver-secrets';
+import { receiverSecretsDir } from '../../catalog/alerting/receiver-secrets';
 
 // The files alerts/ and dashboards/ generate (`npm run gen`) and commit; infra ships them as they
 // are. Read here, at program start, so a missing generation fails the preview instead of shipping

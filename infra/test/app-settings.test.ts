@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { serviceIdentity } from '../../alerts/src/service-identity';
+import { serviceIdentity } from '../../catalog/service-identity';
 import { configSchema, loadConfig } from '../../app/src/config';
 import { infraOwnedSettings } from '../config/stack-config';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';

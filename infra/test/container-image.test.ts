@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { serviceIdentity } from '../../alerts/src/service-identity';
+import { serviceIdentity } from '../../catalog/service-identity';
 import { appContainer } from '../components/rag-app';
 import { repoRoot, runStack, type StackRun } from './support/stack-under-mocks';
 

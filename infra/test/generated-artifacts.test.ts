@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { receiverSecretsDir } from '../../alerts/src/alertmanager/receiver-secrets';
+import { receiverSecretsDir } from '../../catalog/alerting/receiver-secrets';
 import { loadGeneratedArtifacts } from '../observability/generated-artifacts';
 import { fixtureRoot, repoRoot } from './support/stack-under-mocks';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { exporterMetrics, type ExporterSource } from '../../alerts/src/promql/exporter-metrics';
-import { scrapeJobs } from '../../alerts/src/promql/scrape-jobs';
+import { exporterMetrics, type ExporterSource } from '../../catalog/metrics/exporter-metrics';
+import { scrapeJobs } from '../../catalog/metrics/scrape-jobs';
 import { exporterImages } from '../components/metrics-exporters';
 import {
   runStack,

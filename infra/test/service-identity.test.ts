@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { serviceIdentity } from '../../alerts/src/service-identity';
+import { serviceIdentity } from '../../catalog/service-identity';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
 // The alerts and dashboards select on serviceIdentity (namespace, job, deployment, HPA name). These

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { alertmanagerReceiverSecret } from '../../alerts/src/alertmanager/receiver-secrets';
-import { serviceIdentity } from '../../alerts/src/service-identity';
+import { alertmanagerReceiverSecret } from '../../catalog/alerting/receiver-secrets';
+import { serviceIdentity } from '../../catalog/service-identity';
 import { guardrails } from '../policy/policies';
 import { stackOutputNames } from '../stack-outputs';
 import { runPolicies } from './support/policy-runner';

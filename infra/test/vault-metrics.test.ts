@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { scrapeJobs } from '../../alerts/src/promql/scrape-jobs';
+import { scrapeJobs } from '../../catalog/metrics/scrape-jobs';
 import { allAlerts } from '../../alerts/src/render/rule-files';
 import { vaultInternalServiceLabels, vaultMetricsPath } from '../components/vault';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { serviceIdentity } from '../../alerts/src/service-identity';
+import { serviceIdentity } from '../../catalog/service-identity';
 import { appContainer } from '../components/rag-app';
 import { repoRoot, runStack } from './support/stack-under-mocks';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { analyzeQuery, knownMetrics } from '../../alerts/src/promql/query-analysis';
+import { analyzeQuery, knownMetrics } from '../../catalog/promql/query-analysis';
 import { allAlerts, ruleFiles } from '../../alerts/src/render/rule-files';
-import { runbookPath } from '../../alerts/src/service-identity';
+import { runbookPath } from '../../catalog/service-identity';
 
 const root = path.resolve(__dirname, '../..');
 const requiredSections = ['Meaning', 'Impact', 'Diagnosis', 'Mitigation', 'Escalation'];

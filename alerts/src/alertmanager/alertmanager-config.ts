@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
 import { allAlerts, generatedHeader } from '../render/rule-files';
-import { serviceIdentity } from '../service-identity';
-import { receiverSecretsDir } from './receiver-secrets';
-import { weeklyMaintenance } from './weekly-maintenance';
+import { serviceIdentity } from '../../../catalog/service-identity';
+import { receiverSecretsDir } from '../../../catalog/alerting/receiver-secrets';
+import { weeklyMaintenance } from '../../../catalog/alerting/maintenance-window';
 
 // Alertmanager routing: critical pages (PagerDuty + Slack), warning becomes a ticket (Slack +
 // email), info goes nowhere, the Watchdog feeds a heartbeat. Secrets are files mounted from a

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { dashboardUrl, runbookUrl, serviceIdentity } from '../service-identity';
+import { dashboardUrl, runbookUrl, serviceIdentity } from '../../../catalog/service-identity';
 import {
   causeAlertGroup,
   causeAlerts,

@@ -1,10 +1,12 @@
-import { metrics, type Dependency } from '../../../app/src/observability/metric-catalog';
-import { dashboardUids } from '../../../dashboards/src/dashboard-uids';
-import { sel, seriesLiteral, xsel } from '../promql/selector';
-import { serviceIdentity } from '../service-identity';
-import { slos } from '../slo/slo-definitions';
-import { scrapeJobs } from '../promql/scrape-jobs';
-import { minutes, type AlertDefinition, type Severity } from './rule-model';
+import { metrics, type Dependency } from '../../../catalog/metrics/metric-catalog';
+import { dashboardUids } from '../../../catalog/dashboard-uids';
+import { sel, seriesLiteral, xsel } from '../../../catalog/promql/selector';
+import { serviceIdentity } from '../../../catalog/service-identity';
+import { slos } from '../../../catalog/slo/slo-definitions';
+import { scrapeJobs } from '../../../catalog/metrics/scrape-jobs';
+import type { Severity } from '../../../catalog/alerting/severity';
+import { minutes } from '../../../catalog/promql/duration';
+import type { AlertDefinition } from './rule-model';
 import { expandingNotation, phases } from '../promtool/series-notation';
 import { counterValues, gauge, stepTestPlan } from './step-scenarios';
 

@@ -1,8 +1,8 @@
+import type { Severity } from '../../../catalog/alerting/severity';
+
 // The shape every alert and recording rule is declared in before rendering. Alerts carry their
 // own promtool scenario so that "every alert has a unit test" is a property of the type, not a
 // convention someone can forget.
-
-export type Severity = 'critical' | 'warning' | 'info';
 
 export interface RecordingRule {
   readonly record: string;
@@ -72,9 +72,3 @@ export interface AlertDefinition {
   readonly tests: AlertTestPlan;
 }
 
-export function minutes(duration: string): number {
-  const m = /^(\d+)([smhd])$/.exec(duration);
-  if (!m) throw new Error(`unsupported duration ${duration}`);
-  const n = Number(m[1]);
-  return { s: n / 60, m: n, h: n * 60, d: n * 1440 }[m[2] as 's' | 'm' | 'h' | 'd'];
-}

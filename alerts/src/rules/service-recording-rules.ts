@@ -1,5 +1,5 @@
-import { metrics } from '../../../app/src/observability/metric-catalog';
-import { hsel, sel } from '../promql/selector';
+import { metrics } from '../../../catalog/metrics/metric-catalog';
+import { hsel, sel } from '../../../catalog/promql/selector';
 import type { RecordingRule } from './rule-model';
 
 // Pre-aggregated series for dashboards and ad-hoc debugging, named level:metric:operations

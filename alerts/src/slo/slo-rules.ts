@@ -1,17 +1,18 @@
-import { hsel, leLabel, sel, seriesLiteral } from '../promql/selector';
-import { metrics } from '../../../app/src/observability/metric-catalog';
-import { dashboardUids } from '../../../dashboards/src/dashboard-uids';
+import { hsel, leLabel, sel, seriesLiteral } from '../../../catalog/promql/selector';
+import { metrics } from '../../../catalog/metrics/metric-catalog';
+import { dashboardUids } from '../../../catalog/dashboard-uids';
 import { cumulative, expandingNotation } from '../promtool/series-notation';
+import { minutes } from '../../../catalog/promql/duration';
+import { sliRecordName, sloSeries } from '../../../catalog/slo/slo-series';
 import {
-  minutes,
   type AlertCheck,
   type AlertDefinition,
   type AlertScenario,
   type InputSeries,
   type RecordingRule,
 } from '../rules/rule-model';
-import { burnRatePolicies, sliWindows, type BurnRateAlertPolicy } from './burn-rate-policy';
-import { assertSloWellFormed, errorBudget, slos, type SloDefinition } from './slo-definitions';
+import { burnRatePolicies, sliWindows, type BurnRateAlertPolicy } from '../../../catalog/slo/burn-rate-policy';
+import { assertSloWellFormed, errorBudget, slos, type SloDefinition } from '../../../catalog/slo/slo-definitions';
 
 // SLI recording rules (Sloth's naming: slo:sli_error:ratio_rate<window>), SLO metadata series
 // (objective, budget, burn rates, budget remaining) and the multi-window multi-burn-rate alerts,
@@ -21,7 +22,6 @@ export const sloRecordingGroup = 'rag-slo-sli-recordings';
 export const sloMetadataGroup = 'rag-slo-metadata';
 export const sloAlertGroup = 'rag-slo-alerts';
 
-export const sliRecordName = (window: string) => `slo:sli_error:ratio_rate${window}`;
 
 function sliErrorRatioExpr(slo: SloDefinition, window: string): string {
   const { sli } = slo;
@@ -57,11 +57,11 @@ export function sloMetadataRules(): RecordingRule[] {
     const budget = errorBudget(slo);
     const period = periodWindow(slo);
     return [
-      { record: 'slo:objective:ratio', expr: `vector(${slo.objective})`, labels: l },
-      { record: 'slo:error_budget:ratio', expr: `vector(${budget})`, labels: l },
-      { record: 'slo:time_period:days', expr: `vector(${slo.periodDays})`, labels: l },
+      { record: sloSeries.objective, expr: `vector(${slo.objective})`, labels: l },
+      { record: sloSeries.errorBudget, expr: `vector(${budget})`, labels: l },
+      { record: sloSeries.periodDays, expr: `vector(${slo.periodDays})`, labels: l },
       {
-        record: 'slo:current_burn_rate:ratio',
+        record: sloSeries.currentBurnRate,
         expr: `${sliRecordName('5m')}${s} / ${budget}`,
         labels: l,
       },
@@ -73,13 +73,13 @@ export function sloMetadataRules(): RecordingRule[] {
         labels: l,
       },
       {
-        record: 'slo:period_burn_rate:ratio',
+        record: sloSeries.periodBurnRate,
         expr: `${sliRecordName(period)}${s} / ${budget}`,
         labels: l,
       },
       {
-        record: 'slo:period_error_budget_remaining:ratio',
-        expr: `1 - slo:period_burn_rate:ratio${s}`,
+        record: sloSeries.periodErrorBudgetRemaining,
+        expr: `1 - ${sloSeries.periodBurnRate}${s}`,
         labels: l,
       },
     ];

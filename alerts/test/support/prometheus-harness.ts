@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ruleFiles } from '../../src/render/rule-files';
-import { serviceIdentity } from '../../src/service-identity';
+import { serviceIdentity } from '../../../catalog/service-identity';
 import { freePort } from '../../../app/test/support/service-process';
 import { repoRoot } from './run-tool';
 

@@ -1,10 +1,14 @@
+import type { Dependency } from '../../../catalog/metrics/metric-catalog';
+
 // Failures the use cases report, with no HTTP in them: the HTTP layer maps each kind to one problem
 // type in one place (`http/problem.ts`). Stores translate their drivers' errors into these, so a
 // route never needs to know which database or vector store failed, only what kind of failure it was.
 
-/** The dependencies whose state the service tracks; also the `dependency` label of `rag_dependency_up`. */
-export type DependencyName =
-  'postgres_primary' | 'postgres_replica' | 'redis' | 'vector_store' | 'embedder' | 'chat';
+/**
+ * The dependencies whose state the service tracks. The catalog owns the list, as the `dependency`
+ * label of `rag_dependency_up`, so a dependency added here is one the alerts and dashboards know.
+ */
+export type DependencyName = Dependency;
 
 export abstract class DomainError extends Error {}
 

@@ -1,4 +1,4 @@
-import type { Dependency } from './metric-catalog';
+import type { Dependency } from '../../../catalog/metrics/metric-catalog';
 import type { Metrics } from './metrics';
 import type { Logger } from './logger';
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { metrics as catalog, type MetricDefinition } from './metric-catalog';
+import { metrics as catalog, type MetricDefinition } from '../../../catalog/metrics/metric-catalog';
 
 type Labels<D> = D extends { labels: readonly (infer L extends string)[] } ? L : never;
 type Instrument<D> = D extends { type: 'counter' }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Stage } from './metric-catalog';
+import type { Stage } from '../../../catalog/metrics/metric-catalog';
 
 /** Per-request state that must reach log lines and the Server-Timing header without threading it through every call. */
 export interface RequestContext {

@@ -1,5 +1,5 @@
 import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import type { Stage } from './metric-catalog';
+import type { Stage } from '../../../catalog/metrics/metric-catalog';
 import type { Metrics } from './metrics';
 import { currentRequestContext } from './request-context';
 

@@ -1,5 +1,5 @@
 // The load tests' pass/fail criteria. The SLO objectives are not written here: they are generated
-// from alerts/src/slo (`npm run gen`) into loadtest/generated/thresholds.json, the same source as
+// from the catalog's SLOs (catalog/slo, `npm run gen`) into loadtest/generated/thresholds.json, the same source as
 // the burn-rate alerts, so a load test fails exactly when it would burn the error budget.
 /* global open */
 

@@ -1,4 +1,4 @@
-import { errorBudget, slos, type SloDefinition } from './slo-definitions';
+import { errorBudget, slos, type SloDefinition } from '../../catalog/slo/slo-definitions';
 
 // k6 thresholds carrying the SLO objectives into load tests: a load test that would burn the
 // error budget, or break the latency objective, fails. Requests are selected like the SLI selects

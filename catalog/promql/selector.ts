@@ -1,5 +1,5 @@
-import type { MetricDefinition } from '../../../app/src/observability/metric-catalog';
-import { exporterMetrics, type ExporterMetricName } from './exporter-metrics';
+import type { MetricDefinition } from '../metrics/metric-catalog';
+import { exporterMetrics, type ExporterMetricName } from '../metrics/exporter-metrics';
 
 // Builds PromQL selectors from the metric catalog and the declared exporter list, so no rule or
 // panel spells a metric name as a free string: renaming a catalog entry renames every query.

@@ -1,4 +1,5 @@
-import { minutes, type Severity } from '../rules/rule-model';
+import type { Severity } from '../alerting/severity';
+import { minutes } from '../promql/duration';
 
 // Multi-window, multi-burn-rate alerting from the Google SRE workbook ("Alerting on SLOs"),
 // tuned for a 30-day period: a page when 2% of the budget burns in 1h or 5% in 6h, a ticket

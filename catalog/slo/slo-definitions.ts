@@ -1,4 +1,4 @@
-import { metrics } from '../../../app/src/observability/metric-catalog';
+import { metrics } from '../metrics/metric-catalog';
 
 // The service-level objectives, as data. Everything SLO-shaped is derived from this list: the
 // SLI recording rules, the burn-rate alerts and their promtool tests, the SLO dashboard and the

@@ -2,8 +2,8 @@ import {
   defaultProcessMetrics,
   exposedSeriesNames,
   metrics,
-} from '../../../app/src/observability/metric-catalog';
-import { exporterMetrics, targetLabels } from './exporter-metrics';
+} from '../metrics/metric-catalog';
+import { exporterMetrics, targetLabels } from '../metrics/exporter-metrics';
 
 // Reads PromQL with the Prometheus project's own Lezer grammar: which metrics and labels a query
 // names, whether it parses, and whether counters appear outside rate()/increase(). The
