@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configSchema as appConfigSchema } from '../../app/src/config';
+import { serviceSettingNames } from '../../catalog/service-settings';
 
 // The stack configuration, validated once when the program starts. Every key carries a
 // description (a test enforces it) so this file is the reference for what a stack file may hold.
@@ -17,7 +17,7 @@ export const infraOwnedSettings = new Set([
   'PORT',
   'SERVICE_NAME',
 ]);
-const appSettingNames = new Set(Object.keys(appConfigSchema.shape));
+const appSettingNames = new Set<string>(serviceSettingNames);
 
 export const environments = ['dev', 'staging', 'production'] as const;
 export type Environment = (typeof environments)[number];

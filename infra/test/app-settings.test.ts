@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { serviceIdentity } from '../../catalog/service-identity';
-import { configSchema, loadConfig } from '../../app/src/config';
+import { loadConfig } from '../../app/src/config';
+import { serviceSettingNames } from '../../catalog/service-settings';
 import { infraOwnedSettings } from '../config/stack-config';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
@@ -13,7 +14,7 @@ import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 // reads the container's environment: a renamed variable, a wrong *_FILE path or a URL the service
 // rejects fails here.
 
-const settingNames = new Set(Object.keys(configSchema.shape));
+const settingNames = new Set<string>(serviceSettingNames);
 const agentDir = '/vault/secrets';
 
 for (const stackName of stacks) {

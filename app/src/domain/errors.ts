@@ -6,7 +6,7 @@ import type { Dependency } from '../../../catalog/metrics/metric-catalog';
 
 /**
  * The dependencies whose state the service tracks. The catalog owns the list, as the `dependency`
- * label of `rag_dependency_up`, so a dependency added here is one the alerts and dashboards know.
+ * label of `rag_dependency_up`, so the service tracks exactly the dependencies alerts and dashboards know.
  */
 export type DependencyName = Dependency;
 

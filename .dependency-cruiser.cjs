@@ -1,0 +1,98 @@
+// The import boundaries (`npm run lint`, scripts/test.sh). catalog/ is the service definition
+// everything else derives from, so arrows point away from it only; the areas that consume it
+// (app, alerts, dashboards, infra, loadtest, runbooks) never import each other. What one area
+// ships to another crosses as a generated file read by path at runtime (infra reads
+// alerts/generated/*.yaml), never as an import of the producer's TypeScript.
+// app/test/boundaries.test.ts runs this file against fixtures with each kind of violation.
+
+const areas = 'app|alerts|dashboards|infra|loadtest|runbooks';
+const notTests = '^[^/]+/(test|bench)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'catalog-is-upstream',
+      comment: 'catalog/ is the source of truth: it imports nothing of the areas derived from it.',
+      severity: 'error',
+      from: { path: '^catalog/' },
+      to: { path: `^(${areas}|scripts)/` },
+    },
+    {
+      name: 'no-cross-area-imports',
+      comment:
+        "An area's code imports its own modules and catalog/, never another area's internals " +
+        '(nor the generate driver in scripts/, which imports the generators).',
+      severity: 'error',
+      from: { path: `^(${areas})/`, pathNot: notTests },
+      to: { path: `^(${areas}|scripts)/`, pathNot: '^$1/' },
+    },
+    {
+      name: 'tests-own-area-and-catalog',
+      comment:
+        "A test imports its own area and catalog/. Tests that run the real service start it with the app's " +
+        'test harness (app/test/support/), and the infra test that renders the Vault settings loads them ' +
+        "with the service's own loadConfig.",
+      severity: 'error',
+      from: { path: `^(${areas})/test/` },
+      to: {
+        path: `^(${areas}|scripts)/`,
+        pathNot: '^($1/|app/test/support/)',
+      },
+    },
+    {
+      name: 'bench-drives-k6-through-loadtest',
+      comment: "The benchmark (npm run bench) runs k6 through loadtest's runner and nothing else outside app/.",
+      severity: 'error',
+      from: { path: '^app/bench/' },
+      to: { path: `^(${areas}|scripts)/`, pathNot: '^(app/|loadtest/src/k6-runner\\.ts$)' },
+    },
+    {
+      name: 'scripts-import-generators-only',
+      comment: "scripts/ runs the areas' generators; it reaches no other area module.",
+      severity: 'error',
+      from: { path: '^scripts/' },
+      to: {
+        path: `^(${areas})/`,
+        pathNot:
+          '^(alerts/src/generators|dashboards/src/dashboard-generator|loadtest/src/generator)\\.ts$',
+      },
+    },
+    {
+      name: 'domain-is-innermost',
+      comment: 'Domain types and errors know nothing of HTTP, storage or the RAG pipeline.',
+      severity: 'error',
+      from: { path: '^app/src/domain/' },
+      to: { path: '^app/src/(http|stores|rag)/' },
+    },
+    {
+      name: 'stores-below-http',
+      comment: 'Stores report domain errors; the HTTP layer maps them, so stores never import it.',
+      severity: 'error',
+      from: { path: '^app/src/stores/' },
+      to: { path: '^app/src/http/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'Cycles make an import order matter and hide which module owns a concern.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'A relative import that resolves to nothing is a move that missed a reference.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true, path: '^\\.' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|generated)/|^loadtest/k6/|^loadtest/test/fixtures/' },
+    // Type-only imports are arrows too: a type from another area's internals couples the two.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    moduleSystems: ['es6', 'cjs'],
+  },
+};
