@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
 export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:$PATH"
 
-echo "== typecheck, lint, format"
+echo "== typecheck, lint, format, import boundaries"
 npx tsc --noEmit -p tsconfig.json
 npx eslint --max-warnings 0 .
 npx prettier --check . >/dev/null || { npx prettier --list-different .; exit 1; }
+npx depcruise --config .dependency-cruiser.cjs catalog app alerts dashboards infra loadtest runbooks scripts
 
 echo "== test services"
 # A private set per run, so two runs on one machine never stop each other's servers.

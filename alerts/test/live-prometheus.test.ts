@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { dashboards } from '../../dashboards/src/dashboard-generator';
 import { startTestService, uniqueName, eventually } from '../../app/test/support/test-service';
-import type { RunningService } from '../../app/src/service';
 import { exporterMetrics } from '../../catalog/metrics/exporter-metrics';
 import { analyzeQuery } from '../../catalog/promql/query-analysis';
 import { ruleFiles } from '../src/render/rule-files';
 import { startDatastoreExporters } from './support/exporters';
+import { shippedDashboards } from './support/shipped-dashboards';
 import { startPrometheus, type RunningPrometheus } from './support/prometheus-harness';
+
+type RunningService = Awaited<ReturnType<typeof startTestService>>;
 
 // Live proof: a real Prometheus scrapes the real service (real Postgres primary + replica and
 // Redis from scripts/test-services.sh) and real postgres/redis exporters in front of those same
@@ -130,12 +131,10 @@ describe('live: real Prometheus scraping the running service', function () {
   it('every dashboard panel query fed by the app returns data; exporter-fed ones are listed', async () => {
     const empty: string[] = [];
     const exporterOnly: string[] = [];
-    for (const d of dashboards()) {
+    for (const d of shippedDashboards()) {
       for (const p of d.panels ?? []) {
-        if (!('targets' in p)) continue;
-        for (const t of p.targets ?? []) {
-          const expr = (t as unknown as { expr: string }).expr;
-          const title = `${d.uid} / ${'title' in p ? p.title : ''}`;
+        for (const { expr } of p.targets ?? []) {
+          const title = `${d.uid} / ${p.title ?? ''}`;
           const sources = exporterSources(expr);
           if (sources.length) {
             exporterOnly.push(`${title} [${[...new Set(sources)].join(', ')}]`);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { scrapeJobs } from '../../catalog/metrics/scrape-jobs';
-import { allAlerts } from '../../alerts/src/render/rule-files';
+import { loadGeneratedArtifacts } from '../observability/generated-artifacts';
 import { vaultInternalServiceLabels, vaultMetricsPath } from '../components/vault';
-import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
+import { repoRoot, runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
 // VaultSealed can only fire if Vault serves Prometheus metrics without a token and every server
 // pod is scraped under the job the alert selects.
@@ -63,7 +63,11 @@ for (const stackName of stacks) {
         jobs.map((r: { replacement: string }) => r.replacement),
         [scrapeJobs.vault],
       );
-      const sealed = allAlerts().find((a) => a.alert === 'VaultSealed')!;
+      // The alert as shipped: the rule file infra deploys, not alerts' TypeScript.
+      const sealed = loadGeneratedArtifacts(repoRoot)
+        .ruleFiles.flatMap((f) => f.groups as { rules: { alert?: string; expr: string }[] }[])
+        .flatMap((g) => g.rules)
+        .find((r) => r.alert === 'VaultSealed')!;
       assert.ok(sealed.expr.includes(`job="${scrapeJobs.vault}"`), sealed.expr);
     });
   });

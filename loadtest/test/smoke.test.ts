@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RunningService } from '../../app/src/service';
 import { startTestService } from '../../app/test/support/test-service';
 import { failedThresholds, generatedThresholds, runK6, sampleCount } from './support/k6';
+
+type RunningService = Awaited<ReturnType<typeof startTestService>>;
 
 // The staging smoke run, for real: k6 against the service on the run's Postgres primary + replica
 // and Redis. It must pass every SLO threshold, and each threshold must have judged real requests

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeQuery, knownMetrics } from '../../catalog/promql/query-analysis';
-import { allAlerts, ruleFiles } from '../../alerts/src/render/rule-files';
 import { runbookPath } from '../../catalog/service-identity';
+import { procedures } from '../procedures';
+import { shippedRules } from './support/shipped-rules';
 
 const root = path.resolve(__dirname, '../..');
 const requiredSections = ['Meaning', 'Impact', 'Diagnosis', 'Mitigation', 'Escalation'];
@@ -21,9 +22,16 @@ function runbooks(): { file: string; text: string }[] {
 
 describe('runbook lint', () => {
   it('every alert has a runbook', () => {
-    for (const a of new Set(allAlerts().map((x) => x.alert))) {
+    for (const a of new Set(shippedRules(root).flatMap((r) => (r.alert ? [r.alert] : [])))) {
       assert.ok(existsSync(path.join(root, runbookPath(a))), `${a} has no runbook`);
     }
+  });
+
+  it('every procedure runbook is declared and every declared procedure has its runbook', () => {
+    const books = readdirSync(path.join(root, 'runbooks/procedures')).filter((f) =>
+      f.endsWith('.md'),
+    );
+    assert.deepEqual(books.sort(), procedures.map((p) => `${p.id}.md`).sort());
   });
 
   it('every runbook has the sections Meaning, Impact, Diagnosis, Mitigation, Escalation in order', () => {
@@ -56,11 +64,7 @@ describe('runbook lint', () => {
 
   it('every PromQL snippet parses and names only known metrics or recorded series', () => {
     const known = knownMetrics();
-    const recorded = new Set(
-      ruleFiles().flatMap((f) =>
-        f.groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [r.record] : []))),
-      ),
-    );
+    const recorded = new Set(shippedRules(root).flatMap((r) => (r.record ? [r.record] : [])));
     for (const { file, text } of runbooks()) {
       for (const block of text.matchAll(/```promql\n([\s\S]*?)```/g)) {
         const a = analyzeQuery(block[1].trim());

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { findDrift } from '../../scripts/generate';
+import { findDrift } from '../generate';
 
 describe('generated files', () => {
   it('every committed generated file equals a fresh `npm run gen`', async () => {
