@@ -5,10 +5,10 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  renderAlertmanagerConfig,
   maintenanceWindows,
   type MaintenanceWindow,
-} from '../src/alertmanager/alertmanager-config';
+} from '../../catalog/alerting/maintenance-windows';
+import { renderAlertmanagerConfig } from '../src/alertmanager/alertmanager-config';
 import { allAlerts, alertLabels } from '../src/render/rule-files';
 import { freePort } from '../../app/test/support/service-process';
 

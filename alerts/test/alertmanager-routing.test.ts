@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { allAlerts, alertLabels } from '../src/render/rule-files';
-import { alertmanagerConfig, receivers } from '../src/alertmanager/alertmanager-config';
+import { receivers } from '../../catalog/alerting/receivers';
+import { alertmanagerConfig } from '../src/alertmanager/alertmanager-config';
 import { runTool } from './support/run-tool';
 
 // amtool against the committed config: it loads, and every alert reaches the receiver its

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { allAlerts, ruleFiles } from '../src/render/rule-files';
 import { promtoolTestFiles } from '../src/render/promtool-tests';
-import { thresholds } from '../src/rules/cause-alerts';
+import { serviceThresholds } from '../src/rules/service-cause-alerts';
 import { repoRoot, runTool } from './support/run-tool';
 
 interface AlertTest {
@@ -74,11 +74,11 @@ describe('promtool', function () {
     mkdirSync(path.join(dir, 'generated'));
     mkdirSync(path.join(dir, 'tests'));
     const rules = readFileSync(path.join(repoRoot, 'alerts/generated/causes.rules.yaml'), 'utf8');
-    const needle = `> ${thresholds.replicaLagSeconds}\n`;
+    const needle = `> ${serviceThresholds.replicaLagSeconds}\n`;
     assert.ok(rules.includes(needle));
     writeFileSync(
       path.join(dir, 'generated/causes.rules.yaml'),
-      rules.replace(needle, `> ${thresholds.replicaLagSeconds * 2}\n`),
+      rules.replace(needle, `> ${serviceThresholds.replicaLagSeconds * 2}\n`),
     );
     const test = readFileSync(path.join(repoRoot, 'alerts/tests/causes.test.yaml'), 'utf8');
     writeFileSync(path.join(dir, 'tests/causes.test.yaml'), test);

@@ -10,3 +10,10 @@ export const operatorSecretsMountRoot = '/etc/alertmanager/secrets';
 
 /** Directory the generated config reads every `*_file` from. */
 export const receiverSecretsDir = `${operatorSecretsMountRoot}/${alertmanagerReceiverSecret}`;
+
+/** The credential files the receivers read: one key each in the receivers Secret. */
+export const receiverSecretFiles = {
+  pagerDutyRoutingKey: 'pagerduty-routing-key',
+  slackWebhookUrl: 'slack-webhook-url',
+  smtpPassword: 'smtp-password',
+} as const;

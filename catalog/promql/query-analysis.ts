@@ -1,8 +1,4 @@
-import {
-  defaultProcessMetrics,
-  exposedSeriesNames,
-  metrics,
-} from '../metrics/metric-catalog';
+import { defaultProcessMetrics, exposedSeriesNames, metrics } from '../metrics/metric-catalog';
 import { exporterMetrics, targetLabels } from '../metrics/exporter-metrics';
 
 // Reads PromQL with the Prometheus project's own Lezer grammar: which metrics and labels a query

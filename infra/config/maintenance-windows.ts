@@ -1,4 +1,4 @@
-import { weeklyMaintenance } from '../../catalog/alerting/maintenance-window';
+import { weeklyMaintenance } from '../../catalog/alerting/maintenance-windows';
 
 // AWS maintenance (patching, failovers) lands inside the weekly window Alertmanager mutes, split
 // so the database and the cache are never disrupted at the same time: RDS takes the first half,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import type { ICruiseResult } from 'dependency-cruiser' with { 'resolution-mode': 'import' };
 import { serviceIdentity } from '../../catalog/service-identity';
 import { appContainer } from '../components/rag-app';
 import { repoRoot, runStack, type StackRun } from './support/stack-under-mocks';
@@ -36,6 +37,25 @@ const stages = dockerfileStages(dockerfile);
 const runtime = stages.at(-1)!;
 const last = (op: string) => runtime.filter((i) => i.op === op).at(-1)?.args;
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+
+/** Repository files reachable by imports from the entry points (node_modules not followed). */
+async function localModules(entryPoints: string[]): Promise<string[]> {
+  const { cruise } = await import('dependency-cruiser');
+  const cwd = process.cwd();
+  process.chdir(repoRoot);
+  try {
+    const result = await cruise(entryPoints, {
+      doNotFollow: { path: 'node_modules' },
+      moduleSystems: ['es6', 'cjs'],
+    });
+    const { modules } = result.output as ICruiseResult;
+    return modules
+      .filter((m) => !m.coreModule && !m.couldNotResolve && !m.source.includes('node_modules'))
+      .map((m) => m.source);
+  } finally {
+    process.chdir(cwd);
+  }
+}
 
 describe('app/Dockerfile agrees with the container infra deploys', function () {
   this.timeout(60_000);
@@ -93,7 +113,7 @@ describe('app/Dockerfile agrees with the container infra deploys', function () {
     assert.deepEqual(migrate.command, [...appContainer.migrateCommand]);
   });
 
-  it('contains every file the commands load, under its WORKDIR', () => {
+  it('contains every file the commands load, under its WORKDIR', async () => {
     const copied = runtime
       .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
       .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
@@ -106,6 +126,12 @@ describe('app/Dockerfile agrees with the container infra deploys', function () {
       assert.ok(inImage(script), `${script} is not copied into the image`);
     }
     assert.ok(inImage('app/migrations'), 'migrations are read from app/migrations at runtime');
+    // Every repository module the commands load, following their imports (the service imports
+    // the catalog outside app/), so a new import from outside app/src cannot crash the pod.
+    for (const file of await localModules(
+      [appContainer.serveCommand, appContainer.migrateCommand].map((c) => c.at(-1)!),
+    ))
+      assert.ok(inImage(file), `${file} is loaded by the service but not copied into the image`);
     assert.ok(inImage('tsconfig.json'), 'ts-node reads tsconfig.json');
     assert.ok(last('WORKDIR'));
     assert.ok(runtime.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*node_modules/.test(i.args)));

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { ICruiseResult, IConfiguration } from 'dependency-cruiser';
+import type { ICruiseResult, IConfiguration } from 'dependency-cruiser' with {
+  'resolution-mode': 'import',
+};
 
 // The boundary check must fail on what it forbids, not just pass on a clean tree: the repository's
 // own rules run over a fixture tree shaped like the repository, with one violation of each kind

@@ -1,46 +1,20 @@
 import { stringify } from 'yaml';
 import { allAlerts, generatedHeader } from '../render/rule-files';
 import { serviceIdentity } from '../../../catalog/service-identity';
-import { receiverSecretsDir } from '../../../catalog/alerting/receiver-secrets';
-import { weeklyMaintenance } from '../../../catalog/alerting/maintenance-window';
+import {
+  receiverSecretFiles,
+  receiverSecretsDir,
+} from '../../../catalog/alerting/receiver-secrets';
+import { receivers } from '../../../catalog/alerting/receivers';
+import {
+  maintenanceWindows,
+  type MaintenanceWindow,
+} from '../../../catalog/alerting/maintenance-windows';
 
 // Alertmanager routing: critical pages (PagerDuty + Slack), warning becomes a ticket (Slack +
 // email), info goes nowhere, the Watchdog feeds a heartbeat. Secrets are files mounted from a
 // Kubernetes secret, never values in this config. Every setting a test needs to redirect is an
 // option, so tests run the same generator against local receivers.
-
-export const receivers = {
-  page: 'critical-page',
-  ticket: 'warning-ticket',
-  none: 'null',
-  heartbeat: 'watchdog-heartbeat',
-} as const;
-
-/** Maintenance windows, by name: warnings and info are muted during them, pages are not. */
-export interface MaintenanceWindow {
-  readonly name: string;
-  readonly why: string;
-  readonly timeIntervals: readonly Record<string, unknown>[];
-}
-
-export const maintenanceWindows: readonly MaintenanceWindow[] = [
-  {
-    name: 'weekly-maintenance',
-    why: `Node pool upgrades and RDS/ElastiCache maintenance windows (${weeklyMaintenance.weekday} ${weeklyMaintenance.start}-${weeklyMaintenance.end} UTC).`,
-    timeIntervals: [
-      {
-        weekdays: [weeklyMaintenance.weekday],
-        times: [{ start_time: weeklyMaintenance.start, end_time: weeklyMaintenance.end }],
-        location: 'UTC',
-      },
-    ],
-  },
-  {
-    name: 'year-end-freeze',
-    why: 'Change freeze: nobody deploys, so non-paging noise waits until January.',
-    timeIntervals: [{ months: ['december'], days_of_month: ['24:31'], location: 'UTC' }],
-  },
-];
 
 export interface AlertmanagerOptions {
   readonly secretsDir: string;
@@ -90,9 +64,9 @@ export function alertmanagerConfig(options: Partial<AlertmanagerOptions> = {}) {
       smtp_smarthost: o.smtpSmarthost,
       smtp_from: `alertmanager@rag.internal`,
       smtp_auth_username: 'alertmanager',
-      smtp_auth_password_file: secret('smtp-password'),
+      smtp_auth_password_file: secret(receiverSecretFiles.smtpPassword),
       smtp_require_tls: true,
-      slack_api_url_file: secret('slack-webhook-url'),
+      slack_api_url_file: secret(receiverSecretFiles.slackWebhookUrl),
       ...(o.pagerDutyUrl ? { pagerduty_url: o.pagerDutyUrl } : {}),
     },
     route: {
@@ -135,7 +109,7 @@ export function alertmanagerConfig(options: Partial<AlertmanagerOptions> = {}) {
         name: receivers.page,
         pagerduty_configs: [
           {
-            routing_key_file: secret('pagerduty-routing-key'),
+            routing_key_file: secret(receiverSecretFiles.pagerDutyRoutingKey),
             severity: 'critical',
             description: '{{ .CommonAnnotations.summary }}',
             links: [

@@ -71,4 +71,3 @@ export interface AlertDefinition {
   readonly inhibits?: readonly string[];
   readonly tests: AlertTestPlan;
 }
-

@@ -11,8 +11,17 @@ import {
   type InputSeries,
   type RecordingRule,
 } from '../rules/rule-model';
-import { burnRatePolicies, sliWindows, type BurnRateAlertPolicy } from '../../../catalog/slo/burn-rate-policy';
-import { assertSloWellFormed, errorBudget, slos, type SloDefinition } from '../../../catalog/slo/slo-definitions';
+import {
+  burnRatePolicies,
+  sliWindows,
+  type BurnRateAlertPolicy,
+} from '../../../catalog/slo/burn-rate-policy';
+import {
+  assertSloWellFormed,
+  errorBudget,
+  slos,
+  type SloDefinition,
+} from '../../../catalog/slo/slo-definitions';
 
 // SLI recording rules (Sloth's naming: slo:sli_error:ratio_rate<window>), SLO metadata series
 // (objective, budget, burn rates, budget remaining) and the multi-window multi-burn-rate alerts,
@@ -21,7 +30,6 @@ import { assertSloWellFormed, errorBudget, slos, type SloDefinition } from '../.
 export const sloRecordingGroup = 'rag-slo-sli-recordings';
 export const sloMetadataGroup = 'rag-slo-metadata';
 export const sloAlertGroup = 'rag-slo-alerts';
-
 
 function sliErrorRatioExpr(slo: SloDefinition, window: string): string {
   const { sli } = slo;

@@ -1,269 +1,25 @@
-import { metrics, type Dependency } from '../../../catalog/metrics/metric-catalog';
 import { dashboardUids } from '../../../catalog/dashboard-uids';
-import { sel, seriesLiteral, xsel } from '../../../catalog/promql/selector';
+import { seriesLiteral, xsel } from '../../../catalog/promql/selector';
 import { serviceIdentity } from '../../../catalog/service-identity';
-import { slos } from '../../../catalog/slo/slo-definitions';
 import { scrapeJobs } from '../../../catalog/metrics/scrape-jobs';
-import type { Severity } from '../../../catalog/alerting/severity';
 import { minutes } from '../../../catalog/promql/duration';
 import type { AlertDefinition } from './rule-model';
 import { expandingNotation, phases } from '../promtool/series-notation';
 import { counterValues, gauge, stepTestPlan } from './step-scenarios';
 
-// Alerts on causes: a dependency or resource that is broken now, whether or not users notice yet.
-// Thresholds are named constants because the promtool scenarios are computed from them.
+// Alerts on the platform the service runs on (pods, autoscaling, certificates, Vault): causes in
+// Kubernetes and its add-ons, read from the exporters infra deploys. Thresholds are named
+// constants because the promtool scenarios are computed from them.
 
-export const causeAlertGroup = 'rag-cause-alerts';
 export const platformAlertGroup = 'rag-platform-alerts';
-export const watchdogGroup = 'rag-watchdog';
 
-export const thresholds = {
-  replicaLagSeconds: 30,
-  cacheHitRatioFloor: 0.1,
-  /** Below this many lookups per second the hit ratio is noise, not a collapse. */
-  cacheMinLookupsPerSecond: 0.5,
-  queuedJobs: 1000,
-  deadJobs: 0,
+export const platformThresholds = {
   cpuOfLimit: 0.9,
   memoryOfLimit: 0.9,
   certificateDays: 14,
 } as const;
 
 const ns = serviceIdentity.namespace;
-const app = { namespace: ns, job: serviceIdentity.job };
-const burnAlert = (id: string) => {
-  const slo = slos.find((s) => s.id === id);
-  if (!slo) throw new Error(`unknown SLO ${id}`);
-  return slo.alert;
-};
-
-interface DependencyAlertSpec {
-  readonly alert: string;
-  readonly dependency: Dependency;
-  readonly what: string;
-  readonly consequence: string;
-  readonly for: string;
-  readonly severity: Severity;
-  readonly dashboardUid: string;
-  readonly inhibits: readonly string[];
-}
-
-// Judged from the service's own health checks (rag_dependency_up) rather than the exporters: it
-// is what the API actually experiences, and it exists in every environment, including tests.
-function dependencyDown(spec: DependencyAlertSpec): AlertDefinition {
-  const selector = sel(metrics.dependencyUp, { dependency: spec.dependency });
-  return {
-    alert: spec.alert,
-    group: causeAlertGroup,
-    expr: `max by (namespace) (${selector}) == 0`,
-    for: spec.for,
-    severity: spec.severity,
-    summary: `Every rag-api pod reports ${spec.what} as unreachable.`,
-    description:
-      `No rag-api pod in namespace {{ $labels.namespace }} has passed a ${spec.what} health ` +
-      `check for ${spec.for}. ${spec.consequence}`,
-    dashboardUid: spec.dashboardUid,
-    inhibits: spec.inhibits,
-    tests: stepTestPlan({
-      alert: spec.alert,
-      for: spec.for,
-      memoryMinutes: 0,
-      series: gauge(
-        seriesLiteral(metrics.dependencyUp.name, { ...app, dependency: spec.dependency }),
-      ),
-      healthy: 1,
-      bad: 0,
-      nearThreshold: 1,
-      labels: { namespace: ns },
-    }),
-  };
-}
-
-function dependencyAlerts(): AlertDefinition[] {
-  return [
-    dependencyDown({
-      alert: 'PostgresPrimaryDown',
-      dependency: 'postgres_primary',
-      what: 'Postgres primary',
-      consequence: 'Ingestion and every write fail; reads continue from replicas only.',
-      for: '1m',
-      severity: 'critical',
-      dashboardUid: dashboardUids.datastores,
-      inhibits: [
-        burnAlert('ingest-availability'),
-        burnAlert('ingestion-freshness'),
-        'IngestionBacklog',
-        'PostgresReplicaLagging',
-      ],
-    }),
-    dependencyDown({
-      alert: 'PostgresReplicaDown',
-      dependency: 'postgres_replica',
-      what: 'Postgres read replica',
-      consequence: 'Metadata reads fall back to the primary, which now carries all load.',
-      for: '5m',
-      severity: 'warning',
-      dashboardUid: dashboardUids.datastores,
-      inhibits: ['PostgresReplicaLagging'],
-    }),
-    dependencyDown({
-      alert: 'RedisDown',
-      dependency: 'redis',
-      what: 'Redis',
-      consequence: 'Answer and embedding caches are bypassed: every query embeds and retrieves.',
-      for: '2m',
-      severity: 'warning',
-      dashboardUid: dashboardUids.datastores,
-      inhibits: ['CacheHitRatioCollapse'],
-    }),
-    dependencyDown({
-      alert: 'VectorStoreDown',
-      dependency: 'vector_store',
-      what: 'vector store (Qdrant)',
-      consequence: 'Queries cannot retrieve context and ingestion cannot upsert vectors.',
-      for: '1m',
-      severity: 'critical',
-      dashboardUid: dashboardUids.datastores,
-      inhibits: [
-        burnAlert('query-availability'),
-        burnAlert('query-latency'),
-        burnAlert('ingestion-freshness'),
-        'IngestionBacklog',
-        'IngestionDeadLetters',
-      ],
-    }),
-  ];
-}
-
-function replicaLagging(): AlertDefinition {
-  const t = thresholds.replicaLagSeconds;
-  return {
-    alert: 'PostgresReplicaLagging',
-    group: causeAlertGroup,
-    expr: `max by (namespace, replica) (${sel(metrics.replicaLag)}) > ${t}`,
-    for: '5m',
-    severity: 'warning',
-    summary: 'A Postgres read replica is lagging behind the primary.',
-    description:
-      `Replica {{ $labels.replica }} replays {{ $value | humanizeDuration }} behind the primary ` +
-      `(threshold ${t}s). The service stops reading from a replica past ` +
-      `DATABASE_REPLICA_MAX_LAG_SECONDS, so reads shift to the primary.`,
-    dashboardUid: dashboardUids.datastores,
-    tests: stepTestPlan({
-      alert: 'PostgresReplicaLagging',
-      for: '5m',
-      memoryMinutes: 0,
-      series: gauge(seriesLiteral(metrics.replicaLag.name, { ...app, replica: 'replica-1' })),
-      healthy: 0.2,
-      bad: t * 1.5,
-      nearThreshold: t * 0.8,
-      labels: { namespace: ns, replica: 'replica-1' },
-    }),
-  };
-}
-
-function cacheHitRatioCollapse(): AlertDefinition {
-  const w = '10m';
-  const by = 'sum by (namespace, cache)';
-  const hits = `${by} (rate(${sel(metrics.cacheRequests, { result: 'hit' })}[${w}]))`;
-  const all = `${by} (rate(${sel(metrics.cacheRequests)}[${w}]))`;
-  const floor = thresholds.cacheHitRatioFloor;
-  const lookupsPerMinute = 600;
-  const hitSeries = (cache: string) =>
-    seriesLiteral(metrics.cacheRequests.name, { ...app, cache, result: 'hit' });
-  const missSeries = (cache: string) =>
-    seriesLiteral(metrics.cacheRequests.name, { ...app, cache, result: 'miss' });
-  return {
-    alert: 'CacheHitRatioCollapse',
-    group: causeAlertGroup,
-    // A cache with no hits at all has no hit series: count it as a zero ratio.
-    expr:
-      `((${hits} or ${all} * 0) / ${all}) < ${floor}` +
-      ` and ${all} > ${thresholds.cacheMinLookupsPerSecond}`,
-    for: '15m',
-    severity: 'warning',
-    summary: 'A rag-api cache almost stopped producing hits.',
-    description:
-      `The {{ $labels.cache }} cache hit ratio is {{ $value | humanizePercentage }} (floor ` +
-      `${floor * 100}%) under real traffic: more embedding calls and slower queries follow.`,
-    dashboardUid: dashboardUids.ragPipeline,
-    tests: stepTestPlan({
-      alert: 'CacheHitRatioCollapse',
-      for: '15m',
-      memoryMinutes: 10,
-      // The signal is the hit ratio; lookups stay at a constant rate.
-      series: (ratio) => [
-        {
-          series: hitSeries('embedding'),
-          values: counterValues(ratio.map((r) => Math.round(r * lookupsPerMinute))),
-        },
-        {
-          series: missSeries('embedding'),
-          values: counterValues(
-            ratio.map((r) => lookupsPerMinute - Math.round(r * lookupsPerMinute)),
-          ),
-        },
-      ],
-      healthy: 0.8,
-      bad: floor / 2,
-      nearThreshold: floor * 1.5,
-      labels: { namespace: ns, cache: 'embedding' },
-    }),
-  };
-}
-
-function ingestionBacklog(): AlertDefinition {
-  const t = thresholds.queuedJobs;
-  return {
-    alert: 'IngestionBacklog',
-    group: causeAlertGroup,
-    expr: `max by (namespace) (${sel(metrics.queueDepth, { state: 'queued' })}) > ${t}`,
-    for: '15m',
-    severity: 'warning',
-    summary: 'Ingestion jobs are piling up in the queue.',
-    description:
-      `{{ $value | humanize }} ingestion jobs are queued in {{ $labels.namespace }} (threshold ` +
-      `${t}) for 15m: workers are not keeping up and new documents are not searchable yet.`,
-    dashboardUid: dashboardUids.ragPipeline,
-    tests: stepTestPlan({
-      alert: 'IngestionBacklog',
-      for: '15m',
-      memoryMinutes: 0,
-      series: gauge(seriesLiteral(metrics.queueDepth.name, { ...app, state: 'queued' })),
-      healthy: 3,
-      bad: t * 1.5,
-      nearThreshold: t * 0.9,
-      labels: { namespace: ns },
-    }),
-  };
-}
-
-function ingestionDeadLetters(): AlertDefinition {
-  const t = thresholds.deadJobs;
-  return {
-    alert: 'IngestionDeadLetters',
-    group: causeAlertGroup,
-    expr: `max by (namespace) (${sel(metrics.queueDepth, { state: 'dead' })}) > ${t}`,
-    for: '5m',
-    severity: 'warning',
-    summary: 'Ingestion jobs exhausted their retries and were dead-lettered.',
-    description:
-      `{{ $value | humanize }} ingestion jobs in {{ $labels.namespace }} are dead after ` +
-      `QUEUE_RETRY_LIMIT attempts: their documents will never become searchable on their own.`,
-    dashboardUid: dashboardUids.ragPipeline,
-    tests: stepTestPlan({
-      alert: 'IngestionDeadLetters',
-      for: '5m',
-      memoryMinutes: 0,
-      series: gauge(seriesLiteral(metrics.queueDepth.name, { ...app, state: 'dead' })),
-      healthy: 0,
-      bad: 3,
-      nearThreshold: 0,
-      labels: { namespace: ns },
-    }),
-  };
-}
-
 const pod = 'rag-api-5d8f7c9b4-x2x7q';
 
 function podCrashLooping(): AlertDefinition {
@@ -301,7 +57,7 @@ function podCrashLooping(): AlertDefinition {
 }
 
 function podCpuSaturation(): AlertDefinition {
-  const t = thresholds.cpuOfLimit;
+  const t = platformThresholds.cpuOfLimit;
   const usage = xsel('container_cpu_usage_seconds_total', { namespace: ns, container: { ne: '' } });
   const limits = xsel('kube_pod_container_resource_limits', { namespace: ns, resource: 'cpu' });
   return {
@@ -351,7 +107,7 @@ function podCpuSaturation(): AlertDefinition {
 }
 
 function podMemorySaturation(): AlertDefinition {
-  const t = thresholds.memoryOfLimit;
+  const t = platformThresholds.memoryOfLimit;
   const used = xsel('container_memory_working_set_bytes', { namespace: ns, container: { ne: '' } });
   const limits = xsel('kube_pod_container_resource_limits', { namespace: ns, resource: 'memory' });
   const limitBytes = 1e9;
@@ -444,7 +200,7 @@ function hpaMaxedOut(): AlertDefinition {
 }
 
 function certificateExpiring(): AlertDefinition {
-  const days = thresholds.certificateDays;
+  const days = platformThresholds.certificateDays;
   const metric = 'probe_ssl_earliest_cert_expiry';
   const job = scrapeJobs.blackbox;
   // The blackbox exporter probes the service's public URL: the certificate clients actually get
@@ -560,46 +316,13 @@ function vaultSealed(): AlertDefinition {
     },
   };
 }
-
-function watchdog(): AlertDefinition {
-  return {
-    alert: 'Watchdog',
-    group: watchdogGroup,
-    expr: 'vector(1)',
-    for: '0m',
-    severity: 'info',
-    summary: 'Always firing: proves the alerting pipeline delivers.',
-    description:
-      'This alert always fires. The heartbeat receiver pages when it stops arriving, meaning ' +
-      'Prometheus, its rules or Alertmanager are broken.',
-    dashboardUid: dashboardUids.onCallHome,
-    tests: {
-      fires: {
-        name: 'Watchdog: fires from the first evaluation and never resolves',
-        inputSeries: [],
-        checks: [0, 60, 600].map((atMinute) => ({
-          atMinute,
-          firing: [{ labels: {}, value: 1 }],
-        })),
-      },
-      quiet: { noThreshold: 'The Watchdog has no threshold: it must always fire.' },
-    },
-  };
-}
-
-export function causeAlerts(): AlertDefinition[] {
+export function platformAlerts(): AlertDefinition[] {
   return [
-    ...dependencyAlerts(),
-    replicaLagging(),
-    cacheHitRatioCollapse(),
-    ingestionBacklog(),
-    ingestionDeadLetters(),
     podCrashLooping(),
     podCpuSaturation(),
     podMemorySaturation(),
     hpaMaxedOut(),
     certificateExpiring(),
     vaultSealed(),
-    watchdog(),
   ];
 }
