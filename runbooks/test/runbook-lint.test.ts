@@ -47,9 +47,9 @@ describe('runbook lint', () => {
 
   it('every alert runbook links back to the file that defines the alert', () => {
     for (const { file, text } of runbooks().filter((r) => r.file.includes('/alerts/'))) {
-      const links = [...text.matchAll(/\]\((\.\.\/\.\.\/alerts\/src\/[^)]+\.ts)\)/g)].map(
-        (m) => m[1],
-      );
+      const links = [
+        ...text.matchAll(/\]\((\.\.\/\.\.\/(?:alerts\/src|catalog)\/[^)]+\.ts)\)/g),
+      ].map((m) => m[1]);
       assert.ok(links.length > 0, `${file}: no link to its alert definition`);
       for (const l of links) {
         const target = path.resolve(path.dirname(path.join(root, file)), l);
