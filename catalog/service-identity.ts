@@ -13,6 +13,8 @@ export const serviceIdentity = {
   job: 'rag-api',
   /** The API Deployment; its HorizontalPodAutoscaler carries the same name. */
   deployment: 'rag-api',
+  /** The pods' ServiceAccount: Vault's Kubernetes auth role is bound to it. */
+  serviceAccount: 'rag-api',
 } as const;
 
 /** Grafana as exposed by the kube-prometheus-stack ingress. */

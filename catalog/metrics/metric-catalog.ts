@@ -1,6 +1,6 @@
 // The one list of every metric the service exports: names, help, labels, label values and bucket
-// layouts. The app registers its prom-client instruments from it; alerts/ and dashboards/ import it
-// to build queries, and the consistency tests reject any query naming something not listed here.
+// layouts. The app registers its prom-client instruments from it (and takes its dependency names
+// from it); alerts/ and dashboards/ import it to build queries, and the consistency tests reject any query naming something not listed here.
 // Pure data: importing it has no side effects.
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';

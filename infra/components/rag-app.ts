@@ -30,7 +30,7 @@ export interface RagAppArgs {
 // Every name comes from the identity the alerts and dashboards select on (namespace, job,
 // deployment), so what runs is what they watch.
 export const appNamespace = serviceIdentity.namespace;
-export const appServiceAccount = serviceIdentity.service;
+export const appServiceAccount = serviceIdentity.serviceAccount;
 /** On every pod of the service (API and migrations): what its egress NetworkPolicy selects. */
 export const appLabels = {
   'app.kubernetes.io/name': serviceIdentity.service,

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { serviceIdentity } from '../../catalog/service-identity';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
-// The alerts and dashboards select on serviceIdentity (namespace, job, deployment, HPA name). These
-// assert that what infra deploys under mocks carries exactly those names, so renaming either side
-// alone fails here instead of leaving alerts that match nothing.
+// The alerts and dashboards select on serviceIdentity (namespace, job, deployment, HPA name) and
+// Vault binds its role to its ServiceAccount. These assert that what infra deploys under mocks
+// carries exactly those names, so renaming either side alone fails here instead of leaving alerts
+// that match nothing.
 
 const named = (run: StackRun, type: string, name: string) => {
   const found = run.ofType(type).filter((r) => r.inputs.metadata?.name === name);
@@ -36,6 +37,14 @@ for (const stackName of stacks) {
       assert.equal(hpa.spec.scaleTargetRef.name, deployment);
       const pdb = named(run, 'kubernetes:policy/v1:PodDisruptionBudget', deployment);
       assert.ok(matches(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels));
+    });
+
+    it('runs the API pods as ServiceAccount serviceIdentity.serviceAccount in its namespace', () => {
+      const { namespace, serviceAccount, deployment } = serviceIdentity;
+      const sa = named(run, 'kubernetes:core/v1:ServiceAccount', serviceAccount);
+      assert.equal(sa.metadata.namespace, namespace);
+      const d = named(run, 'kubernetes:apps/v1:Deployment', deployment);
+      assert.equal(d.spec.template.spec.serviceAccountName, serviceAccount);
     });
 
     it('makes Prometheus scrape the API as job serviceIdentity.job in serviceIdentity.namespace', () => {

@@ -1,5 +1,5 @@
 // SLA validation: sustained load at fixed arrival rates, judged by the SLO thresholds generated
-// from alerts/src/slo. Scenarios run one after another, each for DURATION:
+// from catalog/slo. Scenarios run one after another, each for DURATION:
 //   query   POST /v1/query at QUERY_RATE/s, CACHE_HIT_RATIO of them repeated questions (cache hits)
 //   ingest  POST …/documents at INGEST_RATE/s (new documents, queued for indexing)
 //   mixed   MIXED_RATE/s, one in ten an ingest, the rest queries, as on a busy day

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generatedThresholds, k6Binary, repoRoot } from './support/k6';
 
-// One source of truth: the SLO numbers live in alerts/src/slo and reach k6 only through
+// One source of truth: the SLO numbers live in catalog/slo and reach k6 only through
 // loadtest/generated/thresholds.json. k6 itself reports each script's effective options.
 
 const k6Dir = path.join(repoRoot, 'loadtest/k6');
