@@ -37,6 +37,7 @@ describe('import boundaries (.dependency-cruiser.cjs)', function () {
 
   it('reports every forbidden arrow in the fixture and nothing it allows', async () => {
     assert.deepEqual(await violationsIn(fixtureRoot), [
+      'bench-drives-k6-through-loadtest: app/bench/run.ts -> dashboards/src/uids.ts',
       'catalog-is-upstream: catalog/leak.ts -> app/src/http/problem.ts',
       'domain-is-innermost: app/src/domain/errors.ts -> app/src/http/problem.ts',
       'no-circular: app/src/stores/a.ts -> app/src/stores/b.ts',
