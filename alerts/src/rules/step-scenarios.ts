@@ -1,6 +1,6 @@
 import { cumulative, expandingNotation, phases } from '../promtool/series-notation';
 import { minutes } from '../../../catalog/promql/duration';
-import { type AlertScenario, type AlertTestPlan, type InputSeries } from './rule-model';
+import type { AlertScenario, AlertTestPlan, InputSeries } from './rule-model';
 
 // Scenario shape shared by the cause alerts: a signal sits at a healthy value, crosses the
 // threshold long enough to fire, then recovers; a second run holds it just on the healthy side

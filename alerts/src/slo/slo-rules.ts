@@ -4,12 +4,12 @@ import { dashboardUids } from '../../../catalog/dashboard-uids';
 import { cumulative, expandingNotation } from '../promtool/series-notation';
 import { minutes } from '../../../catalog/promql/duration';
 import { sliRecordName, sloSeries } from '../../../catalog/slo/slo-series';
-import {
-  type AlertCheck,
-  type AlertDefinition,
-  type AlertScenario,
-  type InputSeries,
-  type RecordingRule,
+import type {
+  AlertCheck,
+  AlertDefinition,
+  AlertScenario,
+  InputSeries,
+  RecordingRule,
 } from '../rules/rule-model';
 import {
   burnRatePolicies,
