@@ -37,6 +37,8 @@ export const configSchema = z
     DATABASE_LOCK_TIMEOUT_MS: int(10, 600_000).default(2_000),
     DATABASE_REPLICA_MAX_LAG_SECONDS: z.coerce.number().positive().default(5),
     DATABASE_REPLICA_CHECK_INTERVAL_MS: int(50, 60_000).default(1_000),
+    /** Probe cadence of every dependency (what /readyz and rag_dependency_up reflect). */
+    DEPENDENCY_CHECK_INTERVAL_MS: int(50, 60_000).default(2_000),
     EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
     EMBEDDED_POSTGRES_PORT: int(1, 65535).default(54329),
 

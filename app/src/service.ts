@@ -4,7 +4,13 @@ import path from 'node:path';
 import type { Config } from './config';
 import { describeConfig } from './config';
 import { apiRoutes, createApp } from './http/app';
-import { DependencyHealth, type DependencyCheck } from './observability/dependency-health';
+import { dependencyProbes } from './health/dependency-probes';
+import { DependencyStates } from './health/dependency-states';
+import {
+  reportingAnswerer,
+  reportingEmbedder,
+  reportingVectorStore,
+} from './health/outcome-reports';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { StageTimer } from './observability/stage-timer';
@@ -43,7 +49,8 @@ export interface RunningService {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly health: DependencyHealth;
+  /** The one owner of dependency state: /readyz and rag_dependency_up. */
+  readonly health: DependencyStates;
   /** Stops accepting, drains requests and jobs, closes every pool, within SHUTDOWN_DEADLINE_MS. */
   close(): Promise<void>;
 }
@@ -69,6 +76,11 @@ export async function startService(
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
   const timer = new StageTimer(metrics, tracer);
+  // Created first so every adapter built below can report its failures to it.
+  const health = new DependencyStates(metrics, logger, {
+    intervalMs: config.DEPENDENCY_CHECK_INTERVAL_MS,
+    timeoutMs: 1_000,
+  });
   logger.info('starting', { version, config: describeConfig(config) });
 
   // Everything started so far, closed in reverse if a later step fails.
@@ -102,6 +114,7 @@ export async function startService(
       replicaCheckIntervalMs: config.DATABASE_REPLICA_CHECK_INTERVAL_MS,
       applicationName: config.SERVICE_NAME,
       metrics,
+      onPrimaryFailure: (err) => health.reportFailure('postgres_primary', err),
     });
     closers.push(() => db.close());
     await db.start();
@@ -130,11 +143,11 @@ export async function startService(
     const collections = new CollectionsRepository(db);
     const documents = new DocumentsRepository(db, collections, queue);
 
-    const cache = await createCache(config, logger);
+    const cache = await createCache(config, logger, (err) => health.reportFailure('redis', err));
     closers.push(() => cache.close());
 
-    const embedder = createEmbedder(config, cache, metrics);
-    const vectors: VectorStore = config.QDRANT_URL
+    const embedder = reportingEmbedder(createEmbedder(config, cache, metrics), health);
+    const store: VectorStore = config.QDRANT_URL
       ? new QdrantVectorStore({
           url: config.QDRANT_URL,
           apiKey: config.QDRANT_API_KEY,
@@ -143,8 +156,13 @@ export async function startService(
           dimensions: embedder.dimensions,
         })
       : new InProcessVectorStore(embedder.dimensions);
+    const vectors = reportingVectorStore(store, health);
     closers.push(() => vectors.close());
-    await vectors.ensureReady();
+    // A vector store unreachable at start-up degrades the service instead of crash-looping it: the
+    // vector_store probe retries ensureReady until it succeeds.
+    await vectors
+      .ensureReady()
+      .catch((err) => logger.warn('vector store not ready at start-up', { err }));
     // The in-process index is memory: rebuild it from Postgres, in the background so an embedder
     // outage at start-up shows as "not ready" rather than a crash loop.
     const rebuild =
@@ -167,12 +185,15 @@ export async function startService(
 
     const extractive = new ExtractiveAnswerer();
     const answerer: Answerer = config.CHAT_URL
-      ? new ChatAnswerer({
-          url: config.CHAT_URL,
-          model: config.CHAT_MODEL,
-          apiKey: config.CHAT_API_KEY,
-          timeoutMs: config.CHAT_TIMEOUT_MS,
-        })
+      ? reportingAnswerer(
+          new ChatAnswerer({
+            url: config.CHAT_URL,
+            model: config.CHAT_MODEL,
+            apiKey: config.CHAT_API_KEY,
+            timeoutMs: config.CHAT_TIMEOUT_MS,
+          }),
+          health,
+        )
       : extractive;
     const queries = new QueryPipeline({
       collections,
@@ -206,16 +227,7 @@ export async function startService(
     });
     await queue.startWorkers(worker);
 
-    const health = new DependencyHealth(
-      dependencyChecks(config, db, cache, vectors, rebuild),
-      metrics,
-      logger,
-      {
-        intervalMs: 2_000,
-        timeoutMs: 1_000,
-      },
-    );
-    await health.start();
+    await health.start(dependencyProbes({ config, db, cache, vectors, rebuild }));
     closers.push(async () => health.stop());
     // Readiness flips as soon as the index is whole, not at the next periodic check.
     void rebuild?.whenDone().then(() => health.refresh());
@@ -287,10 +299,17 @@ export async function startService(
   }
 }
 
-async function createCache(config: Config, logger: Logger): Promise<Cache> {
+async function createCache(
+  config: Config,
+  logger: Logger,
+  onError: (err: Error) => void,
+): Promise<Cache> {
   if (!config.REDIS_URL) return new MemoryCache();
   const redis = new RedisCache(config.REDIS_URL, {
-    onError: (err) => logger.debug('redis connection error', { err }),
+    onError: (err) => {
+      logger.debug('redis connection error', { err });
+      onError(err);
+    },
   });
   // Starting without Redis is allowed (the cache is an optimisation); it reconnects by itself.
   await redis.waitUntilReady(2_000).catch((err) => logger.warn('starting without redis', { err }));
@@ -311,72 +330,6 @@ function createEmbedder(config: Config, cache: Cache, metrics: Metrics): Embedde
     timeoutMs: config.EMBEDDER_TIMEOUT_MS,
   });
   return new CachingEmbedder(remote, cache, { metrics, ttlSeconds: config.CACHE_TTL_SECONDS });
-}
-
-function dependencyChecks(
-  config: Config,
-  db: Database,
-  cache: Cache,
-  vectors: VectorStore,
-  rebuild: VectorIndexRebuild | undefined,
-): DependencyCheck[] {
-  const checks: DependencyCheck[] = [
-    {
-      name: 'postgres_primary',
-      critical: true,
-      async check() {
-        await db.primary.raw('SELECT 1');
-      },
-    },
-    {
-      name: 'vector_store',
-      critical: true,
-      async check() {
-        await vectors.ping();
-        if (rebuild && !rebuild.ready) throw new Error(rebuild.status());
-        return { kind: vectors.kind };
-      },
-    },
-  ];
-  if (config.DATABASE_REPLICA_URLS.length > 0) {
-    checks.push({
-      name: 'postgres_replica',
-      critical: false,
-      async check() {
-        const health = db.health();
-        const detail = { readTarget: health.readTarget, replicas: health.replicas };
-        if (health.readTarget !== 'replica') {
-          throw Object.assign(new Error('no usable replica: reads fall back to the primary'), {
-            detail,
-          });
-        }
-        return detail;
-      },
-    });
-  }
-  if (cache.kind === 'redis') {
-    checks.push({ name: 'redis', critical: false, check: () => cache.ping() });
-  }
-  for (const [name, url, apiKey] of [
-    ['embedder', config.EMBEDDER_URL, config.EMBEDDER_API_KEY],
-    ['chat', config.CHAT_URL, config.CHAT_API_KEY],
-  ] as const) {
-    if (!url) continue;
-    checks.push({
-      name,
-      critical: false,
-      // Every OpenAI-compatible server lists its models; it costs nothing, unlike a test embedding.
-      async check() {
-        const res = await fetch(`${url.replace(/\/$/, '')}/models`, {
-          headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-          signal: AbortSignal.timeout(1_000),
-        });
-        await res.body?.cancel();
-        if (res.status >= 500) throw new Error(`GET /models answered ${res.status}`);
-      },
-    });
-  }
-  return checks;
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {

@@ -93,7 +93,7 @@ export const metrics = {
   dependencyUp: {
     name: 'rag_dependency_up',
     type: 'gauge',
-    help: '1 when the dependency answered its last health check, 0 when it did not.',
+    help: '1 when the dependency is up, 0 when it is degraded or down: the state /readyz reports.',
     labels: ['dependency'],
   },
   replicaLag: {

@@ -1,7 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
-import type { DependencyHealth } from '../observability/dependency-health';
+import type { DependencyStates } from '../health/dependency-states';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { buildOpenApiDocument, mountRoutes, type ApiRoute } from './api-route';
@@ -16,7 +16,7 @@ import type { ApiDependencies } from './routes/api-dependencies';
 
 export interface AppOptions {
   readonly api: ApiDependencies;
-  readonly health: DependencyHealth;
+  readonly health: Pick<DependencyStates, 'current'>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly tracer: Tracer;

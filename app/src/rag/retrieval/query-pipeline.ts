@@ -116,14 +116,12 @@ export class QueryPipeline {
   }
 
   private async answer(question: string, passages: Passage[]) {
-    const { answerer, fallbackAnswerer, metrics, logger } = this.deps;
+    const { answerer, fallbackAnswerer, logger } = this.deps;
     try {
       const answer = await answerer.answer({ question, passages });
-      if (answerer !== fallbackAnswerer) metrics.dependencyUp.set({ dependency: 'chat' }, 1);
       return { answer, answeredBy: answerer };
     } catch (err) {
       if (answerer === fallbackAnswerer) throw err;
-      metrics.dependencyUp.set({ dependency: 'chat' }, 0);
       logger.warn('answerer failed; answering extractively', { err });
       return {
         answer: await fallbackAnswerer.answer({ question, passages }),

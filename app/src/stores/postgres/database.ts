@@ -18,6 +18,12 @@ export interface DatabaseOptions {
   readonly connectTimeoutMs?: number;
   readonly applicationName?: string;
   readonly metrics: Metrics;
+  /**
+   * A query on the primary failed because the server is unreachable or the schema is gone: how the
+   * dependency-state owner hears of it between two probes. Replica failures need no callback: they
+   * change the routing state, which the owner reads.
+   */
+  readonly onPrimaryFailure?: (err: Error) => void;
 }
 
 export type ReadTarget = 'replica' | 'primary';
@@ -55,8 +61,14 @@ const replicaLagSql = `
               ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
          END AS lag_seconds`;
 
-/** Network and server-shutdown failures: the query never reached a working server. */
+/**
+ * Network and server-shutdown failures (the query never reached a working server), and a schema
+ * that is gone (dropped by `npm run migrate -- down --all` under a running service): either way
+ * the database cannot serve this service and the caller should retry later, not see a 500.
+ */
 const unreachableCodes = new Set([
+  '42P01', // undefined_table
+  '3F000', // invalid_schema_name
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -104,6 +116,12 @@ export class Database {
   constructor(private readonly options: DatabaseOptions) {
     this.metrics = options.metrics;
     this.primary = createPool(options.primaryUrl, options, 'primary');
+    const onPrimaryFailure = options.onPrimaryFailure;
+    if (onPrimaryFailure) {
+      this.primary.on('query-error', (err: Error) => {
+        if (isUnreachableError(err)) onPrimaryFailure(err);
+      });
+    }
     this.replicas = (options.replicaUrls ?? []).map((url) => ({
       name: hostPort(url),
       pool: createPool(url, options, 'replica'),
@@ -197,10 +215,6 @@ export class Database {
   private async runChecks(): Promise<void> {
     await Promise.all([this.checkPrimary(), ...this.replicas.map((r) => this.checkReplica(r))]);
     this.checkedAt = new Date();
-    if (this.replicas.length > 0) {
-      const allAnswer = this.replicas.every((r) => r.state === 'up' || r.state === 'lagging');
-      this.metrics.dependencyUp.set({ dependency: 'postgres_replica' }, allAnswer ? 1 : 0);
-    }
   }
 
   private async checkPrimary(): Promise<void> {
@@ -212,7 +226,6 @@ export class Database {
       this.primaryUp = false;
       this.primaryError = describe(err);
     }
-    this.metrics.dependencyUp.set({ dependency: 'postgres_primary' }, this.primaryUp ? 1 : 0);
   }
 
   private async checkReplica(replica: Replica): Promise<void> {
@@ -233,9 +246,6 @@ export class Database {
   private markReplicaDown(replica: Replica, err: unknown): void {
     replica.state = 'down';
     replica.error = describe(err);
-    if (this.replicas.length > 0) {
-      this.metrics.dependencyUp.set({ dependency: 'postgres_replica' }, 0);
-    }
   }
 
   private usableReplicas(): Replica[] {
