@@ -3,19 +3,52 @@ import { loadConfig, redactUrl } from '../../config';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from './embedded-postgres';
 import { migrateLatest, migrateRollbackAll, migrateRollbackLast } from './migrations';
 
-// `npm run migrate [up|latest|down|rollback] [--all]`: applies or reverts the schema on
-// DATABASE_URL, or on the embedded server the service would start when DATABASE_URL is unset.
+// `npm run migrate [up|latest|down|rollback] [--all] [--confirm=<database>]`: applies or reverts
+// the schema on DATABASE_URL, or on the embedded server the service would start when DATABASE_URL
+// is unset.
+//
+// Reverting drops tables and the queue schema with every document, chunk and job in them, so it
+// is guarded: it runs only with `--confirm=<name of the target database>` (naming the database,
+// not just saying yes, catches a DATABASE_URL pointing somewhere else than the operator thinks),
+// and never with NODE_ENV=production, where a schema change goes forward with a new migration.
 
-const usage = 'usage: npm run migrate -- [up|latest|down|rollback] [--all]';
+const usage = 'usage: npm run migrate -- [up|latest|down|rollback] [--all] [--confirm=<database>]';
+
+class UsageError extends Error {}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}
+
+/** Throws unless a revert of `url` is allowed and confirmed. */
+export function guardDestructive(url: string, argv: readonly string[], nodeEnv: string): void {
+  if (nodeEnv === 'production') {
+    throw new UsageError(
+      'refusing to revert migrations with NODE_ENV=production: it drops tables and every ' +
+        'document in them. Write a new forward migration instead.',
+    );
+  }
+  const name = databaseName(url);
+  const confirm = argv.find((a) => a.startsWith('--confirm='))?.slice('--confirm='.length);
+  if (confirm !== name) {
+    throw new UsageError(
+      `reverting migrations drops tables with their data in database "${name}" ` +
+        `(${redactUrl(url)}). To go ahead, repeat the command with --confirm=${name}`,
+    );
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const command = argv.find((a) => !a.startsWith('-')) ?? 'latest';
   const all = argv.includes('--all');
   if (!['up', 'latest', 'down', 'rollback'].includes(command)) {
-    throw new Error(`unknown command "${command}"\n${usage}`);
+    throw new UsageError(`unknown command "${command}"\n${usage}`);
   }
+  const forward = command === 'up' || command === 'latest';
 
   const config = loadConfig();
+  // Checked before anything starts, so a refused revert touches nothing.
+  if (!forward && config.NODE_ENV === 'production') guardDestructive('', argv, config.NODE_ENV);
   let embedded: EmbeddedPostgresServer | undefined;
   let url = config.DATABASE_URL;
   if (!url) {
@@ -27,13 +60,13 @@ async function main(argv: string[]): Promise<void> {
   }
   const db = knex({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
   try {
-    const names =
-      command === 'up' || command === 'latest'
-        ? await migrateLatest(db)
-        : all
-          ? await migrateRollbackAll(db)
-          : await migrateRollbackLast(db);
-    const verb = command === 'up' || command === 'latest' ? 'applied' : 'reverted';
+    if (!forward) guardDestructive(url, argv, config.NODE_ENV);
+    const names = forward
+      ? await migrateLatest(db)
+      : all
+        ? await migrateRollbackAll(db)
+        : await migrateRollbackLast(db);
+    const verb = forward ? 'applied' : 'reverted';
     console.log(
       names.length === 0
         ? `${redactUrl(url)}: nothing to do`
@@ -45,7 +78,9 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}
