@@ -227,7 +227,7 @@ export async function startService(
     });
     await queue.startWorkers(worker);
 
-    await health.start(dependencyProbes({ config, db, cache, vectors, rebuild }));
+    await health.start(dependencyProbes({ config, db, queue, cache, vectors, rebuild }));
     closers.push(async () => health.stop());
     // Readiness flips as soon as the index is whole, not at the next periodic check.
     void rebuild?.whenDone().then(() => health.refresh());

@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import type { VectorIndexRebuild } from '../rag/retrieval/rehydrate-vector-index';
 import type { Cache } from '../stores/cache/cache';
 import type { Database, ReplicaHealth } from '../stores/postgres/database';
-import { QUEUE_SCHEMA } from '../stores/queue/ingest-queue';
+import { QUEUE_SCHEMA, type IngestQueue } from '../stores/queue/ingest-queue';
 import type { VectorStore } from '../stores/vector/vector-store';
 import type { DependencyProbe, DependencyState, ProbeResult } from './dependency-states';
 
@@ -15,15 +15,16 @@ const requiredRelations = ['collections', 'documents', 'chunks', `${QUEUE_SCHEMA
 export interface ProbeTargets {
   readonly config: Config;
   readonly db: Database;
+  readonly queue: IngestQueue;
   readonly cache: Cache;
   readonly vectors: VectorStore;
   readonly rebuild?: VectorIndexRebuild;
 }
 
 export function dependencyProbes(targets: ProbeTargets): DependencyProbe[] {
-  const { config, db, cache, vectors, rebuild } = targets;
+  const { config, db, queue, cache, vectors, rebuild } = targets;
   const probes: DependencyProbe[] = [
-    { name: 'postgres_primary', probe: () => probePrimary(db) },
+    { name: 'postgres_primary', probe: () => probePrimary(db, queue) },
     {
       name: 'vector_store',
       async probe() {
@@ -78,7 +79,7 @@ export function dependencyProbes(targets: ProbeTargets): DependencyProbe[] {
   return probes;
 }
 
-async function probePrimary(db: Database): Promise<ProbeResult> {
+async function probePrimary(db: Database, queue: IngestQueue): Promise<ProbeResult> {
   const { rows } = await db.primary.raw<{ rows: { missing: string[] | null }[] }>(
     `SELECT array_agg(name) FILTER (WHERE to_regclass(name) IS NULL) AS missing
        FROM unnest(?::text[]) AS name`,
@@ -92,6 +93,8 @@ async function probePrimary(db: Database): Promise<ProbeResult> {
       detail: { missing },
     };
   }
+  // The schema is back after a drop: put the queues in again so ingestion works without a restart.
+  if (!(await queue.queuesExist())) await queue.ensureQueues();
   return { state: 'up' };
 }
 

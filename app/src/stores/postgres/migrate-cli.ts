@@ -16,18 +16,20 @@ const usage = 'usage: npm run migrate -- [up|latest|down|rollback] [--all] [--co
 
 class UsageError extends Error {}
 
-export function databaseName(url: string): string {
+function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
 }
 
-/** Throws unless a revert of `url` is allowed and confirmed. */
-export function guardDestructive(url: string, argv: readonly string[], nodeEnv: string): void {
+function refuseInProduction(nodeEnv: string): void {
   if (nodeEnv === 'production') {
     throw new UsageError(
       'refusing to revert migrations with NODE_ENV=production: it drops tables and every ' +
         'document in them. Write a new forward migration instead.',
     );
   }
+}
+
+function requireConfirmation(url: string, argv: readonly string[]): void {
   const name = databaseName(url);
   const confirm = argv.find((a) => a.startsWith('--confirm='))?.slice('--confirm='.length);
   if (confirm !== name) {
@@ -48,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
 
   const config = loadConfig();
   // Checked before anything starts, so a refused revert touches nothing.
-  if (!forward && config.NODE_ENV === 'production') guardDestructive('', argv, config.NODE_ENV);
+  if (!forward) refuseInProduction(config.NODE_ENV);
   let embedded: EmbeddedPostgresServer | undefined;
   let url = config.DATABASE_URL;
   if (!url) {
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const db = knex({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
   try {
-    if (!forward) guardDestructive(url, argv, config.NODE_ENV);
+    if (!forward) requireConfirmation(url, argv);
     const names = forward
       ? await migrateLatest(db)
       : all

@@ -87,6 +87,18 @@ export class IngestQueue {
   /** Connects, installs or upgrades pg-boss's schema if needed and declares the queues. */
   async start(): Promise<void> {
     await this.boss.start();
+    await this.ensureQueues();
+    this.started = true;
+    await this.refreshDepth().catch(() => undefined);
+    this.scheduleDepthRefresh();
+  }
+
+  /**
+   * Declares the queues (idempotent). Also how the service heals after its schema was dropped
+   * and re-created under it (`npm run migrate -- down --all`, then up): the tables come back
+   * empty, and without the queue rows pg-boss has nowhere to put a job.
+   */
+  async ensureQueues(): Promise<void> {
     const policy = {
       retryLimit: this.options.retryLimit,
       retryDelay: this.options.retryDelaySeconds,
@@ -98,9 +110,16 @@ export class IngestQueue {
     await this.boss.createQueue(INGEST_QUEUE, ingest);
     // createQueue keeps an existing queue as it was; configuration changes apply on restart.
     await this.boss.updateQueue(INGEST_QUEUE, ingest);
-    this.started = true;
-    await this.refreshDepth().catch(() => undefined);
-    this.scheduleDepthRefresh();
+  }
+
+  /** Whether the queues exist (false after the queue schema was dropped and re-created). */
+  async queuesExist(): Promise<boolean> {
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql(`SELECT count(*)::int AS n FROM ${QUEUE_SCHEMA}.queue WHERE name = ANY($1)`, [
+        [INGEST_QUEUE, DEAD_LETTER_QUEUE],
+      ]);
+    return (rows as { n: number }[])[0]?.n === 2;
   }
 
   /**
