@@ -130,6 +130,8 @@ export async function startService(
       concurrency: config.QUEUE_CONCURRENCY,
       // Expired jobs (a worker that died) are noticed at most one maintenance run later.
       maintenanceIntervalSeconds: Math.max(1, Math.min(30, config.QUEUE_JOB_EXPIRE_SECONDS)),
+      onOrphansRecovered: (count) =>
+        logger.warn('retried ingest jobs whose worker died', { jobs: count }),
       onError: (err) => logger.warn('ingest queue error', { err }),
     });
     await queue.start();

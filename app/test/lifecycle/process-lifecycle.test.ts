@@ -94,7 +94,7 @@ describe('service process lifecycle', function () {
     }
   });
 
-  it('never loses an accepted document: a worker killed mid-job finishes it after restart', async () => {
+  it('never loses an accepted document: a worker killed mid-job finishes it promptly after restart', async () => {
     // An OpenAI-compatible embeddings endpoint (computing real local embeddings) that holds any
     // request containing the marker until released, so the job is provably mid-flight.
     const embedder = new LocalEmbedder(384);
@@ -116,7 +116,7 @@ describe('service process lifecycle', function () {
         EMBEDDER_URL: embedderUrl,
         EMBEDDER_MODEL: uniqueName('test-remote'),
         EMBEDDER_DIMENSIONS: '384',
-        QUEUE_JOB_EXPIRE_SECONDS: '2',
+        // The default expiry (5 minutes) on purpose: recovery must not wait for it.
         QUEUE_RETRY_DELAY_SECONDS: '1',
       });
       const first = spawnService(env);
@@ -144,7 +144,9 @@ describe('service process lifecycle', function () {
           const res = await api2.get(`/v1/collections/${collection}/documents/${id}`);
           return res.body.status === 'indexed' && res.body;
         },
-        { timeoutMs: 60_000, what: 'the document indexed after restart' },
+        // Far inside the 300 s job expiry: the restarted process fails the dead worker's job into
+        // a retry at start-up.
+        { timeoutMs: 60_000, what: 'the document indexed after restart, before the job expiry' },
       );
       assert.ok(doc.attempts >= 1);
       const answer = await api2.post('/v1/query', { collection, query: 'zebra migrations crash' });

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import type { Knex } from 'knex';
 import type { Metrics } from '../../observability/metrics';
@@ -16,6 +18,9 @@ import type { Metrics } from '../../observability/metrics';
 export const QUEUE_SCHEMA = 'pgboss';
 const INGEST_QUEUE = 'ingest';
 const DEAD_LETTER_QUEUE = 'ingest-dead';
+const LEASES = 'ingest_job_leases';
+/** Prefix of the application_name of each process's liveness session. */
+const WORKER_SESSION_PREFIX = 'rag-ingest-worker:';
 
 export interface IngestJob {
   readonly documentId: string;
@@ -53,6 +58,10 @@ export interface IngestQueueOptions {
   /** How often rag_ingest_queue_jobs is refreshed. Default 5000. */
   readonly depthRefreshIntervalMs?: number;
   readonly poolMax?: number;
+  /** How often active jobs of dead workers are looked for. Default 5000. */
+  readonly orphanSweepIntervalMs?: number;
+  /** Told how many orphaned jobs a sweep failed into a retry. */
+  readonly onOrphansRecovered?: (count: number) => void;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -67,6 +76,10 @@ export class IngestQueue {
   private readonly boss: PgBoss;
   private readonly workerIds: string[] = [];
   private depthTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** This process, as its leases and its liveness session name it. */
+  readonly workerId = randomUUID();
+  private liveness: Client | undefined;
   private started = false;
   private stopping = false;
 
@@ -91,6 +104,38 @@ export class IngestQueue {
     this.started = true;
     await this.refreshDepth().catch(() => undefined);
     this.scheduleDepthRefresh();
+  }
+
+  /**
+   * Fails (into a retry, or the dead letters once retries are exhausted) every active job whose
+   * worker process is gone, and returns how many. A worker is alive while its liveness session is
+   * connected: a process that crashes or is SIGKILLed loses its sockets at once, so a restarted
+   * pod recovers its predecessor's jobs at start-up instead of after QUEUE_JOB_EXPIRE_SECONDS, and
+   * any other pod recovers them at its next sweep. Safe against a worker wrongly thought dead (a
+   * network partition): pg-boss completes only jobs still active, so its late result is dropped,
+   * and indexing a document version twice is idempotent.
+   */
+  async recoverOrphanedJobs(): Promise<number> {
+    const db = this.boss.getDb();
+    const { rows } = await db.executeSql(
+      `WITH orphaned AS (
+         DELETE FROM ${LEASES} l
+          WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                             WHERE a.application_name = $1 || l.worker)
+          RETURNING job_id)
+       SELECT o.job_id::text AS id FROM orphaned o
+         JOIN ${QUEUE_SCHEMA}.job j ON j.id = o.job_id AND j.name = $2 AND j.state = 'active'`,
+      [WORKER_SESSION_PREFIX, INGEST_QUEUE],
+    );
+    const ids = (rows as { id: string }[]).map((r) => r.id);
+    if (ids.length > 0) {
+      const output = {
+        message: 'the worker holding this job died; retried without waiting for its expiry',
+      };
+      await Promise.all(ids.map((id) => this.boss.fail(INGEST_QUEUE, id, output)));
+      this.options.onOrphansRecovered?.(ids.length);
+    }
+    return ids.length;
   }
 
   /**
@@ -162,6 +207,9 @@ export class IngestQueue {
   /** Starts `concurrency` polling workers for the ingest queue and one for its dead letters. */
   async startWorkers(handlers: IngestHandlers): Promise<void> {
     if (!this.started) throw new Error('IngestQueue.start() must run before startWorkers()');
+    await this.connectLiveness();
+    await this.recoverOrphanedJobs();
+    this.scheduleOrphanSweep();
     const pollingIntervalSeconds = this.options.pollingIntervalSeconds ?? 1;
     for (let i = 0; i < this.options.concurrency; i++) {
       // Filled in once work() returns; the handler only runs after a fetch, later still.
@@ -218,12 +266,60 @@ export class IngestQueue {
   async stop(deadlineMs: number): Promise<void> {
     this.stopping = true;
     if (this.depthTimer) clearTimeout(this.depthTimer);
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: deadlineMs });
+    // Last: jobs still held after the deadline were failed by pg-boss, and must not be failed
+    // again by another pod's sweep in between.
+    await this.liveness?.end().catch(() => undefined);
     this.started = false;
+  }
+
+  private async connectLiveness(): Promise<void> {
+    const client = new Client({
+      connectionString: this.options.connectionString,
+      application_name: `${WORKER_SESSION_PREFIX}${this.workerId}`,
+      keepAlive: true,
+    });
+    // A dropped session makes this process look dead to others (its jobs get retried, which is
+    // safe); the next sweep reconnects it.
+    client.on('error', () => undefined);
+    await client.connect();
+    // The server notices a vanished host (no FIN, e.g. a lost node) within about 30 s, not hours.
+    await client.query(
+      'SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3',
+    );
+    this.liveness = client;
+  }
+
+  private scheduleOrphanSweep(): void {
+    this.sweepTimer = setTimeout(() => {
+      void (async () => {
+        const alive = await this.liveness
+          ?.query('SELECT 1')
+          .then(() => true)
+          .catch(() => false);
+        if (!alive) {
+          await this.liveness?.end().catch(() => undefined);
+          await this.connectLiveness();
+        }
+        await this.recoverOrphanedJobs();
+      })()
+        .catch((err) => (this.options.onError ?? defaultOnError)(err))
+        .finally(() => {
+          if (!this.stopping) this.scheduleOrphanSweep();
+        });
+    }, this.options.orphanSweepIntervalMs ?? 5_000);
+    this.sweepTimer.unref();
   }
 
   private async runAttempt(handlers: IngestHandlers, job: PgBoss.JobWithMetadata<IngestJob>) {
     const { metrics } = this.options;
+    const db = this.boss.getDb();
+    await db.executeSql(
+      `INSERT INTO ${LEASES} (job_id, worker) VALUES ($1, $2)
+       ON CONFLICT (job_id) DO UPDATE SET worker = excluded.worker, leased_at = now()`,
+      [job.id, this.workerId],
+    );
     try {
       await handlers.process(job.data, { retryCount: job.retryCount, retryLimit: job.retryLimit });
       metrics.ingestJobs.inc({ outcome: 'completed' });
@@ -236,6 +332,13 @@ export class IngestQueue {
         .failed(job.data, error, willRetry)
         .catch(this.options.onError ?? defaultOnError);
       throw error;
+    } finally {
+      await db
+        .executeSql(`DELETE FROM ${LEASES} WHERE job_id = $1 AND worker = $2`, [
+          job.id,
+          this.workerId,
+        ])
+        .catch(this.options.onError ?? defaultOnError);
     }
   }
 
