@@ -3,7 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
-import type { IngestHandlers, IngestJob } from '../../../src/stores/queue/ingest-queue';
+import { createMetrics } from '../../../src/observability/metrics';
+import {
+  IngestQueue,
+  type IngestHandlers,
+  type IngestJob,
+} from '../../../src/stores/queue/ingest-queue';
 import { jobsOf, startDataStack, type DataStack } from '../postgres/data-stack';
 import {
   createTestDatabase,
@@ -158,6 +163,53 @@ describe('IngestQueue (pg-boss)', function () {
     stack = undefined;
   });
 
+  it("never fails a job whose worker is alive: another process's sweep leaves it active", async () => {
+    stack = await startDataStack(testDb);
+    const document = await ingestOne(stack);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started = false;
+    await stack.queue.startWorkers({
+      async process(job) {
+        started = true;
+        await released;
+        await stack!.documents.completeIndexing(job.documentId, job.contentHash, []);
+      },
+      failed: async () => undefined,
+      dead: async () => undefined,
+    });
+    await waitFor(() => started, 10_000, 'job started');
+    const other = new IngestQueue({
+      connectionString: testDb.primaryUrl,
+      metrics: createMetrics(),
+      retryLimit: 2,
+      retryDelaySeconds: 1,
+      expireSeconds: 30,
+      concurrency: 1,
+    });
+    await other.start();
+    try {
+      assert.equal(await other.recoverOrphanedJobs(), 0);
+      assert.deepEqual(
+        (await jobsOf(stack, document.id)).map((j) => j.state),
+        ['active'],
+      );
+    } finally {
+      await other.stop(1_000);
+    }
+    release();
+    await waitFor(
+      async () =>
+        (await stack!.documents.get(document.id, { fromPrimary: true }))?.status === 'indexed',
+      10_000,
+      'the live worker completes its job',
+    );
+    assert.deepEqual(
+      (await jobsOf(stack, document.id)).map((j) => j.state),
+      ['completed'],
+    );
+  });
+
   describe('a worker killed mid-job', () => {
     const children: ChildProcess[] = [];
     after(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
@@ -186,9 +238,10 @@ describe('IngestQueue (pg-boss)', function () {
       return { child, lines };
     }
 
-    it('leaves the job to expire and a new worker completes it', async () => {
-      // The job's expiry is fixed when it is sent, so it is the enqueuing side that sets it.
-      stack = await startDataStack(testDb, { expireSeconds: 2 });
+    it("the next worker to start retries the dead worker's job at once and completes it", async () => {
+      // The job's expiry is fixed when it is sent: a long one, so only recovery can explain a
+      // prompt retry (pg-boss alone would leave the job active for 5 minutes).
+      stack = await startDataStack(testDb, { expireSeconds: 300 });
       const lockKey = 424242;
       const holder = new Client(testDb.primaryUrl);
       await holder.connect();
@@ -228,7 +281,7 @@ describe('IngestQueue (pg-boss)', function () {
         assert.deepEqual(
           jobs,
           [{ state: 'completed', retryCount: 1 }],
-          'retried once after expiry',
+          'retried once, well before its expiry',
         );
         const indexed = second.lines
           .map((l) => l.startsWith('{') && JSON.parse(l))
