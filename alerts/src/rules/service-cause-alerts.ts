@@ -93,7 +93,11 @@ function dependencyAlerts(): AlertDefinition[] {
       alert: 'PostgresReplicaDown',
       dependency: 'postgres_replica',
       what: 'Postgres read replica',
-      consequence: 'Metadata reads fall back to the primary, which now carries all load.',
+      // rag_dependency_up is 0 for the replicas as soon as one of them is down or lags beyond the
+      // service's bound (DATABASE_REPLICA_MAX_LAG_SECONDS), not only when all are.
+      consequence:
+        'At least one replica is down or too far behind to serve reads; its reads go to the ' +
+        'other replicas or, with none left, to the primary.',
       for: '5m',
       severity: 'warning',
       dashboardUid: dashboardUids.datastores,
