@@ -10,7 +10,13 @@ import type { DependencyProbe, DependencyState, ProbeResult } from './dependency
 // saw; deciding what that means for the pod is readiness.ts's job.
 
 /** Relations every request path needs; gone after `npm run migrate -- down --all`. */
-const requiredRelations = ['collections', 'documents', 'chunks', `${QUEUE_SCHEMA}.job`];
+const requiredRelations = [
+  'collections',
+  'documents',
+  'chunks',
+  'ingest_job_leases',
+  `${QUEUE_SCHEMA}.job`,
+];
 
 export interface ProbeTargets {
   readonly config: Config;

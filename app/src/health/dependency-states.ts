@@ -65,6 +65,7 @@ export class DependencyStates {
   private report: ReadinessReport = { status: 'down', checkedAt: null, dependencies: {} };
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private lastProbeAt: Date | null = null;
   private stopped = false;
   private readonly failureHoldMs: number;
 
@@ -137,10 +138,11 @@ export class DependencyStates {
         this.entries.get(p.name)!.probed = result;
       }),
     );
-    this.publish(new Date());
+    this.lastProbeAt = new Date();
+    this.publish();
   }
 
-  private publish(checkedAt?: Date): void {
+  private publish(): void {
     const now = Date.now();
     const dependencies: ReadinessReport['dependencies'] = {};
     const podCannotServe: string[] = [];
@@ -167,10 +169,7 @@ export class DependencyStates {
     const { status, reasons } = decideReadiness(dependencies, podCannotServe);
     this.report = {
       status,
-      checkedAt:
-        (
-          checkedAt ?? (this.report.checkedAt ? new Date(this.report.checkedAt) : null)
-        )?.toISOString() ?? null,
+      checkedAt: this.lastProbeAt?.toISOString() ?? null,
       ...(reasons.length ? { reasons } : {}),
       dependencies,
     };
