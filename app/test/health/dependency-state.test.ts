@@ -24,6 +24,18 @@ function settings(services: PrivateServices, extra: Record<string, string> = {})
   };
 }
 
+/** /readyz and rag_dependency_up say the same thing about every dependency. */
+async function assertReadinessAgreesWithGauge(api: ReturnType<typeof apiClient>) {
+  const [ready, metrics] = await Promise.all([api.get('/readyz'), api.get('/metrics')]);
+  for (const [name, dep] of Object.entries(
+    ready.body.dependencies as Record<string, { state: string }>,
+  )) {
+    const series = `rag_dependency_up{dependency="${name}"} `;
+    const line = metrics.text.split('\n').find((l) => l.startsWith(series));
+    assert.equal(Number(line?.slice(series.length)), dep.state === 'up' ? 1 : 0, name);
+  }
+}
+
 /** Enough samples for the alert's `for:` at one sample per minute, and at least 10 probe cycles. */
 async function recordFault(service: RunningService, dependency: string, alert: string) {
   const samples = Math.max(forMinutes(alert) + 3, 20);
@@ -68,6 +80,7 @@ describe('one owner of dependency state', function () {
       assert.equal(ready.body.status, 'degraded');
       assert.equal(ready.body.dependencies.postgres_replica.detail.replicas[0].state, 'degraded');
       assert.equal(ready.body.dependencies.postgres_replica.detail.readTarget, 'primary');
+      await assertReadinessAgreesWithGauge(api);
       const verdict = promtoolAlertFiresOn('PostgresReplicaDown', 'postgres_replica', values);
       assert.ok(verdict.fires, verdict.output);
     } finally {
@@ -100,6 +113,7 @@ describe('one owner of dependency state', function () {
       ['up', 'down'],
     );
     assert.equal(ready.body.dependencies.postgres_replica.detail.readTarget, 'replica');
+    await assertReadinessAgreesWithGauge(api);
     const verdict = promtoolAlertFiresOn('PostgresReplicaDown', 'postgres_replica', values);
     assert.ok(verdict.fires, verdict.output);
   });
@@ -121,6 +135,7 @@ describe('one owner of dependency state', function () {
     assert.equal(ready.status, 200, 'every pod shares Qdrant: leaving rotation helps nobody');
     assert.equal(ready.body.status, 'degraded');
     assert.equal(ready.body.dependencies.vector_store.state, 'down');
+    await assertReadinessAgreesWithGauge(api);
     const verdict = promtoolAlertFiresOn('VectorStoreDown', 'vector_store', values);
     assert.ok(verdict.fires, verdict.output);
     // Last, because the mapping of an unreachable store to a problem lives in the adapter and HTTP layers.
