@@ -113,7 +113,9 @@ export class IngestQueue {
    * pod recovers its predecessor's jobs at start-up instead of after QUEUE_JOB_EXPIRE_SECONDS, and
    * any other pod recovers them at its next sweep. Safe against a worker wrongly thought dead (a
    * network partition): pg-boss completes only jobs still active, so its late result is dropped,
-   * and indexing a document version twice is idempotent.
+   * and indexing a document version twice is idempotent. Postgres shows a session's
+   * application_name only to its own role (or pg_read_all_stats): every worker must connect as the
+   * same role, as every pod of this service does.
    */
   async recoverOrphanedJobs(): Promise<number> {
     const db = this.boss.getDb();
