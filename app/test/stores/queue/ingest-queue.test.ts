@@ -85,6 +85,12 @@ describe('IngestQueue (pg-boss)', function () {
       await metricValue(stack.metrics, 'rag_ingest_jobs_total', { outcome: 'completed' }),
       1,
     );
+    // pg-boss marks the job completed just after the handler returned.
+    await waitFor(
+      async () => (await jobsOf(stack!, document.id))[0]?.state === 'completed',
+      10_000,
+      'the job completed',
+    );
     assert.deepEqual(
       (await jobsOf(stack, document.id)).map((j) => j.state),
       ['completed'],
@@ -204,6 +210,12 @@ describe('IngestQueue (pg-boss)', function () {
       10_000,
       'the live worker completes its job',
     );
+    // pg-boss marks the job completed just after the handler returned.
+    await waitFor(
+      async () => (await jobsOf(stack!, document.id))[0]?.state === 'completed',
+      10_000,
+      'the job completed',
+    );
     assert.deepEqual(
       (await jobsOf(stack, document.id)).map((j) => j.state),
       ['completed'],
@@ -277,6 +289,13 @@ describe('IngestQueue (pg-boss)', function () {
         assert.equal(doc?.attempts, 2);
         assert.ok(doc!.chunkCount > 0);
         assert.equal((await stack.documents.getChunkIds(document.id)).length, doc!.chunkCount);
+        // pg-boss marks the job completed just after the handler returned, so a moment after the
+        // document shows indexed.
+        await waitFor(
+          async () => (await jobsOf(stack!, document.id))[0]?.state === 'completed',
+          10_000,
+          'the job completed',
+        );
         const jobs = await jobsOf(stack, document.id);
         assert.deepEqual(
           jobs,
