@@ -1,15 +1,20 @@
 import type { DependencyName } from '../domain/errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { decideReadiness, type Readiness } from './readiness';
+import {
+  decideReadiness,
+  type DependencyReport,
+  type DependencyState,
+  type Readiness,
+} from './readiness';
+
+export type { DependencyReport, DependencyState };
 
 // The one owner of dependency state. Every input about a dependency ends here — the periodic
 // probes below and the failures adapters report while serving traffic — and this class alone turns
 // them into a state per dependency, the `rag_dependency_up` gauge and the /readyz report, so the
 // three can never disagree. Before it, three writers with different rules set the gauge in turn and
 // it flipped every second or two, which restarted every alert's `for:` clock.
-
-export type DependencyState = 'up' | 'degraded' | 'down';
 
 /** What one probe saw. */
 export interface ProbeResult {
@@ -23,11 +28,6 @@ export interface DependencyProbe {
   readonly name: DependencyName;
   /** A rejection (or no answer within the probe timeout) means down. */
   probe(): Promise<ProbeResult>;
-}
-
-export interface DependencyReport {
-  readonly state: DependencyState;
-  readonly detail?: Record<string, unknown>;
 }
 
 export interface ReadinessReport {

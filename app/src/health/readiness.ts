@@ -1,5 +1,4 @@
 import type { DependencyName } from '../domain/errors';
-import type { DependencyReport } from './dependency-states';
 
 // Readiness answers one question for the load balancer: can THIS pod serve its traffic? A pod that
 // is not ready leaves rotation, and every pod sees the same shared dependencies, so marking pods
@@ -21,6 +20,13 @@ import type { DependencyReport } from './dependency-states';
 // - shutting down (http/app.ts): not ready, so the load balancer drains the pod first.
 
 export type Readiness = 'ready' | 'degraded' | 'down';
+
+export type DependencyState = 'up' | 'degraded' | 'down';
+
+export interface DependencyReport {
+  readonly state: DependencyState;
+  readonly detail?: Record<string, unknown>;
+}
 
 export function decideReadiness(
   dependencies: Partial<Record<DependencyName, DependencyReport>>,
