@@ -44,7 +44,8 @@ export class IngressController extends pulumi.ComponentResource {
               targetPorts: { http: 'http', https: 'http' },
             },
             resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-            podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+            // The chart's budget keys sit on the controller itself (rendered above one replica).
+            minAvailable: 1,
           },
         },
       },

@@ -103,7 +103,12 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
               storage: storage(5),
               resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
             },
-            podDisruptionBudget: { enabled: config.alertmanagerReplicas > 1, maxUnavailable: 1 },
+            // The chart defaults minAvailable to 1 and writes every bound that is set: one bound only,
+            // the one it already has, or the API server rejects the budget and the release rolls back.
+            podDisruptionBudget: {
+              enabled: config.alertmanagerReplicas > 1,
+              minAvailable: Math.max(1, config.alertmanagerReplicas - 1),
+            },
           },
           grafana: {
             adminPassword: grafanaPassword.result,

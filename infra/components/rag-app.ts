@@ -175,8 +175,8 @@ export class RagApp extends pulumi.ComponentResource {
       {
         metadata: { name: serviceIdentity.deployment, namespace: ns, labels: appLabels },
         spec: {
-          // The HPA owns the replica count after creation.
-          replicas: config.minReplicas,
+          // No replicas: the HPA owns the count. A declared one would be re-applied by every
+          // `pulumi up` (server-side apply), resetting the HPA's choice or conflicting with it.
           revisionHistoryLimit: 5,
           selector: { matchLabels: apiPodLabels },
           strategy: {
@@ -223,7 +223,7 @@ export class RagApp extends pulumi.ComponentResource {
           },
         },
       },
-      { ...k8sOpts, dependsOn: [migrations], ignoreChanges: ['spec.replicas'] },
+      { ...k8sOpts, dependsOn: [migrations] },
     );
 
     const service = new k8s.core.v1.Service(

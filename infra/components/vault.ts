@@ -152,6 +152,8 @@ ${seal}service_registration "kubernetes" {}
               enabled: true,
               replicas: config.replicas,
               raft: { enabled: true, setNodeId: true, config: raftConfig },
+              // The chart renders maxUnavailable 0 for a single server: a budget no node drain passes.
+              disruptionBudget: { enabled: config.replicas > 1 },
             },
             resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
           },
