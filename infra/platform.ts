@@ -3,6 +3,8 @@ import { serviceIdentity } from '../catalog/service-identity';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { IngressController, ingressNamespace } from './components/ingress-controller';
+import { Karpenter } from './components/karpenter';
+import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
 import { Network } from './components/network';
 import { Observability, monitoringNamespace } from './components/observability';
@@ -49,6 +51,12 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     const network = new Network(clusterName, { config: config.network, clusterName });
     const eks = new EksCluster(clusterName, { config: config.cluster, network });
     cluster = eks;
+    new Karpenter(`${clusterName}-karpenter`, {
+      config: config.cluster.karpenter,
+      nodeDiskGb: config.cluster.nodeDiskGb,
+      cluster: eks,
+      network,
+    });
     observability = monitoringFor(cluster);
     const clients = { production, network, clientSecurityGroupId: eks.securityGroupId };
     postgres = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
@@ -58,6 +66,13 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       certificateArn: config.app.tlsCertificateArn ?? '',
     });
   }
+
+  if (config.metricsServer.install)
+    new MetricsServer('metrics-server', {
+      config: config.metricsServer,
+      cluster,
+      highlyAvailable: config.environment !== 'dev',
+    });
 
   const qdrant = new Qdrant('qdrant', {
     config: config.qdrant,

@@ -124,6 +124,19 @@ function describe(
   };
 }
 
+/**
+ * kube-prometheus-stack 77.6.2's default rule groups that need a control-plane target, and the
+ * component each is gated on (templates/prometheus/rules-1.14/*.yaml render a group only when
+ * defaultRules.create, the component's `enabled` and the group's flag are all set).
+ */
+export const kubePrometheusStackControlPlaneRules = {
+  etcd: 'kubeEtcd',
+  kubeSchedulerAlerting: 'kubeScheduler',
+  kubeSchedulerRecording: 'kubeScheduler',
+  kubeControllerManager: 'kubeControllerManager',
+  kubeProxy: 'kubeProxy',
+} as const;
+
 export const chartDescriptions: readonly ChartDescription[] = [
   describe(
     'kube-prometheus-stack',
@@ -140,6 +153,15 @@ export const chartDescriptions: readonly ChartDescription[] = [
       'grafana.enabled': true,
       'grafana.replicas': 1,
       'grafana.podDisruptionBudget': {},
+      'defaultRules.create': true,
+      ...Object.fromEntries(
+        Object.entries(kubePrometheusStackControlPlaneRules).flatMap(([rule, component]) => [
+          [`defaultRules.rules.${rule}`, true],
+          [`${component}.enabled`, true],
+        ]),
+      ),
+      'prometheus.prometheusSpec.replicaExternalLabelName': '',
+      'prometheus.prometheusSpec.replicaExternalLabelNameClear': false,
     },
     (v) => {
       const out: RenderedBudget[] = [];
@@ -237,10 +259,31 @@ export const chartDescriptions: readonly ChartDescription[] = [
         : [],
   ),
   describe('cloudnative-pg', '0.26.0', {}, () => []),
+  describe('metrics-server', '3.13.1', { replicas: 1, 'podDisruptionBudget.enabled': false }, (v) =>
+    // templates/pdb.yaml: each bound written when truthy (both default to unset).
+    truthy(valueAt(v, 'podDisruptionBudget.enabled'))
+      ? [bothWhenTruthy(v, 'podDisruptionBudget', num(valueAt(v, 'replicas'), 1))]
+      : [],
+  ),
+  describe(
+    'karpenter',
+    '1.14.1',
+    { replicas: 2, 'podDisruptionBudget.maxUnavailable': 1 },
+    // templates/poddisruptionbudget.yaml: always rendered, maxUnavailable only.
+    (v) => [
+      {
+        at: 'podDisruptionBudget',
+        replicas: num(valueAt(v, 'replicas'), 2),
+        maxUnavailable: valueAt(v, 'podDisruptionBudget.maxUnavailable') as number,
+      },
+    ],
+  ),
 ];
 
+/** `chart` as a release names it: a repository chart name or an OCI reference ending in it. */
 export function chartDescription(chart: string, version: string): ChartDescription | undefined {
-  return chartDescriptions.find((d) => d.chart === chart && d.version === version);
+  const name = chart.split('/').pop();
+  return chartDescriptions.find((d) => d.chart === name && d.version === version);
 }
 
 /** Every path of `values` the chart does not read. Lists are values, not descended into. */

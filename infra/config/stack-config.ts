@@ -53,10 +53,29 @@ const clusterSchema = z
     nodeInstanceTypes: z
       .array(z.string().min(1))
       .min(1)
-      .describe('EC2 instance types of the managed node group.'),
+      .describe(
+        'EC2 instance types of the managed node group (system nodes: Karpenter, CoreDNS, add-ons).',
+      ),
     nodeMinSize: posInt(100).describe('Minimum nodes in the managed node group.'),
     nodeDesiredSize: posInt(100).describe('Initial nodes in the managed node group.'),
-    nodeMaxSize: posInt(100).describe('Maximum nodes in the managed node group.'),
+    nodeMaxSize: posInt(100).describe(
+      'Maximum nodes in the managed node group; workload capacity beyond it comes from Karpenter.',
+    ),
+    karpenter: z
+      .object({
+        chartVersion: z.string().min(1).describe('Karpenter Helm chart (and controller) version.'),
+        instanceCategories: z
+          .array(z.enum(['c', 'm', 'r']))
+          .min(1)
+          .describe('EC2 instance categories Karpenter may launch (compute, general, memory).'),
+        cpuLimit: posInt(2000).describe('Most vCPUs the NodePool may provision in total.'),
+        memoryLimitGi: posInt(8000).describe('Most memory (GiB) the NodePool may provision.'),
+      })
+      .strict()
+      .describe(
+        'Karpenter, the node autoscaler: grows nodes for pending pods up to these limits, ' +
+          'consolidates them when they empty.',
+      ),
     nodeDiskGb: posInt(2000).describe('Root volume size of each node (GiB, encrypted gp3).'),
     publicAccessCidrs: z
       .array(cidr)
@@ -198,6 +217,9 @@ const observabilitySchema = z
     prometheusStorageGb: posInt(4000).describe('Prometheus volume (GiB).'),
     prometheusReplicas: posInt(4).describe('Prometheus replicas.'),
     alertmanagerReplicas: posInt(5).describe('Alertmanager replicas (clustered).'),
+    grafanaReplicas: posInt(3).describe(
+      'Grafana replicas; above one they keep no volume (everything is provisioned from the repo).',
+    ),
   })
   .strict();
 
@@ -270,8 +292,28 @@ const appSchema = z
     path: ['minReplicas'],
   });
 
+const metricsServerSchema = z
+  .object({
+    chartVersion: z.string().min(1).describe('metrics-server Helm chart version.'),
+    install: z
+      .boolean()
+      .describe(
+        'Install metrics-server (the HPA reads CPU from it). false only where the cluster ' +
+          'already runs one (k3d, minikube addon): two would fight over the metrics API.',
+      ),
+    kubeletInsecureTls: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Skip verifying kubelet serving certificates: only for local clusters (kind) whose ' +
+          'kubelets serve self-signed ones.',
+      ),
+  })
+  .strict();
+
 const base = {
   environment: z.enum(environments).describe('Which environment this stack is.'),
+  metricsServer: metricsServerSchema.describe('The resource metrics API every HPA reads.'),
   qdrant: qdrantSchema.describe('Vector store (official qdrant chart).'),
   observability: observabilitySchema.describe('kube-prometheus-stack.'),
   vault: vaultSchema.describe('Vault (HA raft) and its injector.'),
@@ -321,6 +363,14 @@ export const stackConfigSchema = z
         'app',
         'tlsCertificateArn',
       ], 'is required on AWS stacks');
+      require(c.metricsServer.install, [
+        'metricsServer',
+        'install',
+      ], 'must be true on AWS stacks (EKS runs no metrics-server by itself)');
+      require(!c.metricsServer.kubeletInsecureTls, [
+        'metricsServer',
+        'kubeletInsecureTls',
+      ], 'must be false on AWS stacks (EKS kubelets serve verifiable certificates)');
     } else {
       require(c.app.tlsSecretName !== undefined, [
         'app',
@@ -362,6 +412,10 @@ export const stackConfigSchema = z
         'alertmanagerReplicas',
       ], 'must be >= 2 in production');
       require(c.vault.replicas >= 3, ['vault', 'replicas'], 'must be >= 3 in production');
+      require(c.observability.grafanaReplicas >= 2, [
+        'observability',
+        'grafanaReplicas',
+      ], 'must be >= 2 in production');
       require(c.app.minReplicas >= 2, ['app', 'minReplicas'], 'must be >= 2 in production');
     }
   });

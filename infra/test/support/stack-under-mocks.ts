@@ -59,6 +59,12 @@ function receiverSecretsFor(artifacts: GeneratedArtifacts): Record<string, strin
   return Object.fromEntries(artifacts.receiverSecretFiles.map((f) => [f, `test-value-of-${f}`]));
 }
 
+/** Provider ids; AWS's prefixed forms where objects validate them (EC2NodeClass subnet terms). */
+function mockId(type: string, name: string): string {
+  if (type === 'aws:ec2/subnet:Subnet') return `subnet-${Buffer.from(name).toString('hex')}`;
+  return `${name}-id`;
+}
+
 /** Fake values for what providers compute, so code reading them (kubeconfig, URLs) runs. */
 function computedState(
   type: string,
@@ -118,7 +124,10 @@ export async function runStack(
           inputs: unwrapSecrets(args.inputs),
           dependencies: dependenciesByKey.get(resourceKey(args)) ?? [],
         });
-        return { id: `${args.name}-id`, state: computedState(args.type, args.name, args.inputs) };
+        return {
+          id: mockId(args.type, args.name),
+          state: computedState(args.type, args.name, args.inputs),
+        };
       },
       call: (args) => ({ ...args.inputs }),
     },
