@@ -100,6 +100,9 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       name,
       {
         version: config.version,
+        // At the end of standard support AWS upgrades the cluster instead of silently moving it
+        // to (billed) extended support; the version test fails well before that date.
+        upgradePolicy: { supportType: 'STANDARD' },
         roleArn: clusterRole.arn,
         vpcConfig: {
           subnetIds: network.privateSubnetIds,
@@ -158,6 +161,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       {
         clusterName: cluster.name,
         addonName: 'vpc-cni',
+        addonVersion: config.addons.vpcCni,
         serviceAccountRoleArn: cniRole.arn,
         configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
         // Adopts the CNI EKS installs with every cluster.
@@ -267,6 +271,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       {
         clusterName: cluster.name,
         addonName: 'aws-ebs-csi-driver',
+        addonVersion: config.addons.ebsCsiDriver,
         serviceAccountRoleArn: ebsRole.arn,
         resolveConflictsOnUpdate: 'OVERWRITE',
       },

@@ -122,10 +122,9 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       performanceInsightsKmsKeyId: key.arn,
       performanceInsightsRetentionPeriod: 7,
       monitoringInterval: 0,
-      // A pinned minor version (16.4) is upgraded by changing the stack file; letting AWS patch it
-      // too would make every later `pulumi up` try to downgrade (and fail). A major-only version
-      // (16) hands minor upgrades to AWS.
-      autoMinorVersionUpgrade: !config.engineVersion.includes('.'),
+      // The engine version is a major (16): AWS applies minor (security) upgrades in the
+      // maintenance window and `pulumi up` sees no drift, since the major it declares still holds.
+      autoMinorVersionUpgrade: true,
       maintenanceWindow: rdsMaintenanceWindow,
       copyTagsToSnapshot: true,
       enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],

@@ -30,6 +30,7 @@ const cidr = z
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Mi|Gi)?$/, 'must be a Kubernetes quantity');
 const duration = z.string().regex(/^\d+[smhdwy]$/, 'must be a duration such as 15d');
 const posInt = (max: number) => z.number().int().min(1).max(max);
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2027-03-27');
 
 const networkSchema = z
   .object({
@@ -49,7 +50,27 @@ const clusterSchema = z
     version: z
       .string()
       .regex(/^1\.\d+$/)
-      .describe('EKS Kubernetes minor version, e.g. 1.33.'),
+      .describe('EKS Kubernetes minor version, e.g. 1.35.'),
+    standardSupportEnds: isoDate.describe(
+      "End of EKS standard support for that version (AWS's release calendar); a test fails " +
+        'once it has passed. The cluster is set to STANDARD support: AWS upgrades it after this ' +
+        'date instead of billing extended support.',
+    ),
+    addons: z
+      .object({
+        vpcCni: z
+          .string()
+          .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/)
+          .describe(
+            'vpc-cni add-on version (`aws eks describe-addon-versions --addon-name vpc-cni`).',
+          ),
+        ebsCsiDriver: z
+          .string()
+          .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/)
+          .describe('aws-ebs-csi-driver add-on version, compatible with the cluster version.'),
+      })
+      .strict()
+      .describe('Pinned EKS add-on versions: upgraded by editing them, never implicitly.'),
     nodeInstanceTypes: z
       .array(z.string().min(1))
       .min(1)
@@ -115,11 +136,14 @@ const rdsSchema = z
   .object({
     engineVersion: z
       .string()
-      .regex(/^\d+(\.\d+)?$/)
+      .regex(/^\d+$/, 'must be a major version such as 16 (AWS applies minor upgrades)')
       .describe(
-        'RDS PostgreSQL engine version: 16.4 pins the minor (upgrade by editing it), 16 lets AWS ' +
-          'apply minor upgrades in the maintenance window.',
+        'RDS PostgreSQL major version. AWS applies minor (security) upgrades automatically in ' +
+          'the maintenance window; a major upgrade is an edit here.',
       ),
+    majorVersionSupportEnds: isoDate.describe(
+      'End of RDS standard support for that major version; a test fails once it has passed.',
+    ),
     instanceClass: z
       .string()
       .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/)
