@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { serviceIdentity } from '../catalog/service-identity';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
-import { IngressController, ingressNamespace } from './components/ingress-controller';
+import { LoadBalancerController } from './components/ingress-controller';
 import { Karpenter } from './components/karpenter';
 import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
@@ -19,6 +19,9 @@ import type { StackConfig } from './config/stack-config';
 import type { GeneratedArtifacts } from './observability/generated-artifacts';
 import type { StackOutputs } from './stack-outputs';
 
+/** Namespace of the ingress controller a dev cluster runs (ingress-nginx's default). */
+const devIngressNamespace = 'ingress-nginx';
+
 /** Declares one environment: AWS foundations or an existing cluster, then the same workloads. */
 export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifacts): StackOutputs {
   const stack = pulumi.getStack();
@@ -27,6 +30,11 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let postgres: PostgresConnection;
   let redis: DatastoreConnection;
   let observability: Observability;
+  // The dev cluster brings its own ingress controller (README); the AWS stacks' is an ALB.
+  let ingressFrom = {
+    namespaces: [devIngressNamespace, monitoringNamespace],
+    cidrs: [] as string[],
+  };
   // First after the cluster: it installs the monitoring CRDs everything else's monitors need.
   const monitoringFor = (on: ClusterHandle) =>
     new Observability('monitoring', {
@@ -61,10 +69,13 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     const clients = { production, network, clientSecurityGroupId: eks.securityGroupId };
     postgres = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
     redis = new ElastiCacheRedis(`rag-${stack}-redis`, { config: config.redis, ...clients });
-    new IngressController('ingress', {
-      cluster,
-      certificateArn: config.app.tlsCertificateArn ?? '',
+    new LoadBalancerController('aws-load-balancer-controller', {
+      cluster: eks,
+      network,
+      chartVersion: config.cluster.loadBalancerControllerChartVersion,
     });
+    // Target-type ip: the ALB's nodes in the public subnets connect to the pods themselves.
+    ingressFrom = { namespaces: [monitoringNamespace], cidrs: network.publicSubnetCidrs };
   }
 
   if (config.metricsServer.install)
@@ -104,7 +115,8 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       { peers: qdrant.egressPeers, port: qdrant.port },
       { peers: vault.egressPeers, port: 8200 },
     ],
-    ingressFromNamespaces: [ingressNamespace, monitoringNamespace],
+    ingressFromNamespaces: ingressFrom.namespaces,
+    ingressFromCidrs: ingressFrom.cidrs,
     dependsOn: [vault.configured],
   });
   new MetricsExporters('exporters', {

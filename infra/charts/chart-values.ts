@@ -259,6 +259,16 @@ export const chartDescriptions: readonly ChartDescription[] = [
         : [],
   ),
   describe('cloudnative-pg', '0.26.0', {}, () => []),
+  describe(
+    'aws-load-balancer-controller',
+    '3.5.0',
+    { replicaCount: 2, podDisruptionBudget: {} },
+    (v) =>
+      // templates/pdb.yaml: the block rendered as is (toYaml) above one replica.
+      truthy(valueAt(v, 'podDisruptionBudget')) && num(valueAt(v, 'replicaCount'), 2) > 1
+        ? [bothWhenTruthy(v, 'podDisruptionBudget', num(valueAt(v, 'replicaCount'), 2))]
+        : [],
+  ),
   describe('metrics-server', '3.13.1', { replicas: 1, 'podDisruptionBudget.enabled': false }, (v) =>
     // templates/pdb.yaml: each bound written when truthy (both default to unset).
     truthy(valueAt(v, 'podDisruptionBudget.enabled'))

@@ -14,6 +14,8 @@ export class Network extends pulumi.ComponentResource {
   readonly vpcCidr: string;
   private readonly zones: string[];
   readonly publicSubnetIds: pulumi.Output<string>[];
+  /** Where internet-facing load balancers put their nodes: the only sources of public traffic. */
+  readonly publicSubnetCidrs: string[];
   readonly privateSubnetIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -119,6 +121,7 @@ export class Network extends pulumi.ComponentResource {
 
     this.vpcId = vpc.id;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.publicSubnetCidrs = availabilityZones.map((_, i) => subnetCidr(vpcCidr, i));
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.registerOutputs({ vpcId: this.vpcId });
   }

@@ -8,6 +8,7 @@ import {
   restrictedPodSecurityContext,
 } from '../kubernetes/pod-security';
 import type { ClusterHandle } from './cluster';
+import { albIngressAnnotations } from './ingress-controller';
 import { vaultAppRole, vaultAppSecretPath } from './vault';
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -23,6 +24,8 @@ export interface RagAppArgs {
   egress: { peers: Peer[]; port: number }[];
   /** Namespaces allowed to reach the API port (ingress controller, Prometheus). */
   ingressFromNamespaces: string[];
+  /** Address ranges allowed to reach the API port (the ALB's subnets on AWS). */
+  ingressFromCidrs: string[];
   /** Must finish before the migration Job runs (Vault configured with the service's settings). */
   dependsOn: pulumi.Resource[];
 }
@@ -242,7 +245,14 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.networking.v1.Ingress(
       name,
       {
-        metadata: { name: serviceIdentity.service, namespace: ns, labels: appLabels },
+        metadata: {
+          name: serviceIdentity.service,
+          namespace: ns,
+          labels: appLabels,
+          annotations: config.tlsCertificateArn
+            ? albIngressAnnotations(config.tlsCertificateArn)
+            : undefined,
+        },
         spec: {
           ingressClassName: config.ingressClassName,
           // On AWS the load balancer terminates TLS with the ACM certificate; on dev the controller uses the secret.
@@ -330,9 +340,12 @@ export class RagApp extends pulumi.ComponentResource {
           policyTypes: ['Ingress'],
           ingress: [
             {
-              from: args.ingressFromNamespaces.map((n) => ({
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } },
-              })),
+              from: [
+                ...args.ingressFromNamespaces.map((n) => ({
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } },
+                })),
+                ...args.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+              ],
               ports: [{ protocol: 'TCP', port: httpPort }],
             },
           ],

@@ -82,6 +82,10 @@ const clusterSchema = z
     nodeMaxSize: posInt(100).describe(
       'Maximum nodes in the managed node group; workload capacity beyond it comes from Karpenter.',
     ),
+    loadBalancerControllerChartVersion: z
+      .string()
+      .min(1)
+      .describe('aws-load-balancer-controller Helm chart version (eks-charts).'),
     karpenter: z
       .object({
         chartVersion: z.string().min(1).describe('Karpenter Helm chart (and controller) version.'),
@@ -286,7 +290,8 @@ const appSchema = z
       .string()
       .min(1)
       .describe(
-        'IngressClass of the Ingress (nginx: installed on AWS, brought by the dev cluster).',
+        'IngressClass of the Ingress: alb on AWS (the AWS Load Balancer Controller the program ' +
+          'installs), the dev cluster’s own controller otherwise.',
       ),
     tlsCertificateArn: z
       .string()
@@ -387,6 +392,10 @@ export const stackConfigSchema = z
         'app',
         'tlsCertificateArn',
       ], 'is required on AWS stacks');
+      require(c.app.ingressClassName === 'alb', [
+        'app',
+        'ingressClassName',
+      ], 'must be alb on AWS stacks (the controller the program installs)');
       require(c.metricsServer.install, [
         'metricsServer',
         'install',
