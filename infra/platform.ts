@@ -56,8 +56,13 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     redis = new InClusterRedis('redis', { config: config.redis, cluster, namespace: appNamespace });
   } else {
     const clusterName = `rag-${stack}`;
-    const network = new Network(clusterName, { config: config.network, clusterName });
-    const eks = new EksCluster(clusterName, { config: config.cluster, network });
+    const logRetentionDays = config.logRetentionDays;
+    const network = new Network(clusterName, {
+      config: config.network,
+      clusterName,
+      logRetentionDays,
+    });
+    const eks = new EksCluster(clusterName, { config: config.cluster, network, logRetentionDays });
     cluster = eks;
     new Karpenter(`${clusterName}-karpenter`, {
       config: config.cluster.karpenter,

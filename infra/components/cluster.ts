@@ -23,6 +23,8 @@ export interface ClusterHandle {
 export interface EksClusterArgs {
   config: AwsStackConfig['cluster'];
   network: Network;
+  /** Retention of the control-plane log group. */
+  logRetentionDays: number;
 }
 
 const assumeRole = (service: string) =>
@@ -96,9 +98,18 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       parent,
     );
 
+    // EKS writes control-plane logs to this group, creating it without retention if it is
+    // missing: it must exist, with retention, before the cluster does.
+    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      { name: `/aws/eks/${name}/cluster`, retentionInDays: args.logRetentionDays },
+      parent,
+    );
     const cluster = new aws.eks.Cluster(
       name,
       {
+        // Named exactly: the log group above is named after it.
+        name,
         version: config.version,
         // At the end of standard support AWS upgrades the cluster instead of silently moving it
         // to (billed) extended support; the version test fails well before that date.
@@ -115,7 +126,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
         enabledClusterLogTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'],
         accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
       },
-      { parent: this, dependsOn: [clusterPolicy, clusterKeyAccess] },
+      { parent: this, dependsOn: [clusterPolicy, clusterKeyAccess, controlPlaneLogs] },
     );
 
     const adminAccess = config.adminRoleArns.map((principalArn, i) => {

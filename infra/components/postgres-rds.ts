@@ -1,7 +1,11 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { rdsBackupWindow, rdsMaintenanceWindow } from '../config/maintenance-windows';
+import {
+  rdsBackupWindow,
+  rdsMaintenanceWindow,
+  rdsReplicaMaintenanceWindow,
+} from '../config/maintenance-windows';
 import type { AwsStackConfig } from '../config/stack-config';
 import type { PostgresConnection, PostgresExporterTarget } from './datastore-connection';
 import type { Network } from './network';
@@ -110,6 +114,31 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       parent,
     );
 
+    const monitoringRole = new aws.iam.Role(
+      `${name}-monitoring`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'monitoring.rds.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-monitoring`,
+      {
+        role: monitoringRole.name,
+        policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole',
+      },
+      parent,
+    );
+
     const common = {
       instanceClass: config.instanceClass,
       storageType: 'gp3',
@@ -121,7 +150,9 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       performanceInsightsEnabled: true,
       performanceInsightsKmsKeyId: key.arn,
       performanceInsightsRetentionPeriod: 7,
-      monitoringInterval: 0,
+      // Enhanced Monitoring: OS-level metrics (CPU steal, memory, I/O per process) every minute.
+      monitoringInterval: 60,
+      monitoringRoleArn: monitoringRole.arn,
       // The engine version is a major (16): AWS applies minor (security) upgrades in the
       // maintenance window and `pulumi up` sees no drift, since the major it declares still holds.
       autoMinorVersionUpgrade: true,
@@ -164,6 +195,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
             replicateSourceDb: primary.identifier,
             availabilityZone: network.availabilityZone(i + 1),
             maxAllocatedStorage: config.maxAllocatedStorageGb,
+            maintenanceWindow: rdsReplicaMaintenanceWindow,
             // Replicas are rebuilt from the primary, so they need neither their own backups nor a final snapshot.
             backupRetentionPeriod: 0,
             skipFinalSnapshot: true,

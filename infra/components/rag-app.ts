@@ -117,9 +117,15 @@ export class RagApp extends pulumi.ComponentResource {
       })),
       ...args.secretSettings.map((s) => ({ name: `${s}_FILE`, value: `/vault/secrets/${s}` })),
     ];
+    // Ephemeral storage covers the /tmp emptyDir (256Mi at most) and container logs: a pod that
+    // fills the node's disk is evicted alone instead of taking the node's other pods with it.
     const resources = {
-      requests: { cpu: config.cpuRequest, memory: config.memoryRequest },
-      limits: { cpu: config.cpuLimit, memory: config.memoryLimit },
+      requests: {
+        cpu: config.cpuRequest,
+        memory: config.memoryRequest,
+        'ephemeral-storage': '128Mi',
+      },
+      limits: { cpu: config.cpuLimit, memory: config.memoryLimit, 'ephemeral-storage': '1Gi' },
     };
     const podSpec = (
       command: string[],

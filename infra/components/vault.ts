@@ -226,7 +226,9 @@ ${seal}service_registration "kubernetes" {}
             spec: {
               restartPolicy: 'OnFailure',
               serviceAccountName: account.metadata.name,
-              securityContext: restrictedPodSecurityContext(100),
+              // An unprivileged UID of its own (not the image's low `vault` UID 100): the script
+              // writes only to /tmp (HOME) and reads mounted files, readable through fsGroup.
+              securityContext: restrictedPodSecurityContext(10001),
               containers: [
                 {
                   name: 'configure',
@@ -237,8 +239,8 @@ ${seal}service_registration "kubernetes" {}
                     { name: 'HOME', value: '/tmp' },
                   ],
                   resources: {
-                    requests: { cpu: '50m', memory: '64Mi' },
-                    limits: { cpu: '200m', memory: '128Mi' },
+                    requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+                    limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '128Mi' },
                   },
                   securityContext: restrictedContainerSecurityContext,
                   volumeMounts: [

@@ -229,6 +229,15 @@ const qdrantSchema = z
       .min(1)
       .max(8)
       .describe('Copies of each shard; must not exceed replicas.'),
+    writeConsistencyFactor: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .describe(
+        'Replicas of a shard that must confirm a write. >= 2 keeps an acknowledged write in two ' +
+          'zones; <= replicationFactor - 1 keeps writes working with one zone down.',
+      ),
     storageGb: posInt(4000).describe('Data volume per node (GiB).'),
     snapshotStorageGb: posInt(4000).describe('Snapshot volume per node (GiB).'),
   })
@@ -236,6 +245,10 @@ const qdrantSchema = z
   .refine((q) => q.replicationFactor <= q.replicas, {
     message: 'must not exceed qdrant.replicas',
     path: ['replicationFactor'],
+  })
+  .refine((q) => q.writeConsistencyFactor <= q.replicationFactor, {
+    message: 'must not exceed qdrant.replicationFactor',
+    path: ['writeConsistencyFactor'],
   });
 
 const observabilitySchema = z
@@ -361,6 +374,16 @@ const awsStackSchema = z
     ...base,
     environment: z.enum(['staging', 'production']).describe('Which environment this stack is.'),
     network: networkSchema.describe('VPC layout.'),
+    logRetentionDays: z
+      .union(
+        [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653].map((d) =>
+          z.literal(d),
+        ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>, ...z.ZodLiteral<number>[]],
+      )
+      .describe(
+        'Retention (days, a value CloudWatch accepts) of the log groups the program owns: EKS ' +
+          'control-plane logs and VPC flow logs.',
+      ),
     cluster: clusterSchema.describe('EKS cluster.'),
     postgres: rdsSchema.describe('RDS PostgreSQL primary, replicas and RDS Proxy.'),
     redis: elastiCacheSchema.describe('ElastiCache Redis replication group.'),
@@ -436,10 +459,15 @@ export const stackConfigSchema = z
         'deletionProtection',
       ], 'must be true in production');
       require(c.qdrant.replicas >= 3, ['qdrant', 'replicas'], 'must be >= 3 in production');
-      require(c.qdrant.replicationFactor >= 2, [
+      require(c.qdrant.replicationFactor >= 3, [
         'qdrant',
         'replicationFactor',
-      ], 'must be >= 2 in production');
+      ], 'must be >= 3 in production (two copies acknowledged, one zone may be down)');
+      require(c.qdrant.writeConsistencyFactor >= 2 &&
+        c.qdrant.writeConsistencyFactor <= c.qdrant.replicationFactor - 1, [
+        'qdrant',
+        'writeConsistencyFactor',
+      ], 'must be between 2 and replicationFactor - 1 in production');
       require(c.observability.alertmanagerReplicas >= 2, [
         'observability',
         'alertmanagerReplicas',
