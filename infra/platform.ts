@@ -71,7 +71,12 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       network,
     });
     observability = monitoringFor(cluster);
-    const clients = { production, network, clientSecurityGroupId: eks.securityGroupId };
+    const clients = {
+      production,
+      network,
+      clientSecurityGroupId: eks.securityGroupId,
+      logRetentionDays,
+    };
     postgres = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
     redis = new ElastiCacheRedis(`rag-${stack}-redis`, { config: config.redis, ...clients });
     new LoadBalancerController('aws-load-balancer-controller', {

@@ -16,7 +16,11 @@ export interface RdsPostgresArgs {
   network: Network;
   /** Security group of the cluster's nodes: the only source allowed to connect. */
   clientSecurityGroupId: pulumi.Input<string>;
+  /** Retention of the log groups the instances export to. */
+  logRetentionDays: number;
 }
+
+const exportedLogs = ['postgresql', 'upgrade'];
 
 const database = 'rag';
 const username = 'rag';
@@ -158,15 +162,30 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       autoMinorVersionUpgrade: true,
       maintenanceWindow: rdsMaintenanceWindow,
       copyTagsToSnapshot: true,
-      enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      enabledCloudwatchLogsExports: exportedLogs,
       caCertIdentifier: 'rds-ca-rsa2048-g1',
       applyImmediately: !production,
     };
 
+    // RDS creates the export groups without retention if they are missing: create them first,
+    // named after the instance identifiers, which are therefore set explicitly.
+    const logGroups = (identifier: string) =>
+      exportedLogs.map(
+        (log) =>
+          new aws.cloudwatch.LogGroup(
+            `${identifier}-${log}-logs`,
+            {
+              name: `/aws/rds/instance/${identifier}/${log}`,
+              retentionInDays: args.logRetentionDays,
+            },
+            parent,
+          ),
+      );
     const primary = new aws.rds.Instance(
       name,
       {
         ...common,
+        identifier: name,
         engine: 'postgres',
         engineVersion: config.engineVersion,
         dbName: database,
@@ -182,7 +201,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
         skipFinalSnapshot: !production,
         finalSnapshotIdentifier: production ? `${name}-final` : undefined,
       },
-      stateful,
+      { ...stateful, dependsOn: logGroups(name) },
     );
 
     const replicas = Array.from(
@@ -192,6 +211,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
           `${name}-replica-${i + 1}`,
           {
             ...common,
+            identifier: `${name}-replica-${i + 1}`,
             replicateSourceDb: primary.identifier,
             availabilityZone: network.availabilityZone(i + 1),
             maxAllocatedStorage: config.maxAllocatedStorageGb,
@@ -201,7 +221,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
             skipFinalSnapshot: true,
             deletionProtection: config.deletionProtection,
           },
-          stateful,
+          { ...stateful, dependsOn: logGroups(`${name}-replica-${i + 1}`) },
         ),
     );
 

@@ -97,6 +97,20 @@ describe('infra AWS hygiene', function () {
         );
       });
 
+      it('creates the log groups RDS exports to, with retention, before the instances', () => {
+        const groups = run().ofType('aws:cloudwatch/logGroup:LogGroup');
+        for (const db of run().ofType('aws:rds/instance:Instance')) {
+          assert.equal(db.inputs.identifier, db.name, 'the identifier names the log groups');
+          for (const log of db.inputs.enabledCloudwatchLogsExports as string[]) {
+            const group = groups.find(
+              (g) => g.inputs.name === `/aws/rds/instance/${db.inputs.identifier}/${log}`,
+            );
+            assert.ok(group, `${db.name}: RDS would create ${log} logs without retention`);
+            assert.ok(db.dependencies.includes(`aws:cloudwatch/logGroup:LogGroup::${group.name}`));
+          }
+        }
+      });
+
       it('reaches S3, ECR, STS, Logs and the other AWS APIs it calls through VPC endpoints', () => {
         const endpoints = run().ofType('aws:ec2/vpcEndpoint:VpcEndpoint');
         const byService = new Map(
