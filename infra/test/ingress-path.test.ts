@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { serviceIdentity } from '../../alerts/src/service-identity';
+import { serviceIdentity } from '../../catalog/service-identity';
 import { subnetCidr } from '../components/network';
 import { runStack, type StackRun } from './support/stack-under-mocks';
 
