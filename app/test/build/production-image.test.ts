@@ -205,6 +205,12 @@ describe('the production image, replayed without Docker (app/Dockerfile)', funct
   });
 
   it('compiles what the commands run, and the migrations the service loads at run time', () => {
+    const files = readdirSync(path.join(image, 'dist'), { recursive: true, withFileTypes: true });
+    assert.deepEqual(
+      files.filter((e) => !e.isDirectory() && !e.name.endsWith('.js')).map((e) => e.name),
+      [],
+      'the image gets JavaScript only (no sources, maps or build state)',
+    );
     for (const script of [serveCommand[1], migrateScript])
       assert.ok(
         readdirSync(path.join(image, path.dirname(script))).includes(path.basename(script)),
