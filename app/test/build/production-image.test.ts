@@ -17,7 +17,7 @@ import knex from 'knex';
 import { migrateLatest } from '../../src/stores/postgres/migrations';
 import { contextCopies, readAppDockerfile, runCommands, type Stage } from '../support/dockerfile';
 import { freePort, repoRoot, type ServiceProcess } from '../support/service-process';
-import { eventually } from '../support/test-service';
+import { eventually, requireEnv } from '../support/test-service';
 import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
 
 const run = promisify(execFile);
@@ -229,6 +229,7 @@ describe('the production image, replayed without Docker (app/Dockerfile)', funct
     const service = spawnInImage(serveCommand, {
       DATABASE_URL: testDb.primaryUrl,
       DATABASE_REPLICA_URLS: testDb.replicaUrl,
+      REDIS_URL: requireEnv('REDIS_URL'),
       PORT: String(port),
       HOST: '127.0.0.1',
       SEED_DEMO_CORPUS: 'false',
