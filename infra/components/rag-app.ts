@@ -45,8 +45,6 @@ export const appLabels = {
  */
 export const apiPodLabels = { ...appLabels, 'app.kubernetes.io/component': 'api' };
 const migratePodLabels = { ...appLabels, 'app.kubernetes.io/component': 'migrate' };
-// Mirrors the package.json scripts (start, migrate) without npm, which needs a writable cache.
-const runTs = ['node', '-r', 'ts-node/register/transpile-only'];
 
 /** What the image (app/Dockerfile) and the pod spec must agree on; a test compares the two. */
 export const appContainer = {
@@ -54,9 +52,13 @@ export const appContainer = {
   /** Non-root UID/GID the pods run as (the image's USER). */
   uid: 10001,
   httpPort: 8080,
-  /** Paths are relative to the image's WORKDIR. */
-  serveCommand: [...runTs, 'app/src/main.ts'],
-  migrateCommand: [...runTs, 'app/src/stores/postgres/migrate-cli.ts'],
+  /**
+   * node on tsc's output (`npm run build`), paths relative to the image's WORKDIR: what the
+   * package.json scripts (start, migrate) run after building, without npm, which needs a writable
+   * cache and would swallow SIGTERM.
+   */
+  serveCommand: ['node', 'dist/app/src/main.js'],
+  migrateCommand: ['node', 'dist/app/src/stores/postgres/migrate-cli.js'],
   /** The only writable path (emptyDir); the root filesystem is read-only. */
   writablePath: '/tmp',
 } as const;
