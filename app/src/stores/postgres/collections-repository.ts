@@ -103,6 +103,18 @@ export class CollectionsRepository {
     return deleted > 0;
   }
 
+  /**
+   * Locks the collection's row for the rest of the transaction, as an update of it would (it does
+   * not block ingests, which only take KEY SHARE). Every transaction that locks a collection and
+   * its documents takes the collection first, as a collection delete does before its cascade
+   * reaches the documents: one order, so they queue instead of deadlocking.
+   * Returns false when the collection does not exist.
+   */
+  async lockForUpdate(id: string, trx: Knex.Transaction): Promise<boolean> {
+    const row = await trx('collections').where({ id }).forNoKeyUpdate().first('id');
+    return row !== undefined;
+  }
+
   /** Marks the collection's searchable content as changed; returns the new version. */
   async bumpIndexVersion(id: string, trx?: Knex.Transaction): Promise<number> {
     const db = trx ?? this.db.primary;

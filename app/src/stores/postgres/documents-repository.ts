@@ -227,13 +227,14 @@ export class DocumentsRepository {
       throw new NotFoundError('document', documentId);
     }
     return this.db.transaction(async (trx) => {
+      // Collection before document, the one lock order (see lockCollectionForUpdate).
+      await this.collections.bumpIndexVersion(collectionId, trx);
       const [row]: DocumentRow[] = await trx('documents')
         .where({ id: documentId, collection_id: collectionId })
         .delete()
         .returning(summaryColumns);
       if (!row) throw new NotFoundError('document', documentId);
       await this.queue.discard(documentId, trx);
-      await this.collections.bumpIndexVersion(collectionId, trx);
       return toDocument(row);
     });
   }
@@ -374,7 +375,15 @@ export class DocumentsRepository {
     hash: string,
     chunks: readonly ChunkInput[],
   ): Promise<{ acceptedAt: Date } | null> {
+    const owner: Pick<DocumentRow, 'collection_id'> | undefined = await this.db
+      .primary('documents')
+      .where({ id: documentId })
+      .first('collection_id');
+    if (!owner) return null;
     return this.db.transaction(async (trx) => {
+      // Collection before document, the one lock order: a collection delete locks the collection
+      // and then cascades to its documents, so locking the document first here would deadlock it.
+      if (!(await this.collections.lockForUpdate(owner.collection_id, trx))) return null;
       const doc: Pick<DocumentRow, 'id' | 'collection_id' | 'accepted_at'> | undefined = await trx(
         'documents',
       )
