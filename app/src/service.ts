@@ -26,7 +26,9 @@ import { MemoryCache } from './stores/cache/memory-cache';
 import { RedisCache } from './stores/cache/redis-cache';
 import { CollectionsRepository } from './stores/postgres/collections-repository';
 import { Database } from './stores/postgres/database';
+import { ChunksRepository } from './stores/postgres/chunks-repository';
 import { DocumentsRepository } from './stores/postgres/documents-repository';
+import { IndexingRepository } from './stores/postgres/indexing-repository';
 import {
   startEmbeddedPostgres,
   type EmbeddedPostgresServer,
@@ -36,6 +38,9 @@ import { IngestQueue } from './stores/queue/ingest-queue';
 import { InProcessVectorStore } from './stores/vector/in-process-vector-store';
 import { QdrantVectorStore } from './stores/vector/qdrant-vector-store';
 import type { VectorStore } from './stores/vector/vector-store';
+import { CollectionUseCases } from './use-cases/collections';
+import { DocumentUseCases } from './use-cases/documents';
+import { QueryUseCase } from './use-cases/query';
 
 export interface RunningService {
   readonly url: string;
@@ -174,9 +179,8 @@ export async function startService(
           timeoutMs: config.CHAT_TIMEOUT_MS,
         })
       : extractive;
-    const queries = new QueryPipeline({
-      collections,
-      documents,
+    const retrieval = new QueryPipeline({
+      chunks: new ChunksRepository(db),
       embedder,
       vectors,
       answerer,
@@ -189,7 +193,7 @@ export async function startService(
     });
 
     const worker = new IngestionWorker({
-      documents,
+      indexing: new IndexingRepository(db, collections),
       embedder,
       vectors,
       chunk: chunkDocument,
@@ -222,11 +226,18 @@ export async function startService(
 
     let shuttingDown = false;
     const api = {
-      collections,
-      documents,
-      vectors,
-      embedder,
-      queries,
+      collections: new CollectionUseCases({
+        collections,
+        vectors,
+        embedding: { model: embedder.model, dimensions: embedder.dimensions },
+        logger,
+      }),
+      documents: new DocumentUseCases({ collections, documents, vectors, logger }),
+      queries: new QueryUseCase({
+        collections,
+        retrieval,
+        timeLookup: (fn) => timer.time('db', fn),
+      }),
       maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
     };
     const app = createApp({
@@ -258,9 +269,8 @@ export async function startService(
       // In the background: the API is usable while the runbooks are queued.
       void seedDemoCorpus({
         dir: path.resolve(config.DEMO_CORPUS_DIR),
-        collections,
-        documents,
-        embedder,
+        collections: api.collections,
+        documents: api.documents,
         maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
         logger,
       }).catch((err) => logger.error('demo corpus seeding failed', { err }));

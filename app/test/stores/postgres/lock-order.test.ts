@@ -38,13 +38,13 @@ describe('lock order: collection delete racing indexing and document deletes', f
     const failures: string[] = [];
     for (let i = 0; i < iterations; i++) {
       const collection = await stack.collections.create({
-        name: `race-${process.pid}-${i}`,
+        id: `race-${process.pid}-${i}`,
         embeddingModel: 'm',
         dimensions: 8,
       });
       const docs = [];
       for (const source of ['a', 'b', 'c']) {
-        const { document } = await stack.documents.ingest(collection.id, {
+        const { document } = await stack.documents.ingest(collection.key, {
           source,
           mediaType: 'text/plain',
           content: `${source} ${i}`,
@@ -52,10 +52,10 @@ describe('lock order: collection delete racing indexing and document deletes', f
         docs.push(document);
       }
       const outcomes = await Promise.allSettled([
-        stack.documents.completeIndexing(docs[0].id, docs[0].contentHash, chunks(50)),
-        stack.collections.delete(collection.id),
-        stack.documents.completeIndexing(docs[1].id, docs[1].contentHash, chunks(50)),
-        stack.documents.delete(collection.id, docs[2].id).catch((err: Error) => {
+        stack.indexing.completeIndexing(docs[0].id, docs[0].contentHash, chunks(50)),
+        stack.collections.delete(collection.key),
+        stack.indexing.completeIndexing(docs[1].id, docs[1].contentHash, chunks(50)),
+        stack.documents.delete(collection.key, docs[2].id).catch((err: Error) => {
           // Losing the race to the collection delete is a legitimate "not found".
           if (err.name === 'NotFoundError') return undefined;
           throw err;
@@ -68,7 +68,7 @@ describe('lock order: collection delete racing indexing and document deletes', f
         `SELECT (SELECT count(*) FROM collections WHERE id = :id)::int AS collections,
                 (SELECT count(*) FROM documents WHERE collection_id = :id)::int AS documents,
                 (SELECT count(*) FROM chunks WHERE collection_id = :id)::int AS chunks`,
-        { id: collection.id },
+        { id: collection.key },
       );
       if (failures.length === 0) {
         assert.deepEqual(left.rows[0], { collections: 0, documents: 0, chunks: 0 }, `race #${i}`);
