@@ -50,12 +50,6 @@ export class HttpProblem extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) =>
-  new HttpProblem(404, 'not-found', 'Resource not found', `${what} '${id}' does not exist`);
-
-export const conflict = (detail: string) =>
-  new HttpProblem(409, 'conflict', 'Resource already exists', detail);
-
 export function validationProblem(error: ZodError, where: 'body' | 'query' | 'path'): HttpProblem {
   const errors = error.issues.map((issue) => ({
     path: [where, ...issue.path.map(String)].join('.'),

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../api-route';
 import { queryBodyLimit } from '../body-limits';
 import { queryBody, queryResultSchema } from '../schemas';
@@ -20,7 +21,8 @@ export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
       // outage falls back to extractive answers).
       problems: [404, 409, 503],
       async handle({ body }) {
-        return { status: 200, body: await deps.queries.answer(body) };
+        const result: z.infer<typeof queryResultSchema> = await deps.queries.answer(body);
+        return { status: 200, body: result };
       },
     }),
   ];
