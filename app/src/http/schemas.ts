@@ -127,7 +127,6 @@ export const collectionListSchema = z
   .object({ items: z.array(collectionSchema), nextCursor: z.string().nullable() })
   .openapi('CollectionList');
 
-
 export const ingestDocumentBody = z
   .object({
     source: storableText().min(1).max(512).optional().openapi({
@@ -142,7 +141,6 @@ export const ingestDocumentBody = z
   })
   .strict()
   .openapi('IngestDocument');
-
 
 export const documentSchema = z
   .object({
