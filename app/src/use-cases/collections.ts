@@ -1,5 +1,4 @@
 import type { Collection } from '../domain/collection';
-import { asDependencyFailure } from '../domain/dependency-failure';
 import { NotFoundError } from '../domain/errors';
 import type { Page, PageRequest } from '../domain/page';
 import type { CollectionStore, VectorIndex } from '../domain/ports';
@@ -49,9 +48,7 @@ export class CollectionUseCases {
     const { collections, vectors, logger } = this.deps;
     const found = await collections.get(id, { fromPrimary: true });
     if (!found) throw new NotFoundError('collection', id);
-    await vectors.deleteCollection(found.key).catch((err: unknown) => {
-      throw asDependencyFailure('vector_store', err);
-    });
+    await vectors.deleteCollection(found.key);
     if (!(await collections.delete(found.key))) throw new NotFoundError('collection', id);
     await vectors.deleteCollection(found.key).catch((err: unknown) =>
       logger.warn('sweeping vectors of a deleted collection failed; they cannot be cited', {

@@ -1,5 +1,4 @@
 import type { Collection, ReadOptions } from '../domain/collection';
-import { asDependencyFailure } from '../domain/dependency-failure';
 import type {
   DocumentRecord,
   DocumentStatus,
@@ -66,9 +65,7 @@ export class DocumentUseCases {
     const { documents, vectors, logger } = this.deps;
     const collection = await this.collection(collectionId, { fromPrimary: true });
     await this.document(collection, documentId, { fromPrimary: true });
-    await vectors.deleteDocument(collection.key, documentId).catch((err: unknown) => {
-      throw asDependencyFailure('vector_store', err);
-    });
+    await vectors.deleteDocument(collection.key, documentId);
     await documents.delete(collection.key, documentId);
     await vectors.deleteDocument(collection.key, documentId).catch((err: unknown) =>
       logger.warn('sweeping vectors of a deleted document failed; they cannot be cited', {

@@ -22,9 +22,10 @@ import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-d
 import { freePort } from '../support/service-process';
 
 // The vector store failing under the API: a real Qdrant client pointed at a loopback port nothing
-// listens on, behind the real routes, use cases and problem mapping, on real Postgres. A query must
-// answer a retryable 503 problem (it was an opaque 500), and a delete must fail without removing
-// the collection's rows, so that nothing is left half-deleted and the client's retry can finish.
+// listens on, behind the real routes, use cases and problem mapping, on real Postgres. The adapter
+// reports the failure as DependencyUnavailableError('vector_store') (stores/vector/qdrant-errors.ts);
+// a query must answer a retryable 503 problem (it was an opaque 500), and a delete must fail
+// without removing the collection's rows, so nothing is half-deleted and a retry can finish.
 
 describe('vector store unreachable', function () {
   this.timeout(60_000);

@@ -1,6 +1,5 @@
 import type { Collection } from '../../domain/collection';
-import { asDependencyFailure } from '../../domain/dependency-failure';
-import { ConflictError } from '../../domain/errors';
+import { ConflictError, DependencyUnavailableError } from '../../domain/errors';
 import type { ChunkStore } from '../../domain/ports';
 import type { QueryInput, QueryResult } from '../../domain/query';
 import type { Metrics } from '../../observability/metrics';
@@ -11,6 +10,7 @@ import { queryCacheKey } from '../../stores/cache/cache-keys';
 import type { VectorStore } from '../../stores/vector/vector-store';
 import type { Answerer, Passage } from '../answering/answerer';
 import type { Embedder } from '../embedding/embedder';
+import { UpstreamError } from '../embedding/openai-compatible-post';
 
 /**
  * Cache lookup → embed → vector search → chunk metadata (replica) → answer → cache store.
@@ -60,15 +60,21 @@ export class QueryPipeline {
 
     const [vector] = await timer.time('embed', () =>
       embedder.embed([input.query]).catch((err: unknown) => {
-        throw asDependencyFailure('embedder', err);
+        // The model server down or failing after retries; our own faults stay internal errors.
+        if (err instanceof UpstreamError) {
+          throw new DependencyUnavailableError('embedder', err.message, { cause: err });
+        }
+        throw err;
       }),
     );
+    // The vector store's adapter reports its own failures as domain errors (unavailable → 503).
     const hits = await timer.time('retrieve', () =>
-      vectors
-        .search({ collectionId: collection.key, vector, topK: input.topK, filter: input.filter })
-        .catch((err: unknown) => {
-          throw asDependencyFailure('vector_store', err);
-        }),
+      vectors.search({
+        collectionId: collection.key,
+        vector,
+        topK: input.topK,
+        filter: input.filter,
+      }),
     );
     const chunks = hits.length
       ? await timer.time('db', () => chunkStore.getChunks(hits.map((h) => h.id)))
