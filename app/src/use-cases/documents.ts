@@ -36,7 +36,15 @@ export class DocumentUseCases {
     input: IngestInput,
   ): Promise<CollectionDocument & { outcome: IngestOutcome }> {
     const collection = await this.collection(collectionId, { fromPrimary: true });
-    const { document, outcome } = await this.deps.documents.ingest(collection.key, input);
+    const { document, outcome } = await this.deps.documents
+      .ingest(collection.key, input)
+      .catch((err: unknown) => {
+        // Deleted in between: report it by the id the caller knows, never the internal key.
+        if (err instanceof NotFoundError && err.entity === 'collection') {
+          throw new NotFoundError('collection', collectionId);
+        }
+        throw err;
+      });
     return { collection, document, outcome };
   }
 
