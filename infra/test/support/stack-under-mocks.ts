@@ -204,11 +204,18 @@ export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
   );
 }
 
-/** Registration is asynchronous: wait until no new resource appears for a few event-loop turns. */
+/**
+ * Waits until every declared resource has reached the mocks. Pulumi counts each registration as an
+ * outstanding RPC from the moment the resource is declared until the monitor answers (inputs are
+ * awaited in between), and `disconnect()` waits for that queue to drain; under mocks it closes
+ * nothing and the next `setMocks` starts afresh. A resource declared inside an `apply` is only
+ * declared once an earlier registration resolves (after a macrotask at the latest), so drain again
+ * until a round adds none.
+ */
 async function settled(resources: unknown[]): Promise<void> {
-  let last = -1;
-  while (last !== resources.length) {
-    last = resources.length;
-    await new Promise((r) => setTimeout(r, 30));
+  for (let before = -1; before !== resources.length;) {
+    before = resources.length;
+    await pulumi.runtime.disconnect();
+    await new Promise((r) => setImmediate(r));
   }
 }
