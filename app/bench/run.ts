@@ -7,7 +7,7 @@
 // Express endpoint, open model at fixed rates and closed model for maximum throughput.
 //
 //   npm run bench                         full run (~3 minutes)
-//   BENCH_SCALE=small npm run bench       200 chunks, 5 s per scenario (keeps the script honest)
+//   BENCH_SCALE=small npm run bench       200 chunks, 1-2 s per scenario (keeps the script honest)
 //   BENCH_CACHED_RATE (200), BENCH_UNCACHED_RATE (100), BENCH_VUS (8), BENCH_RESULTS_PATH
 //   (bench-results/latest.json)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { runLoadScenario, type LoadScenario, type ScenarioResult } from './load-
 
 const scales = {
   full: { chunks: 10_000, rateSeconds: 30, maxSeconds: 10 },
-  small: { chunks: 200, rateSeconds: 5, maxSeconds: 3 },
+  small: { chunks: 200, rateSeconds: 2, maxSeconds: 1 },
 } as const;
 
 function setting(name: string, fallback: number): number {
