@@ -77,6 +77,21 @@ module.exports = {
       to: { path: '^app/src/(http|stores|rag)/' },
     },
     {
+      name: 'use-cases-on-the-domain',
+      comment:
+        'Use cases speak domain types, errors and ports; routes call them and stores implement the ports, never the reverse.',
+      severity: 'error',
+      from: { path: '^app/src/use-cases/' },
+      to: { path: '^app/src/(http|stores|rag|composition)/' },
+    },
+    {
+      name: 'http-through-use-cases',
+      comment: 'Routes reach storage only through the use cases.',
+      severity: 'error',
+      from: { path: '^app/src/http/' },
+      to: { path: '^app/src/stores/' },
+    },
+    {
       name: 'stores-below-http',
       comment: 'Stores report domain errors; the HTTP layer maps them, so stores never import it.',
       severity: 'error',

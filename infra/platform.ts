@@ -2,7 +2,9 @@ import * as pulumi from '@pulumi/pulumi';
 import { serviceIdentity } from '../catalog/service-identity';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
-import { IngressController, ingressNamespace } from './components/ingress-controller';
+import { LoadBalancerController } from './components/ingress-controller';
+import { Karpenter } from './components/karpenter';
+import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
 import { Network } from './components/network';
 import { Observability, monitoringNamespace } from './components/observability';
@@ -17,6 +19,9 @@ import type { StackConfig } from './config/stack-config';
 import type { GeneratedArtifacts } from './observability/generated-artifacts';
 import type { StackOutputs } from './stack-outputs';
 
+/** Namespace of the ingress controller a dev cluster runs (ingress-nginx's default). */
+const devIngressNamespace = 'ingress-nginx';
+
 /** Declares one environment: AWS foundations or an existing cluster, then the same workloads. */
 export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifacts): StackOutputs {
   const stack = pulumi.getStack();
@@ -25,6 +30,11 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let postgres: PostgresConnection;
   let redis: DatastoreConnection;
   let observability: Observability;
+  // The dev cluster brings its own ingress controller (README); the AWS stacks' is an ALB.
+  let ingressFrom = {
+    namespaces: [devIngressNamespace, monitoringNamespace],
+    cidrs: [] as string[],
+  };
   // First after the cluster: it installs the monitoring CRDs everything else's monitors need.
   const monitoringFor = (on: ClusterHandle) =>
     new Observability('monitoring', {
@@ -46,18 +56,44 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     redis = new InClusterRedis('redis', { config: config.redis, cluster, namespace: appNamespace });
   } else {
     const clusterName = `rag-${stack}`;
-    const network = new Network(clusterName, { config: config.network, clusterName });
-    const eks = new EksCluster(clusterName, { config: config.cluster, network });
+    const logRetentionDays = config.logRetentionDays;
+    const network = new Network(clusterName, {
+      config: config.network,
+      clusterName,
+      logRetentionDays,
+    });
+    const eks = new EksCluster(clusterName, { config: config.cluster, network, logRetentionDays });
     cluster = eks;
+    new Karpenter(`${clusterName}-karpenter`, {
+      config: config.cluster.karpenter,
+      nodeDiskGb: config.cluster.nodeDiskGb,
+      cluster: eks,
+      network,
+    });
     observability = monitoringFor(cluster);
-    const clients = { production, network, clientSecurityGroupId: eks.securityGroupId };
+    const clients = {
+      production,
+      network,
+      clientSecurityGroupId: eks.securityGroupId,
+      logRetentionDays,
+    };
     postgres = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
     redis = new ElastiCacheRedis(`rag-${stack}-redis`, { config: config.redis, ...clients });
-    new IngressController('ingress', {
-      cluster,
-      certificateArn: config.app.tlsCertificateArn ?? '',
+    new LoadBalancerController('aws-load-balancer-controller', {
+      cluster: eks,
+      network,
+      chartVersion: config.cluster.loadBalancerControllerChartVersion,
     });
+    // Target-type ip: the ALB's nodes in the public subnets connect to the pods themselves.
+    ingressFrom = { namespaces: [monitoringNamespace], cidrs: network.publicSubnetCidrs };
   }
+
+  if (config.metricsServer.install)
+    new MetricsServer('metrics-server', {
+      config: config.metricsServer,
+      cluster,
+      highlyAvailable: config.environment !== 'dev',
+    });
 
   const qdrant = new Qdrant('qdrant', {
     config: config.qdrant,
@@ -89,7 +125,8 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       { peers: qdrant.egressPeers, port: qdrant.port },
       { peers: vault.egressPeers, port: 8200 },
     ],
-    ingressFromNamespaces: [ingressNamespace, monitoringNamespace],
+    ingressFromNamespaces: ingressFrom.namespaces,
+    ingressFromCidrs: ingressFrom.cidrs,
     dependsOn: [vault.configured],
   });
   new MetricsExporters('exporters', {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { startTestService, uniqueName, eventually } from '../../app/test/support/test-service';
+import { startTestService, uniqueName } from '../../app/test/support/test-service';
+import { eventually } from '../../test-support/eventually';
 import { exporterMetrics } from '../../catalog/metrics/exporter-metrics';
 import { analyzeQuery } from '../../catalog/promql/query-analysis';
 import { ruleFiles } from '../src/render/rule-files';
@@ -93,8 +94,7 @@ describe('live: real Prometheus scraping the running service', function () {
       });
       await post('/v1/query', { collection }); // bad input: 4xx, recorded as a client error
     }
-    // Let Prometheus scrape the traffic and evaluate every group a few times.
-    await new Promise((r) => setTimeout(r, 8_000));
+    await prometheus.waitForDataAfter(new Date(), 30_000);
   });
 
   after(async () => {
@@ -140,7 +140,14 @@ describe('live: real Prometheus scraping the running service', function () {
             exporterOnly.push(`${title} [${[...new Set(sources)].join(', ')}]`);
             continue;
           }
-          const res = await prometheus.query(asPrometheusQuery(expr));
+          // Panels over recording rules fill once a chain of rule groups has been evaluated.
+          const res = await eventually(
+            async () => {
+              const r = await prometheus.query(asPrometheusQuery(expr));
+              return r.length ? r : false;
+            },
+            { timeoutMs: 10_000, intervalMs: 500, what: expr },
+          ).catch(() => []);
           if (!res.length) empty.push(`${title}: ${expr}`);
         }
       }
@@ -153,7 +160,13 @@ describe('live: real Prometheus scraping the running service', function () {
   });
 
   it('the Watchdog fires through the loaded alerting rules', async () => {
-    const res = await prometheus.query('ALERTS{alertname="Watchdog", alertstate="firing"}');
+    const res = await eventually(
+      async () => {
+        const r = await prometheus.query('ALERTS{alertname="Watchdog", alertstate="firing"}');
+        return r.length ? r : false;
+      },
+      { timeoutMs: 10_000, intervalMs: 500, what: 'the Watchdog firing' },
+    ).catch(() => []);
     assert.equal(res.length, 1);
   });
 });

@@ -62,6 +62,8 @@ function withDatabase(url: string, database: string): string {
 export interface ThrowawayDatabase {
   readonly primaryUrl: string;
   readonly replicaUrl: string;
+  /** Resolves once the replica has replayed everything the primary had written when called. */
+  replicaCaughtUp(timeoutMs?: number): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -89,6 +91,26 @@ export async function createThrowawayDatabase(
   return {
     primaryUrl: withDatabase(services.primaryUrl, name),
     replicaUrl,
+    async replicaCaughtUp(timeoutMs = 60_000) {
+      const { rows } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn');
+      const replica = new Client(withDatabase(services.replicaUrl, 'postgres'));
+      await replica.connect();
+      try {
+        for (const deadline = Date.now() + timeoutMs; ;) {
+          const replayed = await replica.query<{ done: boolean }>(
+            'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done',
+            [rows[0].lsn],
+          );
+          if (replayed.rows[0].done) return;
+          if (Date.now() > deadline) {
+            throw new Error(`the replica did not replay up to ${rows[0].lsn} in ${timeoutMs} ms`);
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await replica.end();
+      }
+    },
     drop: async () => {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();

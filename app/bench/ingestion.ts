@@ -7,6 +7,7 @@ import { IngestionWorker } from '../src/rag/ingestion/ingestion-worker';
 import { CollectionsRepository } from '../src/stores/postgres/collections-repository';
 import { Database } from '../src/stores/postgres/database';
 import { DocumentsRepository } from '../src/stores/postgres/documents-repository';
+import { IndexingRepository } from '../src/stores/postgres/indexing-repository';
 import { startEmbeddedPostgres } from '../src/stores/postgres/embedded-postgres';
 import { migrateLatest } from '../src/stores/postgres/migrations';
 import { IngestQueue } from '../src/stores/queue/ingest-queue';
@@ -86,7 +87,7 @@ async function main() {
     const vectors = new InProcessVectorStore(dims);
     await vectors.ensureReady();
     const worker = new IngestionWorker({
-      documents,
+      indexing: new IndexingRepository(database, collections),
       embedder,
       vectors,
       chunk: chunkDocument,
@@ -96,7 +97,7 @@ async function main() {
       metrics,
     });
     const collection = await collections.create({
-      name: 'bench',
+      id: 'bench',
       embeddingModel: embedder.model,
       dimensions: dims,
     });
@@ -106,7 +107,7 @@ async function main() {
     await queue.startWorkers(worker);
     const started = performance.now();
     for (let i = 0; i < texts.length; i++) {
-      await documents.ingest(collection.id, {
+      await documents.ingest(collection.key, {
         source: `doc-${i}`,
         mediaType: 'text/markdown',
         content: texts[i],

@@ -23,6 +23,8 @@ export interface ClusterHandle {
 export interface EksClusterArgs {
   config: AwsStackConfig['cluster'];
   network: Network;
+  /** Retention of the control-plane log group. */
+  logRetentionDays: number;
 }
 
 const assumeRole = (service: string) =>
@@ -42,6 +44,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
   readonly kubeconfig: pulumi.Output<string>;
   readonly storageClassName = 'gp3-encrypted';
   readonly securityGroupId: pulumi.Output<string>;
+  readonly endpoint: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
   readonly oidcProviderArn: pulumi.Output<string>;
   private readonly oidcIssuer: pulumi.Output<string>;
 
@@ -94,10 +98,22 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       parent,
     );
 
+    // EKS writes control-plane logs to this group, creating it without retention if it is
+    // missing: it must exist, with retention, before the cluster does.
+    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      { name: `/aws/eks/${name}/cluster`, retentionInDays: args.logRetentionDays },
+      parent,
+    );
     const cluster = new aws.eks.Cluster(
       name,
       {
+        // Named exactly: the log group above is named after it.
+        name,
         version: config.version,
+        // At the end of standard support AWS upgrades the cluster instead of silently moving it
+        // to (billed) extended support; the version test fails well before that date.
+        upgradePolicy: { supportType: 'STANDARD' },
         roleArn: clusterRole.arn,
         vpcConfig: {
           subnetIds: network.privateSubnetIds,
@@ -110,7 +126,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
         enabledClusterLogTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'],
         accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
       },
-      { parent: this, dependsOn: [clusterPolicy, clusterKeyAccess] },
+      { parent: this, dependsOn: [clusterPolicy, clusterKeyAccess, controlPlaneLogs] },
     );
 
     const adminAccess = config.adminRoleArns.map((principalArn, i) => {
@@ -131,14 +147,50 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       );
     });
 
+    const oidc = new aws.iam.OpenIdConnectProvider(
+      `${name}-oidc`,
+      {
+        url: cluster.identities.apply((ids) => ids[0].oidcs[0].issuer),
+        clientIdLists: ['sts.amazonaws.com'],
+      },
+      parent,
+    );
+    this.oidcProviderArn = oidc.arn;
+    this.oidcIssuer = oidc.url;
+
+    // Before the nodes: they get pod networking from a CNI already running with its own role.
+    const cniRole = this.serviceAccountRole(`${name}-vpc-cni`, 'kube-system', 'aws-node', '');
+    const cniPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-vpc-cni`,
+      { role: cniRole.name, policyArn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy' },
+      parent,
+    );
+    // The VPC CNI enforces NetworkPolicy only with its policy agent enabled; without this every
+    // default-deny policy the workloads declare would be accepted and silently ignored.
+    const cniAddon = new aws.eks.Addon(
+      `${name}-vpc-cni`,
+      {
+        clusterName: cluster.name,
+        addonName: 'vpc-cni',
+        addonVersion: config.addons.vpcCni,
+        serviceAccountRoleArn: cniRole.arn,
+        configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+        // Adopts the CNI EKS installs with every cluster.
+        resolveConflictsOnCreate: 'OVERWRITE',
+        resolveConflictsOnUpdate: 'OVERWRITE',
+      },
+      { parent: this, dependsOn: [cniPolicy] },
+    );
+
     const nodeRole = new aws.iam.Role(
       `${name}-nodes`,
       { assumeRolePolicy: assumeRole('ec2.amazonaws.com') },
       parent,
     );
+    // No CNI policy on the nodes: the VPC CNI gets it through its own IRSA role (above), so
+    // every pod on the node does not hold ENI and IP management rights through the node role.
     const nodePolicies = [
       'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
-      'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
       'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
     ].map(
       (policyArn, i) =>
@@ -192,22 +244,17 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
           version: pulumi.interpolate`${nodeTemplate.latestVersion}`,
         },
       },
-      { parent: this, dependsOn: nodePolicies, ignoreChanges: ['scalingConfig.desiredSize'] },
-    );
-
-    const oidc = new aws.iam.OpenIdConnectProvider(
-      `${name}-oidc`,
       {
-        url: cluster.identities.apply((ids) => ids[0].oidcs[0].issuer),
-        clientIdLists: ['sts.amazonaws.com'],
+        parent: this,
+        dependsOn: [...nodePolicies, cniAddon],
+        ignoreChanges: ['scalingConfig.desiredSize'],
       },
-      parent,
     );
-    this.oidcProviderArn = oidc.arn;
-    this.oidcIssuer = oidc.url;
 
     this.name = cluster.name;
     this.securityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
+    this.endpoint = cluster.endpoint;
+    this.arn = cluster.arn;
     this.kubeconfig = pulumi.secret(
       pulumi
         .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data])
@@ -230,25 +277,12 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
       },
       parent,
     );
-    // The VPC CNI enforces NetworkPolicy only with its policy agent enabled; without this every
-    // default-deny policy the workloads declare would be accepted and silently ignored.
-    new aws.eks.Addon(
-      `${name}-vpc-cni`,
-      {
-        clusterName: cluster.name,
-        addonName: 'vpc-cni',
-        configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
-        // Adopts the CNI EKS installs with every cluster.
-        resolveConflictsOnCreate: 'OVERWRITE',
-        resolveConflictsOnUpdate: 'OVERWRITE',
-      },
-      parent,
-    );
     const ebsAddon = new aws.eks.Addon(
       `${name}-ebs-csi`,
       {
         clusterName: cluster.name,
         addonName: 'aws-ebs-csi-driver',
+        addonVersion: config.addons.ebsCsiDriver,
         serviceAccountRoleArn: ebsRole.arn,
         resolveConflictsOnUpdate: 'OVERWRITE',
       },

@@ -189,12 +189,18 @@ export class MetricsExporters extends pulumi.ComponentResource {
                   env: spec.env,
                   ports: [{ name: 'metrics', containerPort: spec.port }],
                   resources: {
-                    requests: { cpu: '10m', memory: '32Mi' },
-                    limits: { cpu: '200m', memory: '128Mi' },
+                    requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '16Mi' },
+                    limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '128Mi' },
                   },
                   securityContext: restrictedContainerSecurityContext,
                   readinessProbe: probe,
-                  livenessProbe: { ...probe, failureThreshold: 6 },
+                  // Alive while the process listens: a data store that stops answering makes the
+                  // exporter unready (and its metrics say why), not restarted in a loop.
+                  livenessProbe: {
+                    tcpSocket: { port: 'metrics' },
+                    periodSeconds: 20,
+                    failureThreshold: 3,
+                  },
                   volumeMounts: spec.volumes?.map((v) => ({
                     name: v.volume.name,
                     mountPath: v.mountPath,

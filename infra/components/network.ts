@@ -2,10 +2,30 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AwsStackConfig } from '../config/stack-config';
 
+/**
+ * The AWS APIs nodes and workloads call, reached through interface endpoints instead of NAT:
+ * image pulls (ECR; layers come from S3, a gateway endpoint), IRSA token exchange (STS), log
+ * shipping (CloudWatch Logs), Karpenter and the load balancer controller (EC2, ELB, SQS, SSM for
+ * AMI ids), Vault's auto-unseal (KMS).
+ */
+export const interfaceEndpointServices = [
+  'ecr.api',
+  'ecr.dkr',
+  'sts',
+  'logs',
+  'ec2',
+  'elasticloadbalancing',
+  'sqs',
+  'ssm',
+  'kms',
+] as const;
+
 export interface NetworkArgs {
   config: AwsStackConfig['network'];
   /** Tags subnets so the AWS Load Balancer Controller and EKS find them. */
   clusterName: string;
+  /** Retention of the VPC flow log group. */
+  logRetentionDays: number;
 }
 
 /** VPC across three AZs: public subnets (load balancers, NAT) and private subnets (everything else). */
@@ -14,6 +34,8 @@ export class Network extends pulumi.ComponentResource {
   readonly vpcCidr: string;
   private readonly zones: string[];
   readonly publicSubnetIds: pulumi.Output<string>[];
+  /** Where internet-facing load balancers put their nodes: the only sources of public traffic. */
+  readonly publicSubnetCidrs: string[];
   readonly privateSubnetIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -85,6 +107,7 @@ export class Network extends pulumi.ComponentResource {
       );
     });
 
+    const privateRouteTables: aws.ec2.RouteTable[] = [];
     const privateSubnets = availabilityZones.map((az, i) => {
       const subnet = new aws.ec2.Subnet(
         `${name}-private-${az}`,
@@ -109,6 +132,7 @@ export class Network extends pulumi.ComponentResource {
         },
         parent,
       );
+      privateRouteTables.push(routes);
       new aws.ec2.RouteTableAssociation(
         `${name}-private-${az}`,
         { subnetId: subnet.id, routeTableId: routes.id },
@@ -117,8 +141,99 @@ export class Network extends pulumi.ComponentResource {
       return subnet;
     });
 
+    // Every accepted and rejected flow, kept as long as the stack keeps its logs.
+    const flowLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { retentionInDays: args.logRetentionDays },
+      parent,
+    );
+    const flowLogRole = new aws.iam.Role(
+      `${name}-flow-logs`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+        inlinePolicies: [
+          {
+            name: 'write-flow-logs',
+            policy: pulumi.jsonStringify({
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: [
+                    'logs:CreateLogStream',
+                    'logs:PutLogEvents',
+                    'logs:DescribeLogGroups',
+                    'logs:DescribeLogStreams',
+                  ],
+                  Resource: [flowLogGroup.arn, pulumi.interpolate`${flowLogGroup.arn}:*`],
+                },
+              ],
+            }),
+          },
+        ],
+      },
+      parent,
+    );
+    new aws.ec2.FlowLog(
+      name,
+      {
+        vpcId: vpc.id,
+        trafficType: 'ALL',
+        logDestinationType: 'cloud-watch-logs',
+        logDestination: flowLogGroup.arn,
+        iamRoleArn: flowLogRole.arn,
+        maxAggregationInterval: 60,
+      },
+      parent,
+    );
+
+    const region = aws.config.region ?? '';
+    new aws.ec2.VpcEndpoint(
+      `${name}-s3`,
+      {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${region}.s3`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: privateRouteTables.map((r) => r.id),
+      },
+      parent,
+    );
+    const endpointGroup = new aws.ec2.SecurityGroup(
+      `${name}-endpoints`,
+      {
+        vpcId: vpc.id,
+        description: 'HTTPS to the AWS API endpoints from inside the VPC',
+        ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: [vpcCidr] }],
+      },
+      parent,
+    );
+    for (const service of interfaceEndpointServices) {
+      new aws.ec2.VpcEndpoint(
+        `${name}-${service.replace('.', '-')}`,
+        {
+          vpcId: vpc.id,
+          serviceName: `com.amazonaws.${region}.${service}`,
+          vpcEndpointType: 'Interface',
+          privateDnsEnabled: true,
+          subnetIds: privateSubnets.map((s) => s.id),
+          securityGroupIds: [endpointGroup.id],
+        },
+        parent,
+      );
+    }
+
     this.vpcId = vpc.id;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.publicSubnetCidrs = availabilityZones.map((_, i) => subnetCidr(vpcCidr, i));
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.registerOutputs({ vpcId: this.vpcId });
   }

@@ -16,6 +16,20 @@ export interface ObservabilityArgs {
 }
 
 export const monitoringNamespace = 'monitoring';
+/** kube-prometheus-stack's control-plane monitors whose targets a managed or local cluster hides. */
+export const unreachableControlPlane = [
+  'kubeScheduler',
+  'kubeControllerManager',
+  'kubeEtcd',
+  'kubeProxy',
+] as const;
+const unreachableControlPlaneRules = [
+  'kubeSchedulerAlerting',
+  'kubeSchedulerRecording',
+  'kubeControllerManager',
+  'etcd',
+  'kubeProxy',
+];
 // The generated config reads its credentials from where the operator mounts this Secret.
 const receiverSecretName = alertmanagerReceiverSecret;
 
@@ -83,10 +97,24 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
         atomic: true,
         timeout: 900,
         values: {
+          // EKS runs the scheduler, controller manager and etcd out of reach and kube-proxy serves
+          // metrics on 127.0.0.1 only (kind and k3d bind them all to localhost): their monitors
+          // would have no target and their "down" alerts would fire from the first minute.
+          ...Object.fromEntries(unreachableControlPlane.map((c) => [c, { enabled: false }])),
+          defaultRules: {
+            rules: Object.fromEntries(unreachableControlPlaneRules.map((r) => [r, false])),
+          },
           prometheus: {
+            // Two replicas scrape and alert independently: Alertmanager de-duplicates their
+            // alerts (the operator drops the replica label from them), and Grafana's queries
+            // stick to one replica so graphs do not flip between two slightly different series.
+            service: config.prometheusReplicas > 1 ? { sessionAffinity: 'ClientIP' } : {},
             prometheusSpec: {
               replicas: config.prometheusReplicas,
               retention: config.prometheusRetention,
+              // Time alone lets a busy week fill the volume and stop ingestion: cap by size too,
+              // below the volume so compaction has room.
+              retentionSize: `${Math.floor(config.prometheusStorageGb * 0.85)}GiB`,
               storageSpec: storage(config.prometheusStorageGb),
               // Select every rule and monitor in the cluster, not only the chart's own labels.
               ruleSelectorNilUsesHelmValues: false,
@@ -103,11 +131,45 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
               storage: storage(5),
               resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
             },
-            podDisruptionBudget: { enabled: config.alertmanagerReplicas > 1, maxUnavailable: 1 },
+            // The chart defaults minAvailable to 1 and writes every bound that is set: one bound only,
+            // the one it already has, or the API server rejects the budget and the release rolls back.
+            podDisruptionBudget: {
+              enabled: config.alertmanagerReplicas > 1,
+              minAvailable: Math.max(1, config.alertmanagerReplicas - 1),
+            },
           },
           grafana: {
             adminPassword: grafanaPassword.result,
-            persistence: { enabled: true, size: '5Gi', storageClassName: cluster.storageClassName },
+            replicas: config.grafanaReplicas,
+            // Dashboards and datasources are provisioned from this repository, so replicas are
+            // interchangeable and need no shared database; a volume (ReadWriteOnce) would pin
+            // them to one node. Login sessions live per replica: keep a client on one.
+            ...(config.grafanaReplicas > 1
+              ? {
+                  persistence: { enabled: false },
+                  service: { sessionAffinity: 'ClientIP' },
+                  podDisruptionBudget: { minAvailable: 1 },
+                  topologySpreadConstraints: [
+                    {
+                      maxSkew: 1,
+                      topologyKey: 'topology.kubernetes.io/zone',
+                      whenUnsatisfiable: 'ScheduleAnyway',
+                      labelSelector: {
+                        matchLabels: {
+                          'app.kubernetes.io/name': 'grafana',
+                          'app.kubernetes.io/instance': 'kube-prometheus-stack',
+                        },
+                      },
+                    },
+                  ],
+                }
+              : {
+                  persistence: {
+                    enabled: true,
+                    size: '5Gi',
+                    storageClassName: cluster.storageClassName,
+                  },
+                }),
             sidecar: { dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1' } },
           },
         },

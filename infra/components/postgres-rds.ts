@@ -1,7 +1,11 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { rdsBackupWindow, rdsMaintenanceWindow } from '../config/maintenance-windows';
+import {
+  rdsBackupWindow,
+  rdsMaintenanceWindow,
+  rdsReplicaMaintenanceWindow,
+} from '../config/maintenance-windows';
 import type { AwsStackConfig } from '../config/stack-config';
 import type { PostgresConnection, PostgresExporterTarget } from './datastore-connection';
 import type { Network } from './network';
@@ -12,7 +16,11 @@ export interface RdsPostgresArgs {
   network: Network;
   /** Security group of the cluster's nodes: the only source allowed to connect. */
   clientSecurityGroupId: pulumi.Input<string>;
+  /** Retention of the log groups the instances export to. */
+  logRetentionDays: number;
 }
+
+const exportedLogs = ['postgresql', 'upgrade'];
 
 const database = 'rag';
 const username = 'rag';
@@ -110,6 +118,31 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       parent,
     );
 
+    const monitoringRole = new aws.iam.Role(
+      `${name}-monitoring`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'monitoring.rds.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-monitoring`,
+      {
+        role: monitoringRole.name,
+        policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole',
+      },
+      parent,
+    );
+
     const common = {
       instanceClass: config.instanceClass,
       storageType: 'gp3',
@@ -121,22 +154,38 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       performanceInsightsEnabled: true,
       performanceInsightsKmsKeyId: key.arn,
       performanceInsightsRetentionPeriod: 7,
-      monitoringInterval: 0,
-      // A pinned minor version (16.4) is upgraded by changing the stack file; letting AWS patch it
-      // too would make every later `pulumi up` try to downgrade (and fail). A major-only version
-      // (16) hands minor upgrades to AWS.
-      autoMinorVersionUpgrade: !config.engineVersion.includes('.'),
+      // Enhanced Monitoring: OS-level metrics (CPU steal, memory, I/O per process) every minute.
+      monitoringInterval: 60,
+      monitoringRoleArn: monitoringRole.arn,
+      // The engine version is a major (16): AWS applies minor (security) upgrades in the
+      // maintenance window and `pulumi up` sees no drift, since the major it declares still holds.
+      autoMinorVersionUpgrade: true,
       maintenanceWindow: rdsMaintenanceWindow,
       copyTagsToSnapshot: true,
-      enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      enabledCloudwatchLogsExports: exportedLogs,
       caCertIdentifier: 'rds-ca-rsa2048-g1',
       applyImmediately: !production,
     };
 
+    // RDS creates the export groups without retention if they are missing: create them first,
+    // named after the instance identifiers, which are therefore set explicitly.
+    const logGroups = (identifier: string) =>
+      exportedLogs.map(
+        (log) =>
+          new aws.cloudwatch.LogGroup(
+            `${identifier}-${log}-logs`,
+            {
+              name: `/aws/rds/instance/${identifier}/${log}`,
+              retentionInDays: args.logRetentionDays,
+            },
+            parent,
+          ),
+      );
     const primary = new aws.rds.Instance(
       name,
       {
         ...common,
+        identifier: name,
         engine: 'postgres',
         engineVersion: config.engineVersion,
         dbName: database,
@@ -152,7 +201,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
         skipFinalSnapshot: !production,
         finalSnapshotIdentifier: production ? `${name}-final` : undefined,
       },
-      stateful,
+      { ...stateful, dependsOn: logGroups(name) },
     );
 
     const replicas = Array.from(
@@ -162,15 +211,17 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
           `${name}-replica-${i + 1}`,
           {
             ...common,
+            identifier: `${name}-replica-${i + 1}`,
             replicateSourceDb: primary.identifier,
             availabilityZone: network.availabilityZone(i + 1),
             maxAllocatedStorage: config.maxAllocatedStorageGb,
+            maintenanceWindow: rdsReplicaMaintenanceWindow,
             // Replicas are rebuilt from the primary, so they need neither their own backups nor a final snapshot.
             backupRetentionPeriod: 0,
             skipFinalSnapshot: true,
             deletionProtection: config.deletionProtection,
           },
-          stateful,
+          { ...stateful, dependsOn: logGroups(`${name}-replica-${i + 1}`) },
         ),
     );
 

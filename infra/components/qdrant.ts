@@ -53,7 +53,7 @@ export class Qdrant extends pulumi.ComponentResource {
             storage: {
               collection: {
                 replication_factor: config.replicationFactor,
-                write_consistency_factor: 1,
+                write_consistency_factor: config.writeConsistencyFactor,
               },
             },
           },
@@ -75,7 +75,9 @@ export class Qdrant extends pulumi.ComponentResource {
             {
               maxSkew: 1,
               topologyKey: 'topology.kubernetes.io/zone',
-              whenUnsatisfiable: 'ScheduleAnyway',
+              // On EKS the nodes span three zones: a node per zone or none, never two in one zone.
+              // A local cluster has one zone at most, where DoNotSchedule would strand replicas.
+              whenUnsatisfiable: cluster.serviceAccountRole ? 'DoNotSchedule' : 'ScheduleAnyway',
               labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'qdrant' } },
             },
           ],

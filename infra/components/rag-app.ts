@@ -8,6 +8,7 @@ import {
   restrictedPodSecurityContext,
 } from '../kubernetes/pod-security';
 import type { ClusterHandle } from './cluster';
+import { albIngressAnnotations } from './ingress-controller';
 import { vaultAppRole, vaultAppSecretPath } from './vault';
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -23,6 +24,8 @@ export interface RagAppArgs {
   egress: { peers: Peer[]; port: number }[];
   /** Namespaces allowed to reach the API port (ingress controller, Prometheus). */
   ingressFromNamespaces: string[];
+  /** Address ranges allowed to reach the API port (the ALB's subnets on AWS). */
+  ingressFromCidrs: string[];
   /** Must finish before the migration Job runs (Vault configured with the service's settings). */
   dependsOn: pulumi.Resource[];
 }
@@ -42,8 +45,6 @@ export const appLabels = {
  */
 export const apiPodLabels = { ...appLabels, 'app.kubernetes.io/component': 'api' };
 const migratePodLabels = { ...appLabels, 'app.kubernetes.io/component': 'migrate' };
-// Mirrors the package.json scripts (start, migrate) without npm, which needs a writable cache.
-const runTs = ['node', '-r', 'ts-node/register/transpile-only'];
 
 /** What the image (app/Dockerfile) and the pod spec must agree on; a test compares the two. */
 export const appContainer = {
@@ -51,9 +52,13 @@ export const appContainer = {
   /** Non-root UID/GID the pods run as (the image's USER). */
   uid: 10001,
   httpPort: 8080,
-  /** Paths are relative to the image's WORKDIR. */
-  serveCommand: [...runTs, 'app/src/main.ts'],
-  migrateCommand: [...runTs, 'app/src/stores/postgres/migrate-cli.ts'],
+  /**
+   * node on tsc's output (`npm run build`), paths relative to the image's WORKDIR: what the
+   * package.json scripts (start, migrate) run after building, without npm, which needs a writable
+   * cache and would swallow SIGTERM.
+   */
+  serveCommand: ['node', 'dist/app/src/main.js'],
+  migrateCommand: ['node', 'dist/app/src/stores/postgres/migrate-cli.js'],
   /** The only writable path (emptyDir); the root filesystem is read-only. */
   writablePath: '/tmp',
 } as const;
@@ -114,9 +119,15 @@ export class RagApp extends pulumi.ComponentResource {
       })),
       ...args.secretSettings.map((s) => ({ name: `${s}_FILE`, value: `/vault/secrets/${s}` })),
     ];
+    // Ephemeral storage covers the /tmp emptyDir (256Mi at most) and container logs: a pod that
+    // fills the node's disk is evicted alone instead of taking the node's other pods with it.
     const resources = {
-      requests: { cpu: config.cpuRequest, memory: config.memoryRequest },
-      limits: { cpu: config.cpuLimit, memory: config.memoryLimit },
+      requests: {
+        cpu: config.cpuRequest,
+        memory: config.memoryRequest,
+        'ephemeral-storage': '128Mi',
+      },
+      limits: { cpu: config.cpuLimit, memory: config.memoryLimit, 'ephemeral-storage': '1Gi' },
     };
     const podSpec = (
       command: string[],
@@ -175,8 +186,8 @@ export class RagApp extends pulumi.ComponentResource {
       {
         metadata: { name: serviceIdentity.deployment, namespace: ns, labels: appLabels },
         spec: {
-          // The HPA owns the replica count after creation.
-          replicas: config.minReplicas,
+          // No replicas: the HPA owns the count. A declared one would be re-applied by every
+          // `pulumi up` (server-side apply), resetting the HPA's choice or conflicting with it.
           revisionHistoryLimit: 5,
           selector: { matchLabels: apiPodLabels },
           strategy: {
@@ -223,7 +234,7 @@ export class RagApp extends pulumi.ComponentResource {
           },
         },
       },
-      { ...k8sOpts, dependsOn: [migrations], ignoreChanges: ['spec.replicas'] },
+      { ...k8sOpts, dependsOn: [migrations] },
     );
 
     const service = new k8s.core.v1.Service(
@@ -242,7 +253,14 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.networking.v1.Ingress(
       name,
       {
-        metadata: { name: serviceIdentity.service, namespace: ns, labels: appLabels },
+        metadata: {
+          name: serviceIdentity.service,
+          namespace: ns,
+          labels: appLabels,
+          annotations: config.tlsCertificateArn
+            ? albIngressAnnotations(config.tlsCertificateArn)
+            : undefined,
+        },
         spec: {
           ingressClassName: config.ingressClassName,
           // On AWS the load balancer terminates TLS with the ACM certificate; on dev the controller uses the secret.
@@ -330,9 +348,12 @@ export class RagApp extends pulumi.ComponentResource {
           policyTypes: ['Ingress'],
           ingress: [
             {
-              from: args.ingressFromNamespaces.map((n) => ({
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } },
-              })),
+              from: [
+                ...args.ingressFromNamespaces.map((n) => ({
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } },
+                })),
+                ...args.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+              ],
               ports: [{ protocol: 'TCP', port: httpPort }],
             },
           ],

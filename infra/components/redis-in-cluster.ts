@@ -41,11 +41,24 @@ export class InClusterRedis extends pulumi.ComponentResource implements Datastor
       { metadata: { name: 'redis-auth', namespace }, stringData: { password: password.result } },
       k8sOpts,
     );
-    const service = new k8s.core.v1.Service(
+    new k8s.core.v1.Service(
       name,
       {
         metadata: { name: 'redis', namespace, labels },
         spec: {
+          selector: labels,
+          ports: [{ name: 'redis', port: this.port, targetPort: 'redis' }],
+        },
+      },
+      k8sOpts,
+    );
+    // The StatefulSet's governing Service: headless, so each pod keeps a stable DNS name.
+    const headless = new k8s.core.v1.Service(
+      `${name}-headless`,
+      {
+        metadata: { name: 'redis-headless', namespace, labels },
+        spec: {
+          clusterIP: 'None',
           selector: labels,
           ports: [{ name: 'redis', port: this.port, targetPort: 'redis' }],
         },
@@ -58,13 +71,15 @@ export class InClusterRedis extends pulumi.ComponentResource implements Datastor
       {
         metadata: { name: 'redis', namespace, labels },
         spec: {
-          serviceName: service.metadata.name,
+          serviceName: headless.metadata.name,
           replicas: 1,
           selector: { matchLabels: labels },
           template: {
             metadata: { labels },
             spec: {
-              securityContext: restrictedPodSecurityContext(999),
+              // Not the image's low `redis` UID 999: Redis writes only to /data, which fsGroup
+              // makes writable, so any unprivileged UID works.
+              securityContext: restrictedPodSecurityContext(10001),
               automountServiceAccountToken: false,
               containers: [
                 {
@@ -86,12 +101,24 @@ export class InClusterRedis extends pulumi.ComponentResource implements Datastor
                   ],
                   ports: [{ name: 'redis', containerPort: this.port }],
                   resources: {
-                    requests: { cpu: '50m', memory: '128Mi' },
-                    limits: { cpu: '500m', memory: '256Mi' },
+                    requests: { cpu: '50m', memory: '128Mi', 'ephemeral-storage': '16Mi' },
+                    limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '128Mi' },
                   },
                   securityContext: restrictedContainerSecurityContext,
                   startupProbe: { ...probe, failureThreshold: 30 },
-                  readinessProbe: probe,
+                  // Ready when it answers commands (loading the AOF it does not); alive while it
+                  // listens, so a long load is not killed.
+                  readinessProbe: {
+                    exec: {
+                      command: [
+                        'sh',
+                        '-c',
+                        'redis-cli -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG',
+                      ],
+                    },
+                    periodSeconds: 10,
+                    timeoutSeconds: 2,
+                  },
                   livenessProbe: { ...probe, failureThreshold: 6 },
                   volumeMounts: [{ name: 'data', mountPath: '/data' }],
                 },

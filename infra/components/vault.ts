@@ -152,6 +152,8 @@ ${seal}service_registration "kubernetes" {}
               enabled: true,
               replicas: config.replicas,
               raft: { enabled: true, setNodeId: true, config: raftConfig },
+              // The chart renders maxUnavailable 0 for a single server: a budget no node drain passes.
+              disruptionBudget: { enabled: config.replicas > 1 },
             },
             resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
           },
@@ -224,7 +226,9 @@ ${seal}service_registration "kubernetes" {}
             spec: {
               restartPolicy: 'OnFailure',
               serviceAccountName: account.metadata.name,
-              securityContext: restrictedPodSecurityContext(100),
+              // An unprivileged UID of its own (not the image's low `vault` UID 100): the script
+              // writes only to /tmp (HOME) and reads mounted files, readable through fsGroup.
+              securityContext: restrictedPodSecurityContext(10001),
               containers: [
                 {
                   name: 'configure',
@@ -235,8 +239,8 @@ ${seal}service_registration "kubernetes" {}
                     { name: 'HOME', value: '/tmp' },
                   ],
                   resources: {
-                    requests: { cpu: '50m', memory: '64Mi' },
-                    limits: { cpu: '200m', memory: '128Mi' },
+                    requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+                    limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '128Mi' },
                   },
                   securityContext: restrictedContainerSecurityContext,
                   volumeMounts: [

@@ -22,8 +22,15 @@ if (end - middle < 60 || middle - start < 30 || start < 120)
     `weekly maintenance ${weeklyMaintenance.start}-${weeklyMaintenance.end} must last >= 90 minutes and start after 02:00 UTC (backups run in the two hours before)`,
   );
 
+// The RDS half splits again: the primary first, then its replicas, so a replica's patch reboot
+// never coincides with the primary's (reads fall back to the primary meanwhile).
+const rdsMiddle = start + Math.floor((middle - start) / 60) * 30;
+if (rdsMiddle - start < 30 || middle - rdsMiddle < 30)
+  throw new Error('the RDS half of the weekly maintenance window must last >= 60 minutes');
+
 /** `ddd:hh24:mi-ddd:hh24:mi`, UTC, as RDS and ElastiCache take it. */
-export const rdsMaintenanceWindow = `${day}:${clock(start)}-${day}:${clock(middle)}`;
+export const rdsMaintenanceWindow = `${day}:${clock(start)}-${day}:${clock(rdsMiddle)}`;
+export const rdsReplicaMaintenanceWindow = `${day}:${clock(rdsMiddle)}-${day}:${clock(middle)}`;
 export const elastiCacheMaintenanceWindow = `${day}:${clock(middle)}-${day}:${clock(end)}`;
 /** Daily, `hh24:mi-hh24:mi` UTC, ending before the maintenance window starts. */
 export const rdsBackupWindow = `${clock(start - 120)}-${clock(start - 60)}`;

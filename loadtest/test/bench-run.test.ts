@@ -60,7 +60,16 @@ describe('npm run bench (BENCH_SCALE=small)', function () {
       assert.ok(s.requests > 0, `${s.name}: no requests`);
       assert.equal(s.errorRate, 0, `${s.name}: errors`);
       // The bench's checks include `cached === true` for cached and `false` for uncached queries.
-      assert.equal(s.failedChecks, 0, `${s.name}: ${JSON.stringify(s.failedCheckNames)}`);
+      // A cached question may still be answered uncached when its Redis read outlasts the command
+      // timeout on a saturated machine (the service degrades, counting an error): only those may
+      // fail the check, and a cached scenario never misses.
+      const degraded = s.target === 'cached' ? s.queryCache.error : 0;
+      assert.ok(
+        s.failedChecks <= degraded,
+        `${s.name}: ${JSON.stringify(s.failedCheckNames)}, cache ${JSON.stringify(s.queryCache)}`,
+      );
+      if (s.target === 'cached') assert.equal(s.queryCache.miss, 0, `${s.name}: cache misses`);
+      if (s.target === 'uncached') assert.equal(s.queryCache.hit, 0, `${s.name}: cache hits`);
       assert.ok(s.p50Ms > 0 && s.p50Ms <= s.p95Ms && s.p95Ms <= s.p99Ms, `${s.name}: percentiles`);
     }
     assert.ok(results.overhead['cached max / hello max'] > 0);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { freePort } from '../../../app/test/support/service-process';
+import { eventually, GiveUp } from '../../../test-support/eventually';
 
 // The exporters the platform runs beside Postgres and Redis, as real processes (Debian's
 // prometheus-postgres-exporter and prometheus-redis-exporter) pointed at the test services, so
@@ -25,16 +26,16 @@ async function startExporter(
   });
   let output = '';
   child.stderr?.on('data', (d) => (output += d));
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`${command} exited: ${output}`);
-    const up = await fetch(`http://${target}/metrics`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (i > 100) throw new Error(`${command} did not come up: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new GiveUp(`${command} exited: ${output}`);
+      return (await fetch(`http://${target}/metrics`)).ok;
+    },
+    { timeoutMs: 15_000, intervalMs: 100, what: `${command} serving /metrics` },
+  ).catch((err) => {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${output}`);
+  });
   return {
     job,
     target,

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { ruleFiles } from '../../src/render/rule-files';
 import { serviceIdentity } from '../../../catalog/service-identity';
 import { freePort } from '../../../app/test/support/service-process';
+import { eventually, GiveUp } from '../../../test-support/eventually';
 import { repoRoot } from './run-tool';
 
 // A real Prometheus (Debian's binary) on a free loopback port, scraping the given targets with
@@ -20,6 +21,12 @@ export interface RunningPrometheus {
   readonly url: string;
   query(expr: string): Promise<PromSample[]>;
   waitForTargetUp(timeoutMs: number): Promise<void>;
+  /**
+   * Waits until Prometheus holds what the system did before `since`: every target scraped twice
+   * after it (a rate over a series born just before needs two samples), then every rule group
+   * evaluated after those scrapes.
+   */
+  waitForDataAfter(since: Date, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,17 +74,34 @@ export async function startPrometheus(opts: {
     return body.data;
   }
 
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited: ${output}`);
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new GiveUp(`prometheus exited: ${output}`);
+      return (await fetch(`${url}/-/ready`)).ok;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, what: 'prometheus ready' },
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}\n${output}`);
+  });
+
+  type Target = { health: string; lastScrape: string; lastScrapeDuration: number };
+  const targets = async () =>
+    (await api<{ activeTargets: Target[] }>('/api/v1/targets')).activeTargets;
+  /** Once every target's last scrape started after `after`: when the latest of them ended. */
+  const scrapedAfter = (after: number, timeoutMs: number) =>
+    eventually(
+      async () => {
+        const all = await targets();
+        const starts = all.map((t) => Date.parse(t.lastScrape));
+        if (!all.length || !starts.every((t) => t > after)) return undefined;
+        return Math.max(...all.map((t, i) => starts[i] + Math.ceil(t.lastScrapeDuration * 1000)));
+      },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        what: `every target scraped after ${new Date(after).toISOString()}`,
+      },
     );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`prometheus not ready: ${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 
   return {
     url,
@@ -88,13 +112,29 @@ export async function startPrometheus(opts: {
       return data.result;
     },
     async waitForTargetUp(timeoutMs) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const data = await api<{ activeTargets: { health: string }[] }>('/api/v1/targets');
-        if (data.activeTargets.length && data.activeTargets.every((t) => t.health === 'up')) return;
-        if (Date.now() > end) throw new Error(`targets not up: ${JSON.stringify(data)}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      let last: Target[] = [];
+      await eventually(
+        async () => {
+          last = await targets();
+          return last.length > 0 && last.every((t) => t.health === 'up');
+        },
+        { timeoutMs, intervalMs: 250, what: 'every target up' },
+      ).catch((err) => {
+        throw new Error(`${(err as Error).message}: ${JSON.stringify(last)}`);
+      });
+    },
+    async waitForDataAfter(since, timeoutMs) {
+      const first = await scrapedAfter(since.getTime(), timeoutMs);
+      const second = await scrapedAfter(first, timeoutMs);
+      await eventually(
+        async () => {
+          const { groups } = await api<{ groups: { name: string; lastEvaluation: string }[] }>(
+            '/api/v1/rules',
+          );
+          return groups.length > 0 && groups.every((g) => Date.parse(g.lastEvaluation) > second);
+        },
+        { timeoutMs, intervalMs: 200, what: 'every rule group evaluated after the scrapes' },
+      );
     },
     async stop() {
       child.kill('SIGTERM');

@@ -1,9 +1,13 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  DomainError,
+  InvalidInputError,
+  NotFoundError,
+} from '../domain/errors';
 import type { Logger } from '../observability/logger';
-import { UpstreamError } from '../rag/embedding/openai-compatible-post';
-import { isUnreachableError } from '../stores/postgres/database';
-import { DataError } from '../stores/postgres/errors';
 
 // RFC 9457 problem details. Every error response of the API is one of these, with a stable `type`
 // per kind of problem so clients can branch on it, and never a stack trace.
@@ -45,12 +49,6 @@ export class HttpProblem extends Error {
     };
   }
 }
-
-export const notFound = (what: string, id: string) =>
-  new HttpProblem(404, 'not-found', 'Resource not found', `${what} '${id}' does not exist`);
-
-export const conflict = (detail: string) =>
-  new HttpProblem(409, 'conflict', 'Resource already exists', detail);
 
 export function validationProblem(error: ZodError, where: 'body' | 'query' | 'path'): HttpProblem {
   const errors = error.issues.map((issue) => ({
@@ -111,33 +109,42 @@ function fromFrameworkError(err: BodyParserError): HttpProblem | undefined {
   return undefined;
 }
 
-const dataProblems = {
-  400: ['invalid-input', 'Invalid input'],
-  404: ['not-found', 'Resource not found'],
-  409: ['conflict', 'Resource already exists'],
-} as const;
-
-function fromDataError(err: DataError): HttpProblem {
-  const [slug, title] = dataProblems[err.status];
-  return new HttpProblem(err.status, slug, title, err.message);
-}
-
 /** Seconds a client should wait before retrying when a dependency is unavailable. */
-const dependencyRetryAfterSeconds = 5;
+export const dependencyRetryAfterSeconds = 5;
+
+const dependencyDescriptions: Record<DependencyUnavailableError['dependency'], string> = {
+  postgres_primary: 'The database',
+  postgres_replica: 'The database',
+  redis: 'The cache',
+  vector_store: 'The vector store',
+  embedder: 'The embedding model server',
+  chat: 'The chat model server',
+};
 
 /**
- * A model server (embeddings, chat) that is down or failing after retries: the operation cannot
- * be served right now, which is a retryable 503 rather than an internal fault.
+ * The one mapping from the domain's failure kinds to problems. A dependency that is down is a
+ * retryable 503 naming the kind of dependency (never its address or the driver's message).
  */
-function fromUpstreamError(err: UpstreamError): HttpProblem {
-  return new HttpProblem(
-    503,
-    'dependency-unavailable',
-    'Dependency unavailable',
-    err.status === undefined
-      ? 'A model server the operation needs is unreachable.'
-      : `A model server the operation needs answered ${err.status}.`,
-  );
+export function fromDomainError(err: DomainError): HttpProblem | undefined {
+  if (err instanceof NotFoundError) {
+    return new HttpProblem(404, 'not-found', 'Resource not found', err.message);
+  }
+  if (err instanceof ConflictError) {
+    return new HttpProblem(409, 'conflict', 'Conflict with the current state', err.message);
+  }
+  if (err instanceof InvalidInputError) {
+    return new HttpProblem(400, 'invalid-input', 'Invalid input', err.message);
+  }
+  if (err instanceof DependencyUnavailableError) {
+    return new HttpProblem(
+      503,
+      'dependency-unavailable',
+      'Dependency unavailable',
+      `${dependencyDescriptions[err.dependency]} the operation needs is unavailable; retry later.`,
+      { dependency: err.dependency },
+    );
+  }
+  return undefined;
 }
 
 /** Last middleware: turns anything thrown into a problem; unknown errors become an opaque 500. */
@@ -147,19 +154,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     let problem: HttpProblem | undefined;
     if (err instanceof HttpProblem) problem = err;
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
-    else if (err instanceof DataError) problem = fromDataError(err);
-    else if (err instanceof UpstreamError || isUnreachableError(err)) {
-      logger.warn('dependency unavailable', { err, method: req.method, path: req.path });
-      problem =
-        err instanceof UpstreamError
-          ? fromUpstreamError(err)
-          : new HttpProblem(
-              503,
-              'dependency-unavailable',
-              'Dependency unavailable',
-              'The database is unreachable.',
-            );
-      res.setHeader('Retry-After', String(dependencyRetryAfterSeconds));
+    else if (err instanceof DomainError) {
+      problem = fromDomainError(err);
+      if (err instanceof DependencyUnavailableError) {
+        logger.warn('dependency unavailable', { err, method: req.method, path: req.path });
+        res.setHeader('Retry-After', String(dependencyRetryAfterSeconds));
+      }
     } else if (err && typeof err === 'object') problem = fromFrameworkError(err as BodyParserError);
     if (!problem) {
       logger.error('unhandled error', { err, method: req.method, path: req.path });

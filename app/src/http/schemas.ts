@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { documentStatuses, mediaTypes } from '../domain/document';
 
 // Request and response schemas of the public API. They validate every request and, through
 // zod-to-openapi, are the OpenAPI document: one definition for both.
@@ -24,7 +25,8 @@ export const collectionIdSchema = z
     'lowercase letter first, then letters, digits, - or _, at most 63',
   )
   .openapi({
-    description: 'Collection id: the tenant namespace name chosen at creation.',
+    description:
+      "Collection id: the name its creator chose, unique among live collections. Paths, documents' collectionId and the query's collection all carry this id.",
     example: 'oncall',
   });
 
@@ -125,8 +127,6 @@ export const collectionListSchema = z
   .object({ items: z.array(collectionSchema), nextCursor: z.string().nullable() })
   .openapi('CollectionList');
 
-export const mediaTypes = ['text/markdown', 'text/plain'] as const;
-
 export const ingestDocumentBody = z
   .object({
     source: storableText().min(1).max(512).optional().openapi({
@@ -141,8 +141,6 @@ export const ingestDocumentBody = z
   })
   .strict()
   .openapi('IngestDocument');
-
-export const documentStatuses = ['queued', 'indexing', 'indexed', 'failed', 'dead'] as const;
 
 export const documentSchema = z
   .object({

@@ -39,12 +39,14 @@ describe('service process lifecycle', function () {
   });
 
   it('drains in-flight requests on SIGTERM and exits 0 within the deadline', async () => {
-    // A chat endpoint that answers slowly, so a query is in flight when the signal arrives.
+    // A chat endpoint that answers only once the service has begun shutting down, so a query is
+    // provably in flight when the signal arrives.
     let chatRequests = 0;
+    let shuttingDown = () => false;
     const chat = localJsonServer(async (req, _body, res) => {
       if (req.url !== '/v1/chat/completions') return void res.end('{"data":[]}'); // readiness probe
       chatRequests += 1;
-      await new Promise((r) => setTimeout(r, 1500));
+      await eventually(shuttingDown, { timeoutMs: 30_000, what: 'the service shutting down' });
       res.setHeader('content-type', 'application/json');
       res.end(
         JSON.stringify({
@@ -56,9 +58,15 @@ describe('service process lifecycle', function () {
     try {
       const port = await freePort();
       const service = spawnService(
-        realServicesEnv(port, { CHAT_URL: chatUrl, SHUTDOWN_DEADLINE_MS: '10000' }),
+        // Info: the service logs "shutting down" when the signal arrives.
+        realServicesEnv(port, {
+          CHAT_URL: chatUrl,
+          SHUTDOWN_DEADLINE_MS: '10000',
+          LOG_LEVEL: 'info',
+        }),
       );
       running.push(service);
+      shuttingDown = () => service.output().includes('"shutting down"');
       await waitReady(service);
       const api = apiClient(service.url);
       const collection = uniqueName('drain');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { RunningService } from '../../src/service';
 import { apiClient } from '../support/http-client';
-import { startTestService, uniqueName } from '../support/test-service';
+import { eventually, startTestService, uniqueName } from '../support/test-service';
 
 describe('structured logs', function () {
   this.timeout(30_000);
@@ -38,9 +38,17 @@ describe('structured logs', function () {
       headers: { 'x-request-id': 'req-log-1' },
     });
     await api.post('/v1/query', { collection: uniqueName('missing'), query: 'x' });
-    await new Promise((r) => setTimeout(r, 50));
-    const requests = lines.filter((l) => l.message === 'request');
-    assert.ok(requests.length >= 2);
+    // The log line is written when the response finishes, which may be after the client has it.
+    const requests = await eventually(
+      () => {
+        const logged = lines.filter((l) => l.message === 'request');
+        return logged.some((l) => l.requestId === 'req-log-1') &&
+          logged.some((l) => l.route === '/v1/query')
+          ? logged
+          : undefined;
+      },
+      { what: 'both request lines' },
+    );
     for (const line of requests) {
       assert.match(line.requestId, /\S/);
       assert.match(line.traceId, /^[0-9a-f]{32}$/);

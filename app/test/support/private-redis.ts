@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, GiveUp } from '../../../test-support/eventually';
 
 /** A throwaway redis-server a test may kill: the run's shared Redis must stay up for the others. */
 export async function startPrivateRedis(port: number): Promise<ChildProcess> {
@@ -11,11 +11,16 @@ export async function startPrivateRedis(port: number): Promise<ChildProcess> {
   );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 100 && !out.includes('Ready to accept connections'); i++) await sleep(50);
-  if (!out.includes('Ready to accept connections')) {
+  await eventually(
+    () => {
+      if (proc.exitCode !== null) throw new GiveUp(`redis-server exited:\n${out}`);
+      return out.includes('Ready to accept connections');
+    },
+    { timeoutMs: 15_000, what: 'private redis-server ready' },
+  ).catch((err) => {
     proc.kill('SIGKILL');
-    throw new Error(`private redis-server did not start:\n${out}`);
-  }
+    throw new Error(`private redis-server did not start: ${(err as Error).message}\n${out}`);
+  });
   return proc;
 }
 

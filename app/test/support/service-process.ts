@@ -24,8 +24,9 @@ export interface ServiceProcess {
 }
 
 /**
- * The service as its own OS process, exactly as `npm start` runs it, for what an in-process test
- * cannot show: exit codes, signals, SIGKILL in the middle of a job, the embedded default.
+ * The service as its own OS process (main.ts, from source: the compiled build and the image's
+ * install are replayed in app/test/build), for what an in-process test cannot show: exit codes,
+ * signals, SIGKILL in the middle of a job, the embedded default.
  */
 export function spawnService(env: Record<string, string>, port?: number): ServiceProcess {
   const child = spawn(

@@ -1,6 +1,9 @@
 import { loadConfig, type Config } from '../../src/config';
 import { startService, type RunningService } from '../../src/service';
 
+// Most app tests import the shared poll from here, beside the service they wait on.
+export { eventually } from '../../../test-support/eventually';
+
 /**
  * The service in-process against the run's real Postgres primary + replica and Redis (from
  * scripts/test-services.sh), on a free port, with settings tuned for fast tests. Overrides are
@@ -39,26 +42,4 @@ export function requireEnv(name: string): string {
 /** Unique per test run and call, so suites sharing one database never collide. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-export async function eventually<T>(
-  probe: () => Promise<T | undefined | false>,
-  { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }

@@ -59,6 +59,12 @@ function receiverSecretsFor(artifacts: GeneratedArtifacts): Record<string, strin
   return Object.fromEntries(artifacts.receiverSecretFiles.map((f) => [f, `test-value-of-${f}`]));
 }
 
+/** Provider ids; AWS's prefixed forms where objects validate them (EC2NodeClass subnet terms). */
+function mockId(type: string, name: string): string {
+  if (type === 'aws:ec2/subnet:Subnet') return `subnet-${Buffer.from(name).toString('hex')}`;
+  return `${name}-id`;
+}
+
 /** Fake values for what providers compute, so code reading them (kubeconfig, URLs) runs. */
 function computedState(
   type: string,
@@ -100,10 +106,44 @@ function computedState(
   return base;
 }
 
-/** Runs the platform for a stack under Pulumi's mocks and captures every resource it declares. */
-export async function runStack(
+const runs = new Map<string, Promise<StackRun>>();
+let lastRun: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs the platform for a stack under Pulumi's mocks and captures every resource it declares.
+ * A run is a pure function of the stack, its committed config and the overrides, and most test
+ * files ask for the same three stacks: each distinct run happens once per process and is shared,
+ * frozen so that no test can change what another one reads. Runs never overlap, because the
+ * mocks and the stack config are process-wide.
+ */
+export function runStack(
   stack: StackName,
   configOverrides: Record<string, string> = {},
+): Promise<StackRun> {
+  const key = JSON.stringify([stack, configOverrides]);
+  let run = runs.get(key);
+  if (!run) {
+    run = lastRun.then(
+      () => runStackOnce(stack, configOverrides).then(deepFreeze),
+      () => runStackOnce(stack, configOverrides).then(deepFreeze),
+    );
+    lastRun = run;
+    runs.set(key, run);
+  }
+  return run;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+async function runStackOnce(
+  stack: StackName,
+  configOverrides: Record<string, string>,
 ): Promise<StackRun> {
   // The files alerts/ and dashboards/ generate and commit: the same ones `pulumi up` ships.
   const artifacts = loadGeneratedArtifacts(repoRoot);
@@ -118,7 +158,10 @@ export async function runStack(
           inputs: unwrapSecrets(args.inputs),
           dependencies: dependenciesByKey.get(resourceKey(args)) ?? [],
         });
-        return { id: `${args.name}-id`, state: computedState(args.type, args.name, args.inputs) };
+        return {
+          id: mockId(args.type, args.name),
+          state: computedState(args.type, args.name, args.inputs),
+        };
       },
       call: (args) => ({ ...args.inputs }),
     },
@@ -204,11 +247,18 @@ export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
   );
 }
 
-/** Registration is asynchronous: wait until no new resource appears for a few event-loop turns. */
+/**
+ * Waits until every declared resource has reached the mocks. Pulumi counts each registration as an
+ * outstanding RPC from the moment the resource is declared until the monitor answers (inputs are
+ * awaited in between), and `disconnect()` waits for that queue to drain; under mocks it closes
+ * nothing and the next `setMocks` starts afresh. A resource declared inside an `apply` is only
+ * declared once an earlier registration resolves (after a macrotask at the latest), so drain again
+ * until a round adds none.
+ */
 async function settled(resources: unknown[]): Promise<void> {
-  let last = -1;
-  while (last !== resources.length) {
-    last = resources.length;
-    await new Promise((r) => setTimeout(r, 30));
+  for (let before = -1; before !== resources.length;) {
+    before = resources.length;
+    await pulumi.runtime.disconnect();
+    await new Promise((r) => setImmediate(r));
   }
 }

@@ -1,15 +1,11 @@
-import type { Embedder } from '../../rag/embedding/embedder';
-import type { QueryPipeline } from '../../rag/retrieval/query-pipeline';
-import type { CollectionsRepository } from '../../stores/postgres/collections-repository';
-import type { DocumentsRepository } from '../../stores/postgres/documents-repository';
-import type { VectorStore } from '../../stores/vector/vector-store';
+import type { CollectionUseCases } from '../../use-cases/collections';
+import type { DocumentUseCases } from '../../use-cases/documents';
+import type { QueryUseCase } from '../../use-cases/query';
 
-/** What the API routes need from the rest of the service; built once in service.ts. */
+/** What the API routes need from the rest of the service: the use cases; built in service.ts. */
 export interface ApiDependencies {
-  readonly collections: CollectionsRepository;
-  readonly documents: DocumentsRepository;
-  readonly vectors: VectorStore;
-  readonly embedder: Embedder;
-  readonly queries: QueryPipeline;
+  readonly collections: CollectionUseCases;
+  readonly documents: DocumentUseCases;
+  readonly queries: QueryUseCase;
   readonly maxDocumentBytes: number;
 }

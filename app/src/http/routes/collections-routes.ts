@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../api-route';
 import { createCollectionBodyLimit } from '../body-limits';
-import { notFound } from '../problem';
 import {
   collectionListSchema,
   collectionParams,
@@ -9,11 +8,11 @@ import {
   createCollectionBody,
   collectionListQuery,
 } from '../schemas';
-import type { Collection } from '../../stores/postgres/collections-repository';
+import type { Collection } from '../../domain/collection';
 import type { ApiDependencies } from './api-dependencies';
 
 export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
-  const { collections, embedder, vectors } = deps;
+  const { collections } = deps;
   return [
     defineRoute({
       method: 'post',
@@ -24,19 +23,14 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       body: createCollectionBody,
       maxBodyBytes: createCollectionBodyLimit,
       responses: { 201: { description: 'Created.', schema: collectionSchema } },
-      problems: [409],
+      problems: [409, 503],
       async handle({ body }) {
-        // A duplicate id surfaces as the repository's ConflictError → 409.
-        const created = await collections.create({
-          name: body.id,
-          description: body.description ?? null,
-          embeddingModel: embedder.model,
-          dimensions: embedder.dimensions,
-        });
+        // A duplicate id is a ConflictError → 409.
+        const created = await collections.create(body);
         return {
           status: 201,
           body: toCollection(created),
-          headers: { Location: `/v1/collections/${created.name}` },
+          headers: { Location: `/v1/collections/${created.id}` },
         };
       },
     }),
@@ -48,6 +42,7 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       tags: ['collections'],
       query: collectionListQuery,
       responses: { 200: { description: 'A page of collections.', schema: collectionListSchema } },
+      problems: [503],
       async handle({ query }) {
         const page = await collections.list({ limit: query.limit, cursor: query.cursor });
         return {
@@ -64,11 +59,9 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       tags: ['collections'],
       params: collectionParams,
       responses: { 200: { description: 'The collection.', schema: collectionSchema } },
-      problems: [404],
+      problems: [404, 503],
       async handle({ params }) {
-        const found = await collections.getByName(params.collectionId);
-        if (!found) throw notFound('collection', params.collectionId);
-        return { status: 200, body: toCollection(found) };
+        return { status: 200, body: toCollection(await collections.get(params.collectionId)) };
       },
     }),
     defineRoute({
@@ -79,14 +72,9 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       tags: ['collections'],
       params: collectionParams,
       responses: { 204: { description: 'Deleted.' } },
-      problems: [404],
+      problems: [404, 503],
       async handle({ params }) {
-        const found = await collections.getByName(params.collectionId, { fromPrimary: true });
-        if (!found) throw notFound('collection', params.collectionId);
-        // Rows first: once they are gone nothing can cite the vectors, so a failure between the two
-        // steps leaves only unreachable vectors, which the next delete or re-create sweeps.
-        await collections.delete(found.id);
-        await vectors.deleteCollection(found.id);
+        await collections.delete(params.collectionId);
         return { status: 204 };
       },
     }),
@@ -95,7 +83,7 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
 
 function toCollection(c: Collection): z.infer<typeof collectionSchema> {
   return {
-    id: c.name,
+    id: c.id,
     description: c.description,
     embeddingModel: c.embeddingModel,
     dimensions: c.dimensions,

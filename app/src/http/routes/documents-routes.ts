@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../api-route';
 import { ingestBodyLimit } from '../body-limits';
-import { HttpProblem, notFound } from '../problem';
+import { HttpProblem } from '../problem';
 import {
   collectionParams,
   documentListQuery,
@@ -11,17 +11,12 @@ import {
   ingestDocumentBody,
   ingestResultSchema,
 } from '../schemas';
-import type { DocumentRecord } from '../../stores/postgres/documents-repository';
+import type { Collection } from '../../domain/collection';
+import type { DocumentRecord } from '../../domain/document';
 import type { ApiDependencies } from './api-dependencies';
 
 export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
-  const { collections, documents, vectors, maxDocumentBytes } = deps;
-
-  async function collectionOr404(name: string, fromPrimary = false) {
-    const found = await collections.getByName(name, { fromPrimary });
-    if (!found) throw notFound('collection', name);
-    return found;
-  }
+  const { documents, maxDocumentBytes } = deps;
 
   return [
     defineRoute({
@@ -44,7 +39,7 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
           schema: ingestResultSchema,
         },
       },
-      problems: [404],
+      problems: [404, 503],
       async handle({ params, body }) {
         const size = Buffer.byteLength(body.content, 'utf8');
         if (size > maxDocumentBytes) {
@@ -55,12 +50,11 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
             `content is ${size} bytes; the limit is ${maxDocumentBytes}`,
           );
         }
-        const collection = await collectionOr404(params.collectionId, true);
-        const { document, outcome } = await documents.ingest(collection.id, body);
+        const { collection, document, outcome } = await documents.ingest(params.collectionId, body);
         return {
           status: outcome === 'unchanged' ? 200 : 202,
-          body: { outcome, document: toDocument(document, collection.name) },
-          headers: { Location: `/v1/collections/${collection.name}/documents/${document.id}` },
+          body: { outcome, document: toDocument(document, collection) },
+          headers: { Location: `/v1/collections/${collection.id}/documents/${document.id}` },
         };
       },
     }),
@@ -73,14 +67,13 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       params: collectionParams,
       query: documentListQuery,
       responses: { 200: { description: 'A page of documents.', schema: documentListSchema } },
-      problems: [404],
+      problems: [404, 503],
       async handle({ params, query }) {
-        const collection = await collectionOr404(params.collectionId);
-        const page = await documents.list(collection.id, query);
+        const { collection, page } = await documents.list(params.collectionId, query);
         return {
           status: 200,
           body: {
-            items: page.items.map((d) => toDocument(d, collection.name)),
+            items: page.items.map((d) => toDocument(d, collection)),
             nextCursor: page.nextCursor,
           },
         };
@@ -94,13 +87,13 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       tags: ['documents'],
       params: documentParams,
       responses: { 200: { description: 'The document.', schema: documentSchema } },
-      problems: [404],
+      problems: [404, 503],
       async handle({ params }) {
-        const collection = await collectionOr404(params.collectionId);
-        const document = await documents.get(params.documentId);
-        if (!document || document.collectionId !== collection.id)
-          throw notFound('document', params.documentId);
-        return { status: 200, body: toDocument(document, collection.name) };
+        const { collection, document } = await documents.get(
+          params.collectionId,
+          params.documentId,
+        );
+        return { status: 200, body: toDocument(document, collection) };
       },
     }),
     defineRoute({
@@ -111,13 +104,9 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       tags: ['documents'],
       params: documentParams,
       responses: { 204: { description: 'Deleted.' } },
-      problems: [404],
+      problems: [404, 503],
       async handle({ params }) {
-        const collection = await collectionOr404(params.collectionId, true);
-        // Rows first (throws NotFoundError → 404): a failure before the vectors go leaves only
-        // vectors that no chunk row can cite, and retrieval drops those.
-        await documents.delete(collection.id, params.documentId);
-        await vectors.deleteDocument(collection.id, params.documentId);
+        await documents.delete(params.collectionId, params.documentId);
         return { status: 204 };
       },
     }),
@@ -129,24 +118,23 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       tags: ['documents'],
       params: documentParams,
       responses: { 202: { description: 'Queued again.', schema: documentSchema } },
-      problems: [404, 409],
+      problems: [404, 409, 503],
       async handle({ params }) {
-        const collection = await collectionOr404(params.collectionId, true);
-        const document = await documents.get(params.documentId, { fromPrimary: true });
-        if (!document || document.collectionId !== collection.id)
-          throw notFound('document', params.documentId);
-        // A document that is not dead-lettered is the repository's ConflictError → 409.
-        const requeued = await documents.retry(document.id);
-        return { status: 202, body: toDocument(requeued, collection.name) };
+        // A document that is not dead-lettered is a ConflictError → 409.
+        const { collection, document } = await documents.retry(
+          params.collectionId,
+          params.documentId,
+        );
+        return { status: 202, body: toDocument(document, collection) };
       },
     }),
   ];
 }
 
-function toDocument(d: DocumentRecord, collectionName: string): z.infer<typeof documentSchema> {
+function toDocument(d: DocumentRecord, collection: Collection): z.infer<typeof documentSchema> {
   return {
     id: d.id,
-    collectionId: collectionName,
+    collectionId: collection.id,
     source: d.source,
     title: d.title,
     mediaType: d.mediaType,

@@ -1,6 +1,6 @@
+import type { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../api-route';
 import { queryBodyLimit } from '../body-limits';
-import { notFound } from '../problem';
 import { queryBody, queryResultSchema } from '../schemas';
 import type { ApiDependencies } from './api-dependencies';
 
@@ -17,11 +17,11 @@ export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
       responses: {
         200: { description: 'The answer and its citations.', schema: queryResultSchema },
       },
-      // 503: the embedding endpoint is down (a chat endpoint outage falls back to extractive).
+      // 503: the embedding endpoint, the vector store or the database is down (a chat endpoint
+      // outage falls back to extractive answers).
       problems: [404, 409, 503],
       async handle({ body }) {
-        const result = await deps.queries.run(body);
-        if (!result) throw notFound('collection', body.collection);
+        const result: z.infer<typeof queryResultSchema> = await deps.queries.answer(body);
         return { status: 200, body: result };
       },
     }),

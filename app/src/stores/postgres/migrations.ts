@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 
@@ -6,9 +7,35 @@ import type { Knex } from 'knex';
 
 export const migrationsDirectory = path.resolve(__dirname, '../../../migrations');
 
+/**
+ * The migrations run as TypeScript (tests, ts-node) or as tsc's JavaScript (the production
+ * build), each form loading files of its own extension. knex records a migration by its name, and
+ * its default name is the file name, so a database migrated by one form would find the other's
+ * files new and its own missing ("migration directory is corrupt"). Every form therefore names a
+ * migration by its source file, `<name>.ts`, which is also what databases migrated before the
+ * build existed hold.
+ */
+class SourceNamedMigrations implements Knex.MigrationSource<string> {
+  private readonly extension = path.extname(__filename);
+
+  async getMigrations(): Promise<string[]> {
+    const files = await readdir(migrationsDirectory);
+    return files.filter((f) => path.extname(f) === this.extension && !f.endsWith('.d.ts')).sort();
+  }
+
+  getMigrationName(file: string): string {
+    return `${path.basename(file, this.extension)}.ts`;
+  }
+
+  async getMigration(file: string): Promise<Knex.Migration> {
+    // require, not import(): under ts-node only require goes through its TypeScript hook.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.join(migrationsDirectory, file)) as Knex.Migration;
+  }
+}
+
 const migratorConfig: Knex.MigratorConfig = {
-  directory: migrationsDirectory,
-  loadExtensions: ['.ts', '.js'],
+  migrationSource: new SourceNamedMigrations(),
   tableName: 'knex_migrations',
 };
 

@@ -1,16 +1,10 @@
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../../domain/errors';
 
 // Keyset pagination: the cursor is the sort key of the last item served (a collection name, a
 // document sequence number). It is not wrapped or encoded, so the API can state exactly which
 // cursors it accepts (a pattern in the OpenAPI document) and every cursor of that shape is
 // meaningful — "the items after this key" — rather than an opaque token that most strings of the
 // documented type would fail to decode.
-
-export interface Page<T> {
-  readonly items: T[];
-  /** Pass back to get the next page; null on the last page. */
-  readonly nextCursor: string | null;
-}
 
 /** Keys this module hands out: URL-safe as they are. */
 const cursorPattern = /^[A-Za-z0-9_-]{1,200}$/;

@@ -30,7 +30,7 @@ describe('IngestionWorker', function () {
     vectors = new InProcessVectorStore(dims);
     await vectors.ensureReady();
     worker = new IngestionWorker({
-      documents: stack.documents,
+      indexing: stack.indexing,
       embedder,
       vectors,
       chunk: chunkDocument,
@@ -89,18 +89,18 @@ describe('IngestionWorker', function () {
 
   it('indexes, replaces on changed content without stale rows or vectors, and deletes', async () => {
     const c = await stack.collections.create({
-      name: 'runbooks',
+      id: 'runbooks',
       embeddingModel: embedder.model,
       dimensions: dims,
     });
-    const first = await stack.documents.ingest(c.id, {
+    const first = await stack.documents.ingest(c.key, {
       source: 'disk-full.md',
       mediaType: 'text/markdown',
       content: v1,
       metadata: { team: 'sre' },
     });
     const doc1 = await indexed(first.document.id, first.document.contentHash);
-    const rows1 = await stack.documents.getChunkIds(doc1.id);
+    const rows1 = await stack.indexing.getChunkIds(doc1.id);
     const expected1 = chunkDocument(v1, {
       documentId: doc1.id,
       mediaType: 'text/markdown',
@@ -114,22 +114,26 @@ describe('IngestionWorker', function () {
       'chunk rows are the chunker output, in order',
     );
     assert.equal(doc1.chunkCount, expected1.length);
-    assert.deepEqual(await vectorIds(c.id, doc1.id), [...rows1].sort(), 'one vector per chunk row');
+    assert.deepEqual(
+      await vectorIds(c.key, doc1.id),
+      [...rows1].sort(),
+      'one vector per chunk row',
+    );
     const hit = (
       await vectors.search({
-        collectionId: c.id,
+        collectionId: c.key,
         vector: (await embedder.embed(['which volume is full df du']))[0],
         topK: 1,
         filter: { metadata: { team: 'sre' } },
       })
     )[0];
-    const [cited] = await stack.documents.getChunks([hit.id], { fromPrimary: true });
+    const [cited] = await stack.chunks.getChunks([hit.id], { fromPrimary: true });
     assert.match(cited.text, /df/, 'search finds the right chunk and Postgres has its text');
     assert.deepEqual(cited.headingPath, ['Disk full', 'Diagnose']);
-    const version1 = (await stack.collections.getById(c.id, { fromPrimary: true }))!.indexVersion;
+    const version1 = (await stack.collections.getByKey(c.key, { fromPrimary: true }))!.indexVersion;
     assert.ok(version1 >= 1);
 
-    const second = await stack.documents.ingest(c.id, {
+    const second = await stack.documents.ingest(c.key, {
       source: 'disk-full.md',
       mediaType: 'text/markdown',
       content: v2,
@@ -137,21 +141,21 @@ describe('IngestionWorker', function () {
     });
     assert.equal(second.outcome, 'replaced');
     const doc2 = await indexed(doc1.id, second.document.contentHash);
-    const rows2 = await stack.documents.getChunkIds(doc2.id);
+    const rows2 = await stack.indexing.getChunkIds(doc2.id);
     assert.equal(doc2.chunkCount, rows2.length);
-    assert.deepEqual(await vectorIds(c.id, doc2.id), [...rows2].sort(), 'no stale vectors');
+    assert.deepEqual(await vectorIds(c.key, doc2.id), [...rows2].sort(), 'no stale vectors');
     assert.equal(
       rows1.filter((id) => rows2.includes(id)).length,
       0,
       'all old chunks replaced (their text changed)',
     );
     assert.deepEqual(
-      await stack.documents.getChunks(rows1, { fromPrimary: true }),
+      await stack.chunks.getChunks(rows1, { fromPrimary: true }),
       [],
       'no stale rows',
     );
     assert.ok(
-      (await stack.collections.getById(c.id, { fromPrimary: true }))!.indexVersion > version1,
+      (await stack.collections.getByKey(c.key, { fromPrimary: true }))!.indexVersion > version1,
     );
 
     assert.ok(
@@ -164,19 +168,19 @@ describe('IngestionWorker', function () {
     assert.ok(lag && lag.value >= 2, 'ingest lag observed per indexed version');
 
     // Delete as the API does: rows first (the repository), then the vectors.
-    const removed = await stack.documents.delete(c.id, doc2.id);
-    await vectors.deleteDocument(c.id, removed.id);
-    assert.deepEqual(await stack.documents.getChunkIds(doc2.id), []);
-    assert.deepEqual(await vectorIds(c.id, doc2.id), []);
+    const removed = await stack.documents.delete(c.key, doc2.id);
+    await vectors.deleteDocument(c.key, removed.id);
+    assert.deepEqual(await stack.indexing.getChunkIds(doc2.id), []);
+    assert.deepEqual(await vectorIds(c.key, doc2.id), []);
   });
 
   it('skips a job whose document was deleted or superseded, leaving nothing behind', async () => {
     const c = await stack.collections.create({
-      name: 'skips',
+      id: 'skips',
       embeddingModel: embedder.model,
       dimensions: dims,
     });
-    const { document } = await stack.documents.ingest(c.id, {
+    const { document } = await stack.documents.ingest(c.key, {
       source: 's',
       mediaType: 'text/plain',
       content: 'alpha beta',
@@ -190,21 +194,21 @@ describe('IngestionWorker', function () {
       (await stack.documents.get(document.id, { fromPrimary: true }))?.status,
       'indexed',
     );
-    assert.equal((await vectorIds(c.id, document.id)).length, current.chunkCount);
+    assert.equal((await vectorIds(c.key, document.id)).length, current.chunkCount);
 
     // Re-running the same job is harmless: same rows, same vectors.
     assert.equal(
       await worker.process({ documentId: document.id, contentHash: document.contentHash }),
       'indexed',
     );
-    assert.equal((await vectorIds(c.id, document.id)).length, current.chunkCount);
+    assert.equal((await vectorIds(c.key, document.id)).length, current.chunkCount);
 
-    await stack.documents.delete(c.id, document.id);
-    await vectors.deleteDocument(c.id, document.id);
+    await stack.documents.delete(c.key, document.id);
+    await vectors.deleteDocument(c.key, document.id);
     assert.equal(
       await worker.process({ documentId: document.id, contentHash: document.contentHash }),
       'skipped',
     );
-    assert.deepEqual(await vectorIds(c.id, document.id), []);
+    assert.deepEqual(await vectorIds(c.key, document.id), []);
   });
 });

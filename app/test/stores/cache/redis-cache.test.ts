@@ -5,6 +5,7 @@ import { RedisCache, reconnectDelayMs } from '../../../src/stores/cache/redis-ca
 import { cacheContract } from './cache.contract';
 import { freePort } from '../../support/service-process';
 import { startPrivateRedis, stopPrivateRedis as stop } from '../../support/private-redis';
+import { eventually } from '../../../../test-support/eventually';
 
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl) {
@@ -70,7 +71,7 @@ describe('RedisCache during a Redis outage', function () {
     });
     await cache.waitUntilReady();
     await stop(proc);
-    await pollUntil(() => cache!.status !== 'ready');
+    await eventually(() => cache!.status !== 'ready', { what: 'the cache to notice the outage' });
     await assert.rejects(cache.set('queued', 'during', 60), /offline/i);
     await assert.rejects(cache.getMany(['queued']), /offline/i);
     await assert.rejects(cache.setMany([['queued', 'during']], 60), /offline/i);
@@ -109,7 +110,7 @@ describe('RedisCache during a Redis outage', function () {
       await cache.waitUntilReady();
       // node-redis emits 'error' for the dropped socket and for every failed reconnect.
       await stop(proc);
-      await pollUntil(() => cache!.status !== 'ready');
+      await eventually(() => cache!.status !== 'ready', { what: 'the cache to notice the outage' });
       for (let i = 0; i < 3; i++) await assert.rejects(cache.waitUntilReady(100));
       proc = await startPrivateRedis(port);
       await cache.waitUntilReady(10_000);
@@ -144,11 +145,3 @@ describe('RedisCache reconnect backoff', () => {
     assert.equal(reconnectDelayMs(3, 200), 200);
   });
 });
-
-async function pollUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await sleep(20);
-  }
-}

@@ -1,7 +1,9 @@
 import type { Metrics } from '../../../src/observability/metrics';
 import { CollectionsRepository } from '../../../src/stores/postgres/collections-repository';
 import { Database } from '../../../src/stores/postgres/database';
+import { ChunksRepository } from '../../../src/stores/postgres/chunks-repository';
 import { DocumentsRepository } from '../../../src/stores/postgres/documents-repository';
+import { IndexingRepository } from '../../../src/stores/postgres/indexing-repository';
 import { migrateLatest } from '../../../src/stores/postgres/migrations';
 import { IngestQueue, type IngestQueueOptions } from '../../../src/stores/queue/ingest-queue';
 import { Client } from 'pg';
@@ -16,6 +18,8 @@ export interface DataStack {
   readonly queue: IngestQueue;
   readonly collections: CollectionsRepository;
   readonly documents: DocumentsRepository;
+  readonly indexing: IndexingRepository;
+  readonly chunks: ChunksRepository;
   close(): Promise<void>;
 }
 
@@ -72,6 +76,8 @@ export async function startDataStack(
     queue,
     collections,
     documents,
+    indexing: new IndexingRepository(database, collections),
+    chunks: new ChunksRepository(database),
     close: async () => {
       await queue.stop(2_000);
       await database.close();

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  ConflictError,
-  InvalidInputError,
-  NotFoundError,
-} from '../../../src/stores/postgres/errors';
-import { contentHash } from '../../../src/stores/postgres/documents-repository';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../../src/domain/errors';
+import { contentHash } from '../../../src/stores/postgres/document-rows';
 import { jobsOf, startDataStack, type DataStack } from './data-stack';
 import { Client } from 'pg';
 import { createTestDatabase, waitFor, type TestDatabase } from './test-database';
@@ -21,7 +17,7 @@ describe('collections and documents repositories', function () {
   const uniqueName = () => `c-${process.pid}-${++n}`;
   const newCollection = () =>
     stack.collections.create({
-      name: uniqueName(),
+      id: uniqueName(),
       embeddingModel: 'local-hash-64',
       dimensions: 64,
     });
@@ -39,30 +35,33 @@ describe('collections and documents repositories', function () {
     it('creates, rejects a duplicate name with a conflict, finds and deletes', async () => {
       const name = uniqueName();
       const created = await stack.collections.create({
-        name,
+        id: name,
         description: 'docs',
         embeddingModel: 'm',
         dimensions: 8,
       });
       assert.equal(created.indexVersion, 0);
       await assert.rejects(
-        stack.collections.create({ name, embeddingModel: 'm', dimensions: 8 }),
-        (err: unknown) => err instanceof ConflictError && err.status === 409,
+        stack.collections.create({ id: name, embeddingModel: 'm', dimensions: 8 }),
+        (err: unknown) => err instanceof ConflictError,
       );
-      assert.deepEqual(await stack.collections.getByName(name, { fromPrimary: true }), created);
-      assert.deepEqual(await stack.collections.getById(created.id, { fromPrimary: true }), created);
-      assert.equal(await stack.collections.getById('not-a-uuid'), undefined);
-      assert.equal(await stack.collections.getByName('missing'), undefined);
-      assert.equal(await stack.collections.delete(created.id), true);
-      assert.equal(await stack.collections.delete(created.id), false);
-      assert.equal(await stack.collections.getById(created.id, { fromPrimary: true }), undefined);
+      assert.deepEqual(await stack.collections.get(name, { fromPrimary: true }), created);
+      assert.deepEqual(
+        await stack.collections.getByKey(created.key, { fromPrimary: true }),
+        created,
+      );
+      assert.equal(await stack.collections.getByKey('not-a-uuid'), undefined);
+      assert.equal(await stack.collections.get('missing'), undefined);
+      assert.equal(await stack.collections.delete(created.key), true);
+      assert.equal(await stack.collections.delete(created.key), false);
+      assert.equal(await stack.collections.getByKey(created.key, { fromPrimary: true }), undefined);
     });
 
     it('lists by name with keyset pagination and rejects a forged cursor', async () => {
       const prefix = `page-${randomUUID().slice(0, 8)}`;
       for (const suffix of ['c', 'a', 'b']) {
         await stack.collections.create({
-          name: `${prefix}-${suffix}`,
+          id: `${prefix}-${suffix}`,
           embeddingModel: 'm',
           dimensions: 8,
         });
@@ -72,7 +71,7 @@ describe('collections and documents repositories', function () {
       await waitFor(
         async () =>
           (await stack.collections.list({ limit: 1000 }).catch(() => ({ items: [] }))).items.some(
-            (c) => c.name === `${prefix}-b`,
+            (c) => c.id === `${prefix}-b`,
           ),
         5_000,
         'replica to catch up',
@@ -81,7 +80,7 @@ describe('collections and documents repositories', function () {
       do {
         const page = await stack.collections.list({ limit: 2, cursor });
         assert.ok(page.items.length <= 2);
-        seen.push(...page.items.map((c) => c.name));
+        seen.push(...page.items.map((c) => c.id));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       const mine = seen.filter((s) => s.startsWith(prefix));
@@ -89,20 +88,20 @@ describe('collections and documents repositories', function () {
       assert.deepEqual(seen, [...seen].sort(), 'ordered by name across pages');
       await assert.rejects(
         stack.collections.list({ limit: 2, cursor: 'garbage!' }),
-        (err: unknown) => err instanceof InvalidInputError && err.status === 400,
+        (err: unknown) => err instanceof InvalidInputError,
       );
     });
 
     it('bumps the index version and reads it back through the replica', async () => {
       const c = await newCollection();
-      assert.equal(await stack.collections.bumpIndexVersion(c.id), 1);
-      assert.equal(await stack.collections.bumpIndexVersion(c.id), 2);
+      assert.equal(await stack.collections.bumpIndexVersion(c.key), 1);
+      assert.equal(await stack.collections.bumpIndexVersion(c.key), 2);
       await waitFor(
-        async () => (await stack.collections.getIndexVersion(c.id).catch(() => -1)) === 2,
+        async () => (await stack.collections.getByKey(c.key))?.indexVersion === 2,
         5_000,
         'index version on the replica',
       );
-      await assert.rejects(stack.collections.getIndexVersion(randomUUID()), NotFoundError);
+      await assert.rejects(stack.collections.bumpIndexVersion(randomUUID()), NotFoundError);
     });
   });
 
@@ -114,7 +113,7 @@ describe('collections and documents repositories', function () {
         mediaType: 'text/markdown' as const,
         content: '# A\n\none',
       };
-      const first = await stack.documents.ingest(c.id, input);
+      const first = await stack.documents.ingest(c.key, input);
       assert.equal(first.outcome, 'created');
       assert.equal(first.document.status, 'queued');
       assert.equal(first.document.contentHash, contentHash(input.content));
@@ -123,7 +122,7 @@ describe('collections and documents repositories', function () {
         { state: 'created', retryCount: 0 },
       ]);
 
-      const again = await stack.documents.ingest(c.id, input);
+      const again = await stack.documents.ingest(c.key, input);
       assert.equal(again.outcome, 'unchanged');
       assert.equal(again.document.id, first.document.id);
       assert.equal(
@@ -132,13 +131,13 @@ describe('collections and documents repositories', function () {
         'unchanged enqueues nothing',
       );
 
-      const changed = await stack.documents.ingest(c.id, { ...input, content: '# A\n\ntwo' });
+      const changed = await stack.documents.ingest(c.key, { ...input, content: '# A\n\ntwo' });
       assert.equal(changed.outcome, 'replaced');
       assert.equal(changed.document.id, first.document.id);
       assert.notEqual(changed.document.contentHash, first.document.contentHash);
       assert.equal((await jobsOf(stack, first.document.id)).length, 2);
 
-      const retitled = await stack.documents.ingest(c.id, {
+      const retitled = await stack.documents.ingest(c.key, {
         ...input,
         content: '# A\n\ntwo',
         metadata: { team: 'sre' },
@@ -149,8 +148,8 @@ describe('collections and documents repositories', function () {
     it('defaults the source to the content hash, which makes ingest idempotent by content', async () => {
       const c = await newCollection();
       const input = { mediaType: 'text/plain' as const, content: 'same bytes' };
-      const a = await stack.documents.ingest(c.id, input);
-      const b = await stack.documents.ingest(c.id, input);
+      const a = await stack.documents.ingest(c.key, input);
+      const b = await stack.documents.ingest(c.key, input);
       assert.equal(a.document.source, contentHash('same bytes'));
       assert.deepEqual([a.outcome, b.outcome], ['created', 'unchanged']);
     });
@@ -162,7 +161,7 @@ describe('collections and documents repositories', function () {
         stack.database.transaction(async (trx) => {
           await trx('documents').insert({
             id: documentId,
-            collection_id: c.id,
+            collection_id: c.key,
             source: 'rolled-back',
             media_type: 'text/plain',
             content: 'x',
@@ -187,7 +186,7 @@ describe('collections and documents repositories', function () {
     it('rejects ingest into a missing collection with a not-found error', async () => {
       await assert.rejects(
         stack.documents.ingest(randomUUID(), { mediaType: 'text/plain', content: 'x' }),
-        (err: unknown) => err instanceof NotFoundError && err.status === 404,
+        (err: unknown) => err instanceof NotFoundError,
       );
     });
 
@@ -195,24 +194,24 @@ describe('collections and documents repositories', function () {
       const c = await newCollection();
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const { document } = await stack.documents.ingest(c.id, {
+        const { document } = await stack.documents.ingest(c.key, {
           source: `d${i}`,
           mediaType: 'text/plain',
           content: `body ${i}`,
         });
         ids.push(document.id);
       }
-      await stack.documents.markIndexing(ids[1], contentHash('body 1'));
-      await stack.documents.markFailed(ids[1], contentHash('body 1'), 'boom');
-      await stack.documents.markDead(ids[1], contentHash('body 1'), null);
+      await stack.indexing.markIndexing(ids[1], contentHash('body 1'));
+      await stack.indexing.markFailed(ids[1], contentHash('body 1'), 'boom');
+      await stack.indexing.markDead(ids[1], contentHash('body 1'), null);
 
       await waitFor(
         async () =>
-          (await stack.documents.list(c.id, { limit: 10, status: 'dead' })).items.length === 1,
+          (await stack.documents.list(c.key, { limit: 10, status: 'dead' })).items.length === 1,
         5_000,
         'dead document visible on the replica',
       );
-      const dead = await stack.documents.list(c.id, { limit: 10, status: 'dead' });
+      const dead = await stack.documents.list(c.key, { limit: 10, status: 'dead' });
       assert.equal(dead.items[0].id, ids[1]);
       assert.equal(dead.items[0].lastError, 'boom', 'markDead keeps the last attempt error');
       assert.equal(dead.items[0].attempts, 1);
@@ -220,13 +219,13 @@ describe('collections and documents repositories', function () {
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = await stack.documents.list(c.id, { limit: 2, cursor });
+        const page = await stack.documents.list(c.key, { limit: 2, cursor });
         seen.push(...page.items.map((d) => d.id));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       assert.deepEqual(seen, ids, 'insertion order, no gaps or repeats across pages');
       await assert.rejects(
-        stack.documents.list(c.id, {
+        stack.documents.list(c.key, {
           limit: 2,
           cursor: Buffer.from('{"k":"1;drop"}').toString('base64url'),
         }),
@@ -236,7 +235,7 @@ describe('collections and documents repositories', function () {
 
     it('completes indexing only for the current content, replacing chunk rows and bumping the version', async () => {
       const c = await newCollection();
-      const { document } = await stack.documents.ingest(c.id, {
+      const { document } = await stack.documents.ingest(c.key, {
         source: 'x',
         title: 'Title X',
         mediaType: 'text/plain',
@@ -251,30 +250,30 @@ describe('collections and documents repositories', function () {
         end: i + 1,
       });
       assert.equal(
-        await stack.documents.completeIndexing(document.id, 'stale-hash', [chunk(0)]),
+        await stack.indexing.completeIndexing(document.id, 'stale-hash', [chunk(0)]),
         null,
       );
 
       const first = [chunk(0), chunk(1), chunk(2)];
-      const done = await stack.documents.completeIndexing(document.id, document.contentHash, first);
+      const done = await stack.indexing.completeIndexing(document.id, document.contentHash, first);
       assert.ok(done);
       assert.equal(done.acceptedAt.getTime(), document.acceptedAt.getTime());
       const second = [chunk(0)];
-      await stack.documents.completeIndexing(document.id, document.contentHash, second);
+      await stack.indexing.completeIndexing(document.id, document.contentHash, second);
 
       const after = await stack.documents.get(document.id, { fromPrimary: true });
       assert.equal(after?.status, 'indexed');
       assert.equal(after?.chunkCount, 1);
       assert.ok(after?.indexedAt);
-      assert.deepEqual(await stack.documents.getChunkIds(document.id), [second[0].id]);
-      const chunks = await stack.documents.getChunks([second[0].id, first[1].id, 'nonsense'], {
+      assert.deepEqual(await stack.indexing.getChunkIds(document.id), [second[0].id]);
+      const chunks = await stack.chunks.getChunks([second[0].id, first[1].id, 'nonsense'], {
         fromPrimary: true,
       });
       assert.deepEqual(chunks, [
         {
           id: second[0].id,
           documentId: document.id,
-          collectionId: c.id,
+          collectionKey: c.key,
           ordinal: 0,
           text: 'chunk 0',
           headingPath: ['H', 'h0'],
@@ -285,46 +284,52 @@ describe('collections and documents repositories', function () {
         },
       ]);
       await waitFor(
-        async () => (await stack.documents.getChunks([second[0].id])).length === 1,
+        async () => (await stack.chunks.getChunks([second[0].id])).length === 1,
         5_000,
         'chunks through the replica',
       );
-      assert.equal((await stack.collections.getById(c.id, { fromPrimary: true }))?.indexVersion, 2);
+      assert.equal(
+        (await stack.collections.getByKey(c.key, { fromPrimary: true }))?.indexVersion,
+        2,
+      );
     });
 
     it('deletes a document with its chunks and pending jobs, bumping the version', async () => {
       const c = await newCollection();
-      const { document } = await stack.documents.ingest(c.id, {
+      const { document } = await stack.documents.ingest(c.key, {
         source: 'x',
         mediaType: 'text/plain',
         content: 'v1',
       });
-      await stack.documents.completeIndexing(document.id, document.contentHash, [
+      await stack.indexing.completeIndexing(document.id, document.contentHash, [
         { id: randomUUID(), ordinal: 0, text: 't', headingPath: [], start: 0, end: 1 },
       ]);
-      await stack.documents.ingest(c.id, { source: 'x', mediaType: 'text/plain', content: 'v2' });
-      const removed = await stack.documents.delete(c.id, document.id);
+      await stack.documents.ingest(c.key, { source: 'x', mediaType: 'text/plain', content: 'v2' });
+      const removed = await stack.documents.delete(c.key, document.id);
       assert.equal(removed.id, document.id);
       assert.equal(await stack.documents.get(document.id, { fromPrimary: true }), undefined);
-      assert.deepEqual(await stack.documents.getChunkIds(document.id), []);
+      assert.deepEqual(await stack.indexing.getChunkIds(document.id), []);
       assert.deepEqual(await jobsOf(stack, document.id), []);
-      assert.equal((await stack.collections.getById(c.id, { fromPrimary: true }))?.indexVersion, 2);
-      await assert.rejects(stack.documents.delete(c.id, document.id), NotFoundError);
+      assert.equal(
+        (await stack.collections.getByKey(c.key, { fromPrimary: true }))?.indexVersion,
+        2,
+      );
+      await assert.rejects(stack.documents.delete(c.key, document.id), NotFoundError);
     });
 
     it('retry() re-queues only dead documents', async () => {
       const c = await newCollection();
-      const { document } = await stack.documents.ingest(c.id, {
+      const { document } = await stack.documents.ingest(c.key, {
         source: 'x',
         mediaType: 'text/plain',
         content: 'v1',
       });
       await assert.rejects(
         stack.documents.retry(document.id),
-        (err: unknown) => err instanceof ConflictError && err.status === 409,
+        (err: unknown) => err instanceof ConflictError,
       );
       await assert.rejects(stack.documents.retry(randomUUID()), NotFoundError);
-      await stack.documents.markDead(document.id, document.contentHash, 'gave up');
+      await stack.indexing.markDead(document.id, document.contentHash, 'gave up');
       const requeued = await stack.documents.retry(document.id);
       assert.equal(requeued.status, 'queued');
       assert.equal(requeued.lastError, null);
@@ -343,7 +348,7 @@ describe('collections and documents repositories', function () {
       const warm = await newCollection();
       await waitFor(
         async () =>
-          (await stack.database.read((db) => db('collections').where({ id: warm.id }).first())) !==
+          (await stack.database.read((db) => db('collections').where({ id: warm.key }).first())) !==
           undefined,
         5_000,
         'the replica to replay a fresh write',
@@ -353,12 +358,12 @@ describe('collections and documents repositories', function () {
       try {
         await replica.query('SELECT pg_wal_replay_pause()');
         const c = await newCollection();
-        const { document } = await stack.documents.ingest(c.id, {
+        const { document } = await stack.documents.ingest(c.key, {
           mediaType: 'text/plain',
           content: 'written while the replica is paused',
         });
         const chunkId = randomUUID();
-        await stack.documents.completeIndexing(document.id, document.contentHash, [
+        await stack.indexing.completeIndexing(document.id, document.contentHash, [
           { id: chunkId, ordinal: 0, text: 'paused', headingPath: [], start: 0, end: 6 },
         ]);
         assert.equal(
@@ -366,10 +371,10 @@ describe('collections and documents repositories', function () {
           'replica',
           'reads still go to the replica',
         );
-        assert.equal((await stack.collections.getByName(c.name))?.id, c.id);
+        assert.equal((await stack.collections.get(c.id))?.key, c.key);
         assert.equal((await stack.documents.get(document.id))?.status, 'indexed');
         assert.deepEqual(
-          (await stack.documents.getChunks([chunkId])).map((ch) => ch.text),
+          (await stack.chunks.getChunks([chunkId])).map((ch) => ch.text),
           ['paused'],
         );
       } finally {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Client } from 'pg';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics';
+import { eventually } from '../../../../test-support/eventually';
 
 // A private database per suite on the shared test primary (the replica follows CREATE DATABASE),
 // so suites never see each other's rows or queue jobs, whatever else runs on the same servers.
@@ -68,13 +69,7 @@ export async function waitFor(
   timeoutMs: number,
   what = 'condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(condition, { timeoutMs, what });
 }
 
 export function testMetrics(): Metrics {

@@ -26,13 +26,13 @@ function recordingHandlers(stack: DataStack, failWhile: (attempt: number) => boo
   const handlers: IngestHandlers = {
     async process(job: IngestJob) {
       attempts.push(Date.now());
-      await stack.documents.markIndexing(job.documentId, job.contentHash);
+      await stack.indexing.markIndexing(job.documentId, job.contentHash);
       if (failWhile(attempts.length)) throw new Error(`transient failure #${attempts.length}`);
-      await stack.documents.completeIndexing(job.documentId, job.contentHash, []);
+      await stack.indexing.completeIndexing(job.documentId, job.contentHash, []);
     },
     failed: (job, error) =>
-      stack.documents.markFailed(job.documentId, job.contentHash, error.message),
-    dead: (job, lastError) => stack.documents.markDead(job.documentId, job.contentHash, lastError),
+      stack.indexing.markFailed(job.documentId, job.contentHash, error.message),
+    dead: (job, lastError) => stack.indexing.markDead(job.documentId, job.contentHash, lastError),
   };
   return { attempts, handlers };
 }
@@ -52,8 +52,8 @@ describe('IngestQueue (pg-boss)', function () {
   });
 
   async function ingestOne(s: DataStack, content = 'hello') {
-    const c = await s.collections.create({ name: 'q', embeddingModel: 'm', dimensions: 64 });
-    return (await s.documents.ingest(c.id, { source: 'doc', mediaType: 'text/plain', content }))
+    const c = await s.collections.create({ id: 'q', embeddingModel: 'm', dimensions: 64 });
+    return (await s.documents.ingest(c.key, { source: 'doc', mediaType: 'text/plain', content }))
       .document;
   }
 
@@ -112,13 +112,13 @@ describe('IngestQueue (pg-boss)', function () {
     );
     await waitFor(
       async () =>
-        (await stack!.documents.list(document.collectionId, { status: 'dead', limit: 10 })).items
+        (await stack!.documents.list(document.collectionKey, { status: 'dead', limit: 10 })).items
           .length === 1,
       5_000,
       'dead document listed (through the replica)',
     );
     const listed = (
-      await stack.documents.list(document.collectionId, { status: 'dead', limit: 10 })
+      await stack.documents.list(document.collectionKey, { status: 'dead', limit: 10 })
     ).items[0];
     assert.equal(listed.id, document.id);
     assert.equal(listed.attempts, 2, 'first attempt + one retry');
@@ -154,7 +154,7 @@ describe('IngestQueue (pg-boss)', function () {
       async process(job) {
         started = true;
         await released;
-        await stack!.documents.completeIndexing(job.documentId, job.contentHash, []);
+        await stack!.indexing.completeIndexing(job.documentId, job.contentHash, []);
       },
       failed: async () => undefined,
       dead: async () => undefined,
@@ -179,7 +179,7 @@ describe('IngestQueue (pg-boss)', function () {
       async process(job) {
         started = true;
         await released;
-        await stack!.documents.completeIndexing(job.documentId, job.contentHash, []);
+        await stack!.indexing.completeIndexing(job.documentId, job.contentHash, []);
       },
       failed: async () => undefined,
       dead: async () => undefined,
@@ -288,7 +288,7 @@ describe('IngestQueue (pg-boss)', function () {
         const doc = await stack.documents.get(document.id, { fromPrimary: true });
         assert.equal(doc?.attempts, 2);
         assert.ok(doc!.chunkCount > 0);
-        assert.equal((await stack.documents.getChunkIds(document.id)).length, doc!.chunkCount);
+        assert.equal((await stack.indexing.getChunkIds(document.id)).length, doc!.chunkCount);
         // pg-boss marks the job completed just after the handler returned, so a moment after the
         // document shows indexed.
         await waitFor(

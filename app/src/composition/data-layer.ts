@@ -1,0 +1,103 @@
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { ChunksRepository } from '../stores/postgres/chunks-repository';
+import { CollectionsRepository } from '../stores/postgres/collections-repository';
+import { Database } from '../stores/postgres/database';
+import { DocumentsRepository } from '../stores/postgres/documents-repository';
+import { startEmbeddedPostgres } from '../stores/postgres/embedded-postgres';
+import { IndexingRepository } from '../stores/postgres/indexing-repository';
+import { migrateLatest } from '../stores/postgres/migrations';
+import { IngestQueue } from '../stores/queue/ingest-queue';
+import type { Closers } from './closers';
+
+export interface DataLayer {
+  readonly db: Database;
+  readonly queue: IngestQueue;
+  /** Stops the queue's workers within the deadline; later calls do nothing. */
+  stopQueue(deadlineMs: number): Promise<void>;
+  readonly collections: CollectionsRepository;
+  readonly documents: DocumentsRepository;
+  readonly indexing: IndexingRepository;
+  readonly chunks: ChunksRepository;
+  readonly embedded: boolean;
+}
+
+/**
+ * Postgres (the embedded server when DATABASE_URL is unset), the schema, the ingest queue in the
+ * same database, and the repositories over them.
+ */
+export async function startDataLayer(
+  config: Config,
+  deps: {
+    metrics: Metrics;
+    logger: Logger;
+    closers: Closers;
+    /** Where failures of primary queries go: the dependency-state owner. */
+    onPrimaryFailure: (err: unknown) => void;
+  },
+): Promise<DataLayer> {
+  const { metrics, logger, closers } = deps;
+  let primaryUrl = config.DATABASE_URL;
+  if (!primaryUrl) {
+    const embedded = await startEmbeddedPostgres({
+      dataDir: config.EMBEDDED_POSTGRES_DIR,
+      port: config.EMBEDDED_POSTGRES_PORT,
+      onLog: (line) => logger.debug('embedded postgres', { line }),
+    });
+    closers.push(() => embedded.stop());
+    logger.info('embedded postgres started', { dataDir: config.EMBEDDED_POSTGRES_DIR });
+    primaryUrl = embedded.url;
+  }
+
+  const db = new Database({
+    primaryUrl,
+    replicaUrls: config.DATABASE_REPLICA_URLS,
+    poolMax: config.DATABASE_POOL_MAX,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+    replicaMaxLagSeconds: config.DATABASE_REPLICA_MAX_LAG_SECONDS,
+    replicaCheckIntervalMs: config.DATABASE_REPLICA_CHECK_INTERVAL_MS,
+    applicationName: config.SERVICE_NAME,
+    metrics,
+    onPrimaryFailure: deps.onPrimaryFailure,
+  });
+  closers.push(() => db.close());
+  await db.start();
+  const applied = await migrateLatest(db.primary);
+  if (applied.length) logger.info('migrations applied', { applied });
+
+  const queue = new IngestQueue({
+    connectionString: primaryUrl,
+    metrics,
+    retryLimit: config.QUEUE_RETRY_LIMIT,
+    retryDelaySeconds: config.QUEUE_RETRY_DELAY_SECONDS,
+    expireSeconds: config.QUEUE_JOB_EXPIRE_SECONDS,
+    concurrency: config.QUEUE_CONCURRENCY,
+    // Expired jobs (a worker that died) are noticed at most one maintenance run later.
+    maintenanceIntervalSeconds: Math.max(1, Math.min(30, config.QUEUE_JOB_EXPIRE_SECONDS)),
+    onOrphansRecovered: (count) =>
+      logger.warn('retried ingest jobs whose worker died', { jobs: count }),
+    onError: (err) => logger.warn('ingest queue error', { err }),
+  });
+  await queue.start();
+  let queueStopped = false;
+  const stopQueue = async (deadlineMs: number) => {
+    if (queueStopped) return;
+    queueStopped = true;
+    await queue.stop(deadlineMs);
+  };
+  closers.push(() => stopQueue(config.SHUTDOWN_DEADLINE_MS));
+
+  const collections = new CollectionsRepository(db);
+  return {
+    db,
+    queue,
+    stopQueue,
+    collections,
+    documents: new DocumentsRepository(db, collections, queue),
+    indexing: new IndexingRepository(db, collections),
+    chunks: new ChunksRepository(db),
+    embedded: !config.DATABASE_URL,
+  };
+}

@@ -1,0 +1,47 @@
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { StageTimer } from '../observability/stage-timer';
+import type { Answerer } from '../rag/answering/answerer';
+import { ExtractiveAnswerer } from '../rag/answering/extractive-answerer';
+import type { Embedder } from '../rag/embedding/embedder';
+import { QueryPipeline } from '../rag/retrieval/query-pipeline';
+import type { Cache } from '../stores/cache/cache';
+import type { VectorStore } from '../stores/vector/vector-store';
+import { reportingAnswerer, type FailureSink } from '../health/outcome-reports';
+import { createAnswerer } from './adapters';
+import type { DataLayer } from './data-layer';
+
+/** The query pipeline, answering with the chat endpoint when configured and extractively otherwise. */
+export function createRetrieval(
+  config: Config,
+  deps: {
+    data: DataLayer;
+    cache: Cache;
+    embedder: Embedder;
+    vectors: VectorStore;
+    timer: StageTimer;
+    metrics: Metrics;
+    logger: Logger;
+    health: FailureSink;
+  },
+): { retrieval: QueryPipeline; answerer: Answerer } {
+  const extractive = new ExtractiveAnswerer();
+  const configured = createAnswerer(config, extractive);
+  // Only a chat endpoint is a dependency; the extractive answerer is in-process.
+  const answerer =
+    configured === extractive ? extractive : reportingAnswerer(configured, deps.health);
+  const retrieval = new QueryPipeline({
+    chunks: deps.data.chunks,
+    embedder: deps.embedder,
+    vectors: deps.vectors,
+    answerer,
+    fallbackAnswerer: extractive,
+    cache: deps.cache,
+    cacheTtlSeconds: config.CACHE_TTL_SECONDS,
+    timer: deps.timer,
+    metrics: deps.metrics,
+    logger: deps.logger,
+  });
+  return { retrieval, answerer };
+}
