@@ -266,7 +266,9 @@ describe('the production image, replayed without Docker (app/Dockerfile)', funct
         env: { PATH: process.env.PATH, DATABASE_URL: source.primaryUrl },
       });
       assert.match(built.stdout, /nothing to do/);
-      await run(process.execPath, [migrateScript, 'down'], {
+      // Reverting needs the database named, as an operator would have to.
+      const database = new URL(source.primaryUrl).pathname.slice(1);
+      await run(process.execPath, [migrateScript, 'down', `--confirm=${database}`], {
         cwd: image,
         env: { PATH: process.env.PATH, DATABASE_URL: source.primaryUrl },
       });
