@@ -1,6 +1,16 @@
 // Runbooks that belong to no alert: procedures on-call follows. The consistency test requires
 // every file in runbooks/procedures/ to be listed here and every entry to have its file.
 export const procedures = [
+  { id: 'alerting-pipeline-down', title: 'Alerting pipeline down' },
+  { id: 'drift-remediation', title: 'Remediate drift and roll back a change' },
+  { id: 'incident-response', title: 'Incident response' },
   { id: 'maintenance-window', title: 'Silence alerts for planned maintenance' },
+  { id: 'postgres-failover', title: 'Fail over the Postgres primary and rebuild a replica' },
+  { id: 're-embedding', title: 'Re-embed after an embedding-model change' },
   { id: 'replay-dead-letters', title: 'Replay dead-lettered ingestion jobs' },
+  { id: 'restore-postgres', title: 'Restore Postgres (RDS point-in-time or snapshot)' },
+  { id: 'restore-qdrant', title: 'Restore the Qdrant vector store' },
+  { id: 'restore-vault', title: 'Restore Vault' },
+  { id: 'scaling', title: 'Scale the service and its nodes' },
+  { id: 'vault-unseal', title: 'Unseal Vault and manage its recovery keys' },
 ] as const;
