@@ -9,6 +9,7 @@ export interface ShippedRule {
   readonly alert?: string;
   readonly record?: string;
   readonly expr: string;
+  readonly labels?: Record<string, string>;
 }
 
 export function shippedRules(repoRoot: string): ShippedRule[] {

@@ -1,0 +1,381 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { LogSchema } from './log-schema';
+import { winstonLevels } from './log-schema';
+import type { Command, Passage } from './runbook-commands';
+import { simpleCommands, substitutions } from './runbook-commands';
+
+// Checks each runbook command against what the repository declares. Every finding names the file
+// and line, so a new procedure that names a missing object fails with the line to fix.
+
+export interface KubeObject {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  /** For a HorizontalPodAutoscaler: the kind/name it scales. */
+  readonly scaleTarget?: { kind: string; name: string };
+}
+
+export interface HelmRelease {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+export interface InhibitRule {
+  readonly source_matchers?: string[];
+  readonly target_matchers?: string[];
+  readonly equal?: string[];
+}
+
+export interface RepoFacts {
+  readonly root: string;
+  /** Objects the Pulumi program declares, over every stack. */
+  readonly objects: readonly KubeObject[];
+  /** Helm releases the program installs: their charts render objects Pulumi never sees. */
+  readonly releases: readonly HelmRelease[];
+  /** Secrets the program references by name (TLS secrets made by hand or by cert-manager). */
+  readonly referencedSecrets: ReadonlySet<string>;
+  /** Applies `pulumi config set` to every stack's config: the schema's complaint, if any. */
+  readonly configSetError: (key: string, value: unknown, usesPath: boolean) => string | undefined;
+  /** Whether `pulumi config get` finds the key in at least one committed stack config. */
+  readonly configHas: (key: string, usesPath: boolean) => boolean;
+  readonly npmScripts: ReadonlySet<string>;
+  readonly logs: LogSchema;
+  /** The log level production runs at (its app.settings.LOG_LEVEL). */
+  readonly productionLogLevel: string;
+  /** Alert name to the label sets its rules carry. */
+  readonly alerts: ReadonlyMap<string, readonly Record<string, string>[]>;
+  readonly inhibitRules: readonly InhibitRule[];
+}
+
+export interface Finding {
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+}
+
+export function formatFinding(f: Finding): string {
+  return `${f.file}:${f.line}: ${f.message}`;
+}
+
+const kinds: Record<string, string> = {
+  deploy: 'Deployment',
+  deployment: 'Deployment',
+  svc: 'Service',
+  service: 'Service',
+  sts: 'StatefulSet',
+  statefulset: 'StatefulSet',
+  hpa: 'HorizontalPodAutoscaler',
+  horizontalpodautoscaler: 'HorizontalPodAutoscaler',
+  secret: 'Secret',
+  pod: 'Pod',
+  po: 'Pod',
+  servicemonitor: 'ServiceMonitor',
+  prometheusrule: 'PrometheusRule',
+  cluster: 'Cluster',
+  cm: 'ConfigMap',
+  configmap: 'ConfigMap',
+  job: 'Job',
+  cronjob: 'CronJob',
+  ingress: 'Ingress',
+  pvc: 'PersistentVolumeClaim',
+};
+
+function kindOf(word: string): string | undefined {
+  const w = word.toLowerCase();
+  return kinds[w] ?? kinds[w.replace(/s$/, '')];
+}
+
+const placeholder = /^<.*>$|\.\.\./;
+// Flags whose value is the next word (the rest are switches or --flag=value).
+const valuedFlags = new Set(['-n', '--namespace', '-l', '--selector', '-o', '-c', '-f', '--context']);
+
+function kubectlArgs(words: string[]): { namespace?: string; positional: string[] } {
+  let namespace: string | undefined;
+  const positional: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i];
+    if (w === '--') break;
+    if (w === '-n' || w === '--namespace') namespace = words[++i];
+    else if (w.startsWith('--namespace=')) namespace = w.slice('--namespace='.length);
+    else if (valuedFlags.has(w)) i++;
+    else if (!w.startsWith('-')) positional.push(w);
+  }
+  return { namespace, positional };
+}
+
+function chartRendered(facts: RepoFacts, namespace: string, name: string): HelmRelease | undefined {
+  // Charts name objects after the release (`<release>-<component>`); operators they install
+  // prefix what they create (`alertmanager-<release>-alertmanager-0`).
+  return facts.releases.find(
+    (r) =>
+      r.namespace === namespace &&
+      (name === r.name || name.startsWith(`${r.name}-`) || name.includes(`-${r.name}-`)),
+  );
+}
+
+function checkKubectl(words: string[], at: Command, facts: RepoFacts): string[] {
+  const { namespace, positional } = kubectlArgs(words);
+  const [verb, ...rest] = positional;
+  if (!verb || ['cnpg', 'apply', 'create', 'version', 'config'].includes(verb)) return [];
+  const ns = namespace ?? 'default';
+  const problems: string[] = [];
+  const deploysInto = (o: KubeObject) =>
+    o.namespace === ns || (o.kind === 'Namespace' && o.name === ns);
+  if (!facts.objects.some(deploysInto) && !facts.releases.some((r) => r.namespace === ns)) {
+    problems.push(`namespace ${ns} is not one the program deploys into`);
+    return problems;
+  }
+  let target = verb === 'rollout' ? rest[1] : rest[0];
+  let typed = verb === 'rollout' ? undefined : rest[1];
+  if (verb === 'logs' || verb === 'exec' || verb === 'port-forward') {
+    typed = undefined;
+    if (target && !target.includes('/')) target = `pod/${target}`;
+  }
+  if (!target || placeholder.test(target)) return problems;
+  let kindWord: string;
+  let name: string | undefined;
+  if (target.includes('/')) [kindWord, name] = target.split('/');
+  else [kindWord, name] = [target, typed];
+  const kind = kindOf(kindWord);
+  if (!kind) return [`unknown resource kind ${kindWord}`];
+  if (name === undefined || placeholder.test(name)) {
+    if (
+      !['Pod'].includes(kind) &&
+      !facts.objects.some((o) => o.kind === kind && o.namespace === ns) &&
+      !facts.releases.some((r) => r.namespace === ns)
+    ) {
+      problems.push(`the program declares no ${kind} in namespace ${ns}`);
+    }
+    return problems;
+  }
+  const declared = facts.objects.find((o) => o.kind === kind && o.namespace === ns && o.name === name);
+  const owner =
+    kind === 'Pod'
+      ? facts.objects.find(
+          (o) =>
+            o.namespace === ns &&
+            o.kind === 'StatefulSet' &&
+            name.replace(/-\d+$/, '') === o.name,
+        )
+      : undefined;
+  const secret = kind === 'Secret' && facts.referencedSecrets.has(name);
+  if (!declared && !owner && !secret && !chartRendered(facts, ns, name)) {
+    const same = facts.objects
+      .filter((o) => o.kind === kind && o.namespace === ns)
+      .map((o) => o.name);
+    problems.push(
+      `${kind} ${ns}/${name} is not declared by the program nor rendered by a chart it installs` +
+        (same.length ? ` (declared: ${same.join(', ')})` : ''),
+    );
+  }
+  if (declared && verb === 'scale') {
+    const hpa = facts.objects.find(
+      (o) =>
+        o.kind === 'HorizontalPodAutoscaler' &&
+        o.namespace === ns &&
+        o.scaleTarget?.kind === kind &&
+        o.scaleTarget.name === name,
+    );
+    problems.push(
+      hpa
+        ? `kubectl scale on ${kind} ${ns}/${name}: HorizontalPodAutoscaler ${hpa.name} sets the replicas back; change its bounds in the stack config`
+        : `kubectl scale on ${kind} ${ns}/${name}, which Pulumi declares: the next pulumi up reverts it`,
+    );
+  } else if (
+    declared &&
+    (['edit', 'patch', 'set', 'label', 'annotate'].includes(verb) ||
+      (verb === 'rollout' && rest[0] === 'undo'))
+  ) {
+    problems.push(
+      `kubectl ${verb === 'rollout' ? 'rollout undo' : verb} changes ${kind} ${ns}/${name}, which Pulumi declares: ` +
+        'the next pulumi up puts the declared spec back (change the stack config and pulumi up instead)',
+    );
+  }
+  return problems;
+}
+
+/** The value `pulumi config set` stores, as its documentation states for `--path` and `--type`. */
+export function pulumiConfigValue(raw: string, usesPath: boolean, type?: string): unknown {
+  if (type === 'bool') return raw === 'true';
+  if (type === 'int' || type === 'float') return Number(raw);
+  if (type === 'string' || !usesPath) return raw;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^-?\d+$/.test(raw)) return Number(raw);
+  return raw;
+}
+
+function checkPulumi(words: string[], facts: RepoFacts): string[] {
+  if (words[1] !== 'config' || !['set', 'get'].includes(words[2])) return [];
+  const usesPath = words.includes('--path');
+  let type: string | undefined;
+  const positional: string[] = [];
+  for (let i = 3; i < words.length; i++) {
+    if (words[i] === '--type') type = words[++i];
+    else if (words[i].startsWith('--type=')) type = words[i].slice('--type='.length);
+    else if (words[i] === '--') continue;
+    else if (!words[i].startsWith('-')) positional.push(words[i]);
+  }
+  const [key, raw] = positional;
+  if (!key || placeholder.test(key)) return [];
+  if (words[2] === 'get') {
+    if (facts.configHas(key, usesPath)) return [];
+    return [
+      `pulumi config get ${usesPath ? '--path ' : ''}${key}: no stack config has this key` +
+        (!usesPath && key.includes('.') ? ' (a nested key needs --path)' : ''),
+    ];
+  }
+  if (raw === undefined || placeholder.test(raw)) return [];
+  const value = pulumiConfigValue(raw, usesPath, type);
+  const error = facts.configSetError(key, value, usesPath);
+  return error
+    ? [`pulumi config set ${key} stores ${JSON.stringify(value)}, which the stack schema rejects: ${error}`]
+    : [];
+}
+
+function checkNpm(words: string[], facts: RepoFacts): string[] {
+  const script = words[1] === 'run' ? words[2] : words[1];
+  if (!script || !['run', 'start', 'test'].includes(words[1])) return [];
+  return facts.npmScripts.has(script) ? [] : [`npm script ${script} is not in package.json`];
+}
+
+function checkAmtool(words: string[], facts: RepoFacts): string[] {
+  const problems: string[] = [];
+  if (words[1] === 'check-config') {
+    for (const f of words.slice(2).filter((w) => !w.startsWith('-'))) {
+      if (!existsSync(path.join(facts.root, f))) problems.push(`amtool check-config: no file ${f}`);
+    }
+    return problems;
+  }
+  if (!words.some((w) => w.startsWith('--alertmanager.url'))) {
+    problems.push(
+      `amtool ${words.slice(1, 3).join(' ')} without --alertmanager.url talks to no Alertmanager`,
+    );
+  }
+  for (const w of words) {
+    const m = /^alertname(=~|=|!=|!~)(.+)$/.exec(w);
+    if (!m) continue;
+    const names = m[1].endsWith('~') ? m[2].split('|') : [m[2]];
+    for (const n of names) {
+      if (!facts.alerts.has(n)) problems.push(`amtool matcher names alert ${n}, which no rule defines`);
+    }
+  }
+  return problems;
+}
+
+function checkLogGrep(pipeline: string[][], facts: RepoFacts): string[] {
+  if (!pipeline.some((w) => w[0] === 'kubectl' && w.includes('logs'))) return [];
+  const problems: string[] = [];
+  const known = new Set([...facts.logs.commonFields, ...facts.logs.lines.flatMap((l) => [...l.fields])]);
+  const kept = winstonLevels.slice(0, winstonLevels.indexOf(facts.productionLogLevel) + 1);
+  for (const words of pipeline.filter((w) => w[0] === 'grep')) {
+    for (const pattern of words.slice(1).filter((w) => !w.startsWith('-'))) {
+      for (const m of pattern.matchAll(/"(\w+)":("?)([^"]*)/g)) {
+        const [, field, quoted, rawValue] = m;
+        if (!known.has(field)) {
+          problems.push(`log field ${field} is written by no log call in app/src (grep ${pattern})`);
+          continue;
+        }
+        if (field === 'message' && quoted) {
+          const prefix = rawValue.split(/[\\.[(*+?|^$]/)[0];
+          if (!facts.logs.lines.some((l) => l.message.startsWith(prefix))) {
+            problems.push(`no log line's message starts with "${prefix}" (grep ${pattern})`);
+          }
+        }
+        if (/duration|latency|Ms$/i.test(field)) {
+          const dropped = facts.logs.lines.filter(
+            (l) => l.fields.has(field) && [...l.levels].some((lv) => !kept.includes(lv)),
+          );
+          for (const l of dropped) {
+            problems.push(
+              `latency from logs: "${l.message}" lines carry ${field} but are logged at ` +
+                `${[...l.levels].filter((lv) => !kept.includes(lv)).join('/')}, below production's ` +
+                `LOG_LEVEL ${facts.productionLogLevel}, so most requests are missing; use the histogram metrics`,
+            );
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function checkScriptFile(words: string[], facts: RepoFacts): string[] {
+  const script = words.slice(1).find((w) => !w.startsWith('-'));
+  if (!script || !/^[\w./-]+\.sh$/.test(script)) return [];
+  return existsSync(path.join(facts.root, script)) ? [] : [`no script ${script} in the repository`];
+}
+
+export function checkCommand(command: Command, facts: RepoFacts): Finding[] {
+  const problems: string[] = [];
+  for (const text of [command.text, ...substitutions(command.text)]) {
+    const pipeline = simpleCommands(text.replace(/\$\([^()]*\)/g, 'SUBSTITUTED'));
+    for (const words of pipeline) {
+      if (words[0] === 'kubectl') problems.push(...checkKubectl(words, command, facts));
+      if (words[0] === 'pulumi') problems.push(...checkPulumi(words, facts));
+      if (words[0] === 'npm') problems.push(...checkNpm(words, facts));
+      if (words[0] === 'amtool') problems.push(...checkAmtool(words, facts));
+      if (words[0] === 'bash') problems.push(...checkScriptFile(words, facts));
+    }
+    problems.push(...checkLogGrep(pipeline, facts));
+  }
+  return [...new Set(problems)].map((message) => ({ file: command.file, line: command.line, message }));
+}
+
+function matches(matcher: string, labels: Record<string, string>): boolean {
+  const m = /^(\w+)\s*(=~|!~|!=|=)\s*"?(.*?)"?$/.exec(matcher.trim());
+  if (!m) return false;
+  const [, label, op, value] = m;
+  const actual = labels[label] ?? '';
+  if (op === '=') return actual === value;
+  if (op === '!=') return actual !== value;
+  const re = new RegExp(`^(?:${value})$`);
+  return op === '=~' ? re.test(actual) : !re.test(actual);
+}
+
+/** Whether some firing of `source` inhibits some firing of `target` under the shipped rules. */
+export function inhibits(facts: RepoFacts, source: string, target: string): boolean {
+  const sources = (facts.alerts.get(source) ?? []).map((l) => ({ ...l, alertname: source }));
+  const targets = (facts.alerts.get(target) ?? []).map((l) => ({ ...l, alertname: target }));
+  return facts.inhibitRules.some(
+    (r) =>
+      !(r.equal ?? []).some((label) => label === 'alertname' && source !== target) &&
+      sources.some((s) => (r.source_matchers ?? []).every((m) => matches(m, s))) &&
+      targets.some((t) => (r.target_matchers ?? []).every((m) => matches(m, t))),
+  );
+}
+
+/**
+ * An alert runbook that says its alert is inhibited, or that another alert inhibits it, claims an
+ * inhibition for every alert the passage names: each must exist in the Alertmanager config.
+ */
+export function checkInhibitionClaims(passage: Passage, facts: RepoFacts): Finding[] {
+  const own = /runbooks\/alerts\/(\w+)\.md$/.exec(passage.file)?.[1];
+  if (!own || !/inhibit/i.test(passage.text)) return [];
+  const named = [...new Set(passage.text.match(/\b[A-Z]\w+\b/g) ?? [])].filter(
+    (n) => n !== own && facts.alerts.has(n),
+  );
+  return named
+    .filter((n) => !inhibits(facts, n, own))
+    .map((n) => ({
+      file: passage.file,
+      line: passage.line,
+      message: `claims ${n} inhibits ${own}, but no inhibit rule in alerts/generated/alertmanager.yaml does`,
+    }));
+}
+
+/** A procedure is followed, not read: its Mitigation must give at least one command to run. */
+export function checkProcedureHasCommands(
+  file: string,
+  text: string,
+  commands: readonly Command[],
+): Finding[] {
+  if (!file.includes('/procedures/')) return [];
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.trim() === '## Mitigation') + 1;
+  const end = lines.findIndex((l, i) => i >= start && /^## /.test(l));
+  const inside = commands.filter((c) => c.line > start && (end < 0 || c.line <= end));
+  return start > 0 && inside.length === 0
+    ? [{ file, line: start, message: 'the Mitigation section of a procedure gives no command to run' }]
+    : [];
+}
