@@ -228,8 +228,8 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
   {
     name: 'a log message nothing writes',
     file: 'runbooks/alerts/IngestionDeadLetters.md',
-    text: "```sh\nkubectl -n rag logs deploy/rag-api --since=1h | grep '\"message\":\"ingest dead' | tail -20\n```",
-    caught: /no log line's message starts with "ingest dead"/,
+    text: "```sh\nkubectl -n rag logs deploy/rag-api --since=1h | grep '\"message\":\"job dead-lettered' | tail -20\n```",
+    caught: /no log line's message starts with "job dead-lettered"/,
   },
   {
     name: 'an npm script package.json does not have',

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { LogSchema } from './log-schema';
+import type { LogLine, LogSchema } from './log-schema';
 import { winstonLevels } from './log-schema';
 import type { Command, Passage } from './runbook-commands';
 import { simpleCommands, substitutions } from './runbook-commands';
@@ -86,7 +86,7 @@ function kindOf(word: string): string | undefined {
   return kinds[w] ?? kinds[w.replace(/s$/, '')];
 }
 
-const placeholder = /^<.*>$|\.\.\./;
+const placeholder = /^<|>$|\.\.\./;
 // Flags whose value is the next word (the rest are switches or --flag=value).
 const valuedFlags = new Set(['-n', '--namespace', '-l', '--selector', '-o', '-c', '-f', '--context']);
 
@@ -225,7 +225,10 @@ function checkPulumi(words: string[], facts: RepoFacts): string[] {
         (!usesPath && key.includes('.') ? ' (a nested key needs --path)' : ''),
     ];
   }
-  if (raw === undefined || placeholder.test(raw)) return [];
+  if (raw === undefined || placeholder.test(raw)) {
+    // No value to type-check: the key alone must be one some stack already sets.
+    return facts.configHas(key, usesPath) ? [] : [`pulumi config set ${key}: no stack config has this key`];
+  }
   const value = pulumiConfigValue(raw, usesPath, type);
   const error = facts.configSetError(key, value, usesPath);
   return error
@@ -278,7 +281,9 @@ function checkLogGrep(pipeline: string[][], facts: RepoFacts): string[] {
         }
         if (field === 'message' && quoted) {
           const prefix = rawValue.split(/[\\.[(*+?|^$]/)[0];
-          if (!facts.logs.lines.some((l) => l.message.startsWith(prefix))) {
+          const written = (l: LogLine) =>
+            l.message.startsWith(prefix) || (l.headOnly === true && prefix.startsWith(l.message));
+          if (!facts.logs.lines.some(written)) {
             problems.push(`no log line's message starts with "${prefix}" (grep ${pattern})`);
           }
         }

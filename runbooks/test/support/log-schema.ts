@@ -10,6 +10,8 @@ export const winstonLevels = ['error', 'warn', 'info', 'http', 'verbose', 'debug
 
 export interface LogLine {
   readonly message: string;
+  /** A template literal message (`ingest ${type}`): only its literal head is known. */
+  readonly headOnly?: boolean;
   readonly fields: ReadonlySet<string>;
   readonly levels: ReadonlySet<string>;
 }
@@ -85,7 +87,14 @@ export function logSchema(appSourceDir: string): LogSchema {
           rest = args;
         }
         const [message, meta] = rest;
-        if (levels.length && message && ts.isStringLiteralLike(message)) {
+        if (levels.length && message && ts.isTemplateExpression(message)) {
+          lines.push({
+            message: message.head.text,
+            headOnly: true,
+            fields: new Set(meta ? objectKeys(meta, file) : []),
+            levels: new Set(levels),
+          });
+        } else if (levels.length && message && ts.isStringLiteralLike(message)) {
           lines.push({
             message: message.text,
             fields: new Set(meta ? objectKeys(meta, file) : []),
