@@ -9,6 +9,7 @@
 const areas = 'app|alerts|dashboards|infra|loadtest|runbooks';
 const notTests = '^([^/]+/test/|app/bench/)';
 const settingsContractTest = 'infra/test/app-settings\\.test\\.ts';
+const runbookCommandsTest = 'runbooks/test/runbook-commands\\.test\\.ts';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -35,7 +36,10 @@ module.exports = {
         "A test imports its own area and catalog/. Tests that run the real service start it with the app's " +
         'test harness (app/test/support/).',
       severity: 'error',
-      from: { path: `^(${areas})/test/`, pathNot: `^${settingsContractTest}$` },
+      from: {
+        path: `^(${areas})/test/`,
+        pathNot: `^(${settingsContractTest}|${runbookCommandsTest})$`,
+      },
       to: {
         path: `^(${areas}|scripts)/`,
         pathNot: '^($1/|app/test/support/)',
@@ -49,6 +53,19 @@ module.exports = {
       severity: 'error',
       from: { path: `^${settingsContractTest}$` },
       to: { path: `^(${areas}|scripts)/`, pathNot: '^(infra/|app/src/config\\.ts$)' },
+    },
+    {
+      name: 'runbook-commands-test',
+      comment:
+        'Runbook commands name the objects and config keys the Pulumi program declares: this test runs ' +
+        "the stacks under infra's mocks and checks `pulumi config set` against the stack schema.",
+      severity: 'error',
+      from: { path: `^${runbookCommandsTest}$` },
+      to: {
+        path: `^(${areas}|scripts)/`,
+        pathNot:
+          '^(runbooks/|infra/test/support/stack-under-mocks\\.ts$|infra/config/stack-config\\.ts$)',
+      },
     },
     {
       name: 'bench-drives-k6-through-loadtest',

@@ -174,7 +174,7 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
   {
     name: 'a log field the logger does not write',
     file: 'runbooks/alerts/QueryAvailabilityBudgetBurn.md',
-    text: "```sh\nkubectl -n rag logs deploy/rag-api --since=15m | grep -E '\"status\":5[0-9][0-9]' | tail -20\n```",
+    text: '```sh\nkubectl -n rag logs deploy/rag-api --since=15m | grep -E \'"status":5[0-9][0-9]\' | tail -20\n```',
     caught: /log field status is written by no log call/,
   },
   {
@@ -211,7 +211,8 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
     name: 'scaling a Deployment the HPA scales',
     file: 'runbooks/alerts/QueryLatencyBudgetBurn.md',
     text: 'or scale now: `kubectl -n rag scale deploy/rag-api --replicas=<n>`.',
-    caught: /kubectl scale on Deployment rag\/rag-api: HorizontalPodAutoscaler \S+ sets the replicas back/,
+    caught:
+      /kubectl scale on Deployment rag\/rag-api: HorizontalPodAutoscaler \S+ sets the replicas back/,
   },
   {
     name: 'a rollback that fights Pulumi',
@@ -223,12 +224,13 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
     name: 'latency read from request logs production drops',
     file: 'runbooks/alerts/QueryLatencyBudgetBurn.md',
     text: '```sh\nkubectl -n rag logs deploy/rag-api --since=15m | grep \'"durationMs":[0-9]\\{4\\}\'\n```',
-    caught: /latency from logs: "request" lines carry durationMs but are logged at http, below production's LOG_LEVEL info/,
+    caught:
+      /latency from logs: "request" lines carry durationMs but are logged at http, below production's LOG_LEVEL info/,
   },
   {
     name: 'a log message nothing writes',
     file: 'runbooks/alerts/IngestionDeadLetters.md',
-    text: "```sh\nkubectl -n rag logs deploy/rag-api --since=1h | grep '\"message\":\"job dead-lettered' | tail -20\n```",
+    text: '```sh\nkubectl -n rag logs deploy/rag-api --since=1h | grep \'"message":"job dead-lettered\' | tail -20\n```',
     caught: /no log line's message starts with "job dead-lettered"/,
   },
   {

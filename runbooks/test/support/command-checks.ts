@@ -88,7 +88,16 @@ function kindOf(word: string): string | undefined {
 
 const placeholder = /^<|>$|\.\.\./;
 // Flags whose value is the next word (the rest are switches or --flag=value).
-const valuedFlags = new Set(['-n', '--namespace', '-l', '--selector', '-o', '-c', '-f', '--context']);
+const valuedFlags = new Set([
+  '-n',
+  '--namespace',
+  '-l',
+  '--selector',
+  '-o',
+  '-c',
+  '-f',
+  '--context',
+]);
 
 function kubectlArgs(words: string[]): { namespace?: string; positional: string[] } {
   let namespace: string | undefined;
@@ -149,14 +158,14 @@ function checkKubectl(words: string[], at: Command, facts: RepoFacts): string[] 
     }
     return problems;
   }
-  const declared = facts.objects.find((o) => o.kind === kind && o.namespace === ns && o.name === name);
+  const declared = facts.objects.find(
+    (o) => o.kind === kind && o.namespace === ns && o.name === name,
+  );
   const owner =
     kind === 'Pod'
       ? facts.objects.find(
           (o) =>
-            o.namespace === ns &&
-            o.kind === 'StatefulSet' &&
-            name.replace(/-\d+$/, '') === o.name,
+            o.namespace === ns && o.kind === 'StatefulSet' && name.replace(/-\d+$/, '') === o.name,
         )
       : undefined;
   const secret = kind === 'Secret' && facts.referencedSecrets.has(name);
@@ -227,12 +236,16 @@ function checkPulumi(words: string[], facts: RepoFacts): string[] {
   }
   if (raw === undefined || placeholder.test(raw)) {
     // No value to type-check: the key alone must be one some stack already sets.
-    return facts.configHas(key, usesPath) ? [] : [`pulumi config set ${key}: no stack config has this key`];
+    return facts.configHas(key, usesPath)
+      ? []
+      : [`pulumi config set ${key}: no stack config has this key`];
   }
   const value = pulumiConfigValue(raw, usesPath, type);
   const error = facts.configSetError(key, value, usesPath);
   return error
-    ? [`pulumi config set ${key} stores ${JSON.stringify(value)}, which the stack schema rejects: ${error}`]
+    ? [
+        `pulumi config set ${key} stores ${JSON.stringify(value)}, which the stack schema rejects: ${error}`,
+      ]
     : [];
 }
 
@@ -260,7 +273,8 @@ function checkAmtool(words: string[], facts: RepoFacts): string[] {
     if (!m) continue;
     const names = m[1].endsWith('~') ? m[2].split('|') : [m[2]];
     for (const n of names) {
-      if (!facts.alerts.has(n)) problems.push(`amtool matcher names alert ${n}, which no rule defines`);
+      if (!facts.alerts.has(n))
+        problems.push(`amtool matcher names alert ${n}, which no rule defines`);
     }
   }
   return problems;
@@ -269,14 +283,19 @@ function checkAmtool(words: string[], facts: RepoFacts): string[] {
 function checkLogGrep(pipeline: string[][], facts: RepoFacts): string[] {
   if (!pipeline.some((w) => w[0] === 'kubectl' && w.includes('logs'))) return [];
   const problems: string[] = [];
-  const known = new Set([...facts.logs.commonFields, ...facts.logs.lines.flatMap((l) => [...l.fields])]);
+  const known = new Set([
+    ...facts.logs.commonFields,
+    ...facts.logs.lines.flatMap((l) => [...l.fields]),
+  ]);
   const kept = winstonLevels.slice(0, winstonLevels.indexOf(facts.productionLogLevel) + 1);
   for (const words of pipeline.filter((w) => w[0] === 'grep')) {
     for (const pattern of words.slice(1).filter((w) => !w.startsWith('-'))) {
       for (const m of pattern.matchAll(/"(\w+)":("?)([^"]*)/g)) {
         const [, field, quoted, rawValue] = m;
         if (!known.has(field)) {
-          problems.push(`log field ${field} is written by no log call in app/src (grep ${pattern})`);
+          problems.push(
+            `log field ${field} is written by no log call in app/src (grep ${pattern})`,
+          );
           continue;
         }
         if (field === 'message' && quoted) {
@@ -324,7 +343,11 @@ export function checkCommand(command: Command, facts: RepoFacts): Finding[] {
     }
     problems.push(...checkLogGrep(pipeline, facts));
   }
-  return [...new Set(problems)].map((message) => ({ file: command.file, line: command.line, message }));
+  return [...new Set(problems)].map((message) => ({
+    file: command.file,
+    line: command.line,
+    message,
+  }));
 }
 
 function matches(matcher: string, labels: Record<string, string>): boolean {
@@ -381,6 +404,12 @@ export function checkProcedureHasCommands(
   const end = lines.findIndex((l, i) => i >= start && /^## /.test(l));
   const inside = commands.filter((c) => c.line > start && (end < 0 || c.line <= end));
   return start > 0 && inside.length === 0
-    ? [{ file, line: start, message: 'the Mitigation section of a procedure gives no command to run' }]
+    ? [
+        {
+          file,
+          line: start,
+          message: 'the Mitigation section of a procedure gives no command to run',
+        },
+      ]
     : [];
 }
