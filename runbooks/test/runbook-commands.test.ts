@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { knownMetrics } from '../../catalog/promql/query-analysis';
 // The one runbooks test that crosses into infra on purpose (see .dependency-cruiser.cjs): runbook
 // commands name the objects and config keys the Pulumi program declares, and only its run under
 // mocks and its schema know them.
@@ -17,10 +18,11 @@ import {
   checkCommand,
   checkInhibitionClaims,
   checkProcedureHasCommands,
+  checkQuery,
   formatFinding,
 } from './support/command-checks';
 import { logSchema } from './support/log-schema';
-import { commandsIn, passagesIn, type RunbookText } from './support/runbook-commands';
+import { commandsIn, passagesIn, queriesIn, type RunbookText } from './support/runbook-commands';
 import { shippedRules } from './support/shipped-rules';
 
 const root = path.resolve(__dirname, '../..');
@@ -43,6 +45,7 @@ export function findingsIn(book: RunbookText, facts: RepoFacts): Finding[] {
     ...commands.flatMap((c) => checkCommand(c, facts)),
     ...passagesIn(book).flatMap((p) => checkInhibitionClaims(p, facts)),
     ...checkProcedureHasCommands(book.file, book.text, commands),
+    ...queriesIn(book).flatMap((q) => checkQuery(q, facts)),
   ];
 }
 
@@ -104,6 +107,16 @@ function secretNames(value: unknown, into: Set<string>): Set<string> {
   return into;
 }
 
+/** The routes the service defines, read from its route modules by path. */
+function serviceRoutes(): string[] {
+  const dir = path.join(root, 'app/src/http/routes');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) =>
+      [...readFileSync(path.join(dir, f), 'utf8').matchAll(/path: '(\/[^']*)'/g)].map((m) => m[1]),
+    );
+}
+
 async function repoFacts(): Promise<RepoFacts> {
   const runs = await Promise.all(stacks.map((s) => runStack(s)));
   receiverSecrets = {
@@ -160,6 +173,9 @@ async function repoFacts(): Promise<RepoFacts> {
     productionLogLevel: app.settings?.LOG_LEVEL ?? 'info',
     alerts,
     inhibitRules: alertmanager.inhibit_rules ?? [],
+    metrics: knownMetrics(),
+    recorded: new Set(shippedRules(root).flatMap((r) => (r.record ? [r.record] : []))),
+    routes: serviceRoutes(),
   };
 }
 
@@ -238,6 +254,24 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
     file: 'runbooks/alerts/PostgresPrimaryDown.md',
     text: 'run pending migrations: `npm run db:migrate`.',
     caught: /npm script db:migrate is not in package.json/,
+  },
+  {
+    name: 'a metric label the catalog does not define',
+    file: 'runbooks/alerts/QueryAvailabilityBudgetBurn.md',
+    text: '```promql\nsum by (route) (rate(rag_http_requests_total{status=~"5.."}[5m]))\n```',
+    caught: /rag_http_requests_total has no label status \(/,
+  },
+  {
+    name: 'a silence that matches no alert',
+    file: 'runbooks/procedures/maintenance-window.md',
+    text: '```sh\namtool --alertmanager.url=http://localhost:9093 silence add alertname=PostgresPrimaryDown service=rag --duration=2h\n```',
+    caught: /amtool silence matchers alertname=PostgresPrimaryDown service=rag match no alert/,
+  },
+  {
+    name: 'a route the service does not have',
+    file: 'runbooks/procedures/replay-dead-letters.md',
+    text: "```sh\ncurl -s -X POST 'http://localhost:8080/v1/documents/<documentId>/replay'\n```",
+    caught: /curl \/v1\/documents\/documentId\/replay: the service has no such route/,
   },
 ];
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { analyzeQuery, type KnownMetric } from '../../../catalog/promql/query-analysis';
 import type { LogLine, LogSchema } from './log-schema';
 import { winstonLevels } from './log-schema';
 import type { Command, Passage } from './runbook-commands';
@@ -46,6 +47,12 @@ export interface RepoFacts {
   /** Alert name to the label sets its rules carry. */
   readonly alerts: ReadonlyMap<string, readonly Record<string, string>[]>;
   readonly inhibitRules: readonly InhibitRule[];
+  /** Metrics the catalog, prom-client and the exporters expose, with their labels. */
+  readonly metrics: ReadonlyMap<string, KnownMetric>;
+  /** Series the shipped recording rules produce. */
+  readonly recorded: ReadonlySet<string>;
+  /** The service's HTTP routes, as Express paths (`/v1/collections/:collectionId`). */
+  readonly routes: readonly string[];
 }
 
 export interface Finding {
@@ -257,16 +264,28 @@ function checkNpm(words: string[], facts: RepoFacts): string[] {
 
 function checkAmtool(words: string[], facts: RepoFacts): string[] {
   const problems: string[] = [];
-  if (words[1] === 'check-config') {
-    for (const f of words.slice(2).filter((w) => !w.startsWith('-'))) {
+  const positional = words.slice(1).filter((w) => !w.startsWith('-'));
+  if (positional[0] === 'check-config') {
+    for (const f of positional.slice(1)) {
       if (!existsSync(path.join(facts.root, f))) problems.push(`amtool check-config: no file ${f}`);
     }
     return problems;
   }
   if (!words.some((w) => w.startsWith('--alertmanager.url'))) {
     problems.push(
-      `amtool ${words.slice(1, 3).join(' ')} without --alertmanager.url talks to no Alertmanager`,
+      `amtool ${positional.slice(0, 2).join(' ')} without --alertmanager.url talks to no Alertmanager`,
     );
+  }
+  const matchers = positional.filter((w) => /^\w+(=~|!~|!=|=)/.test(w));
+  if (positional[0] === 'silence' && positional[1] === 'add' && matchers.length) {
+    const firing = [...facts.alerts].flatMap(([alertname, sets]) =>
+      sets.map((l) => ({ ...l, alertname })),
+    );
+    if (!firing.some((labels) => matchers.every((m) => matches(m, labels)))) {
+      problems.push(
+        `amtool silence matchers ${matchers.join(' ')} match no alert the rules define`,
+      );
+    }
   }
   for (const w of words) {
     const m = /^alertname(=~|=|!=|!~)(.+)$/.exec(w);
@@ -330,6 +349,44 @@ function checkScriptFile(words: string[], facts: RepoFacts): string[] {
   return existsSync(path.join(facts.root, script)) ? [] : [`no script ${script} in the repository`];
 }
 
+function checkCurl(words: string[], facts: RepoFacts): string[] {
+  const url = words.find((w) => /^https?:\/\/(localhost|127\.0\.0\.1)(:\d+)?\//.test(w));
+  if (!url) return [];
+  const pathOnly = new URL(url.replace(/[<>]/g, '')).pathname;
+  if (!pathOnly.startsWith('/v1/')) return [];
+  const pattern = (route: string) => new RegExp(`^${route.replace(/:\w+/g, '[^/]+')}$`);
+  return facts.routes.some((r) => pattern(r).test(pathOnly))
+    ? []
+    : [`curl ${pathOnly}: the service has no such route`];
+}
+
+/** A runbook query: it parses, names known series with their labels, and rates only counters. */
+export function checkQuery(query: Command, facts: RepoFacts): Finding[] {
+  const a = analyzeQuery(query.text);
+  const problems = [...a.syntaxErrors];
+  for (const m of a.metrics) {
+    const known = facts.metrics.get(m.name);
+    if (!known) {
+      if (!facts.recorded.has(m.name)) problems.push(`unknown metric ${m.name}`);
+      continue;
+    }
+    for (const l of m.matcherLabels) {
+      if (l !== '__name__' && !known.labels.includes(l)) {
+        problems.push(`${m.name} has no label ${l} (${known.origin}: ${known.labels.join(', ')})`);
+      }
+    }
+    if (known.counter && !m.insideRate)
+      problems.push(`counter ${m.name} read outside rate()/increase()`);
+  }
+  if (a.metrics.every((m) => facts.metrics.has(m.name))) {
+    const labels = new Set(a.metrics.flatMap((m) => facts.metrics.get(m.name)?.labels ?? []));
+    for (const l of a.groupingLabels) {
+      if (!labels.has(l)) problems.push(`grouping label ${l} is on none of the query's metrics`);
+    }
+  }
+  return problems.map((message) => ({ file: query.file, line: query.line, message }));
+}
+
 export function checkCommand(command: Command, facts: RepoFacts): Finding[] {
   const problems: string[] = [];
   for (const text of [command.text, ...substitutions(command.text)]) {
@@ -340,6 +397,7 @@ export function checkCommand(command: Command, facts: RepoFacts): Finding[] {
       if (words[0] === 'npm') problems.push(...checkNpm(words, facts));
       if (words[0] === 'amtool') problems.push(...checkAmtool(words, facts));
       if (words[0] === 'bash') problems.push(...checkScriptFile(words, facts));
+      if (words[0] === 'curl') problems.push(...checkCurl(words, facts));
     }
     problems.push(...checkLogGrep(pipeline, facts));
   }

@@ -122,3 +122,12 @@ export function simpleCommands(text: string): string[][] {
   end();
   return result.filter((words) => words.length > 0);
 }
+
+/** Every ```promql block, with the line its query starts on. */
+export function queriesIn({ file, text }: RunbookText): Command[] {
+  return [...text.matchAll(/```promql\n([\s\S]*?)```/g)].map((m) => ({
+    file,
+    line: text.slice(0, m.index).split('\n').length + 1,
+    text: m[1].trim(),
+  }));
+}
