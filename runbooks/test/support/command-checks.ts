@@ -37,9 +37,14 @@ export interface RepoFacts {
   /** Secrets the program references by name (TLS secrets made by hand or by cert-manager). */
   readonly referencedSecrets: ReadonlySet<string>;
   /** Applies `pulumi config set` to every stack's config: the schema's complaint, if any. */
-  readonly configSetError: (key: string, value: unknown, usesPath: boolean) => string | undefined;
-  /** Whether `pulumi config get` finds the key in at least one committed stack config. */
-  readonly configHas: (key: string, usesPath: boolean) => boolean;
+  readonly configSetError: (
+    key: string,
+    value: unknown,
+    usesPath: boolean,
+    stack?: string,
+  ) => string | undefined;
+  /** Whether `pulumi config get` finds the key in the stack's (or any) committed config. */
+  readonly configHas: (key: string, usesPath: boolean, stack?: string) => boolean;
   readonly npmScripts: ReadonlySet<string>;
   readonly logs: LogSchema;
   /** The log level production runs at (its app.settings.LOG_LEVEL). */
@@ -86,14 +91,34 @@ const kinds: Record<string, string> = {
   cronjob: 'CronJob',
   ingress: 'Ingress',
   pvc: 'PersistentVolumeClaim',
+  persistentvolumeclaim: 'PersistentVolumeClaim',
+  sa: 'ServiceAccount',
+  serviceaccount: 'ServiceAccount',
+  ns: 'Namespace',
+  namespace: 'Namespace',
 };
 
-function kindOf(word: string): string | undefined {
-  const w = word.toLowerCase();
-  return kinds[w] ?? kinds[w.replace(/s$/, '')];
+/** `deploy`, `pods`, `clusters.postgresql.cnpg.io`, `nodepool`: aliases, then the declared kinds. */
+function kindOf(word: string, facts: RepoFacts): string | undefined {
+  const w = word.toLowerCase().split('.')[0];
+  const singular = w.replace(/(?<!s)s$/, '');
+  return (
+    kinds[w] ??
+    kinds[singular] ??
+    facts.objects.find((o) => o.kind.toLowerCase() === singular)?.kind ??
+    runtimeClusterKinds[singular]
+  );
 }
 
-const placeholder = /^<|>$|\.\.\./;
+// Cluster-scoped objects the cluster makes at runtime, which no program declares.
+const runtimeClusterKinds: Record<string, string> = {
+  node: 'Node',
+  nodeclaim: 'NodeClaim',
+  pv: 'PersistentVolume',
+  persistentvolume: 'PersistentVolume',
+};
+
+const placeholder = /^<|>$|\.\.\.|SUBSTITUTED/;
 // Flags whose value is the next word (the rest are switches or --flag=value).
 const valuedFlags = new Set([
   '-n',
@@ -130,34 +155,71 @@ function chartRendered(facts: RepoFacts, namespace: string, name: string): HelmR
   );
 }
 
-function checkKubectl(words: string[], at: Command, facts: RepoFacts): string[] {
+function checkKubectl(words: string[], facts: RepoFacts): string[] {
   const { namespace, positional } = kubectlArgs(words);
   const [verb, ...rest] = positional;
-  if (!verb || ['cnpg', 'apply', 'create', 'version', 'config'].includes(verb)) return [];
+  const skipped = [
+    'cnpg',
+    'apply',
+    'create',
+    'version',
+    'config',
+    'top',
+    'drain',
+    'cordon',
+    'uncordon',
+  ];
+  if (!verb || skipped.includes(verb)) return [];
+  let targets: string[];
+  if (verb === 'cp') {
+    // `kubectl cp <pod>:<path> <local>` (either direction): the pod is the side with a colon.
+    const remote = rest.find((w) => /^[\w.-]+:/.test(w));
+    targets = remote ? [`pod/${remote.split(':')[0]}`] : [];
+  } else if (verb === 'rollout') targets = rest[1] ? [rest[1]] : [];
+  else if (['logs', 'exec', 'port-forward'].includes(verb)) {
+    targets = rest[0] ? [rest[0].includes('/') ? rest[0] : `pod/${rest[0]}`] : [];
+  } else if (rest[0]?.includes('/')) targets = [rest[0]];
+  else if (rest[0]) targets = rest[0].split(',').map((k) => (rest[1] ? `${k}/${rest[1]}` : k));
+  else targets = [];
+  return targets.flatMap((t) => checkKubectlTarget(verb, rest, namespace, t, facts));
+}
+
+function checkKubectlTarget(
+  verb: string,
+  rest: string[],
+  namespace: string | undefined,
+  target: string,
+  facts: RepoFacts,
+): string[] {
+  const [kindWord, name] = target.split('/');
+  if (placeholder.test(kindWord)) return [];
+  const kind = kindOf(kindWord, facts);
+  if (!kind) return [`${kindWord} is no Kubernetes kind the program declares or the cluster has`];
+  const declaredOfKind = facts.objects.filter((o) => o.kind === kind);
+  const clusterScoped =
+    Object.values(runtimeClusterKinds).includes(kind) ||
+    ['Namespace', 'NodePool', 'EC2NodeClass', 'StorageClass', 'ClusterRole'].includes(kind) ||
+    (declaredOfKind.length > 0 && declaredOfKind.every((o) => o.namespace === undefined));
+  if (clusterScoped) {
+    if (!name || placeholder.test(name) || Object.values(runtimeClusterKinds).includes(kind))
+      return [];
+    return declaredOfKind.some((o) => o.name === name)
+      ? []
+      : [
+          `${kind} ${name} is not declared by the program (declared: ${declaredOfKind.map((o) => o.name).join(', ') || 'none'})`,
+        ];
+  }
   const ns = namespace ?? 'default';
-  const problems: string[] = [];
+  if (placeholder.test(ns)) return [];
   const deploysInto = (o: KubeObject) =>
     o.namespace === ns || (o.kind === 'Namespace' && o.name === ns);
   if (!facts.objects.some(deploysInto) && !facts.releases.some((r) => r.namespace === ns)) {
-    problems.push(`namespace ${ns} is not one the program deploys into`);
-    return problems;
+    return [`namespace ${ns} is not one the program deploys into`];
   }
-  let target = verb === 'rollout' ? rest[1] : rest[0];
-  let typed = verb === 'rollout' ? undefined : rest[1];
-  if (verb === 'logs' || verb === 'exec' || verb === 'port-forward') {
-    typed = undefined;
-    if (target && !target.includes('/')) target = `pod/${target}`;
-  }
-  if (!target || placeholder.test(target)) return problems;
-  let kindWord: string;
-  let name: string | undefined;
-  if (target.includes('/')) [kindWord, name] = target.split('/');
-  else [kindWord, name] = [target, typed];
-  const kind = kindOf(kindWord);
-  if (!kind) return [`unknown resource kind ${kindWord}`];
+  const problems: string[] = [];
   if (name === undefined || placeholder.test(name)) {
     if (
-      !['Pod'].includes(kind) &&
+      !['Pod', 'PersistentVolumeClaim'].includes(kind) &&
       !facts.objects.some((o) => o.kind === kind && o.namespace === ns) &&
       !facts.releases.some((r) => r.namespace === ns)
     ) {
@@ -168,11 +230,16 @@ function checkKubectl(words: string[], at: Command, facts: RepoFacts): string[] 
   const declared = facts.objects.find(
     (o) => o.kind === kind && o.namespace === ns && o.name === name,
   );
+  // Pods and volume claims of a declared StatefulSet or CloudNativePG Cluster: `<owner>-<n>`,
+  // claims `<template>-<owner>-<n>`.
   const owner =
-    kind === 'Pod'
+    kind === 'Pod' || kind === 'PersistentVolumeClaim'
       ? facts.objects.find(
           (o) =>
-            o.namespace === ns && o.kind === 'StatefulSet' && name.replace(/-\d+$/, '') === o.name,
+            o.namespace === ns &&
+            ['StatefulSet', 'Cluster'].includes(o.kind) &&
+            (name.replace(/-\d+$/, '') === o.name ||
+              name.replace(/-\d+$/, '').endsWith(`-${o.name}`)),
         )
       : undefined;
   const secret = kind === 'Secret' && facts.referencedSecrets.has(name);
@@ -225,30 +292,37 @@ function checkPulumi(words: string[], facts: RepoFacts): string[] {
   if (words[1] !== 'config' || !['set', 'get'].includes(words[2])) return [];
   const usesPath = words.includes('--path');
   let type: string | undefined;
+  let stack: string | undefined;
   const positional: string[] = [];
   for (let i = 3; i < words.length; i++) {
     if (words[i] === '--type') type = words[++i];
     else if (words[i].startsWith('--type=')) type = words[i].slice('--type='.length);
+    else if (words[i] === '--stack' || words[i] === '-s') stack = words[++i];
+    else if (words[i].startsWith('--stack=')) stack = words[i].slice('--stack='.length);
     else if (words[i] === '--') continue;
     else if (!words[i].startsWith('-')) positional.push(words[i]);
   }
+  if (stack !== undefined && placeholder.test(stack)) stack = undefined;
   const [key, raw] = positional;
   if (!key || placeholder.test(key)) return [];
   if (words[2] === 'get') {
-    if (facts.configHas(key, usesPath)) return [];
+    if (facts.configHas(key, usesPath, stack)) return [];
     return [
       `pulumi config get ${usesPath ? '--path ' : ''}${key}: no stack config has this key` +
         (!usesPath && key.includes('.') ? ' (a nested key needs --path)' : ''),
     ];
   }
   if (raw === undefined || placeholder.test(raw)) {
-    // No value to type-check: the key alone must be one some stack already sets.
-    return facts.configHas(key, usesPath)
+    // No value to type-check: the key must be one a stack sets or the schema has room for (a
+    // record such as alertmanagerReceiverSecrets takes any key).
+    const unknownKey = facts.configSetError(key, 'x', usesPath, stack);
+    return facts.configHas(key, usesPath, stack) ||
+      !/unknown key|unrecognized/i.test(unknownKey ?? '')
       ? []
-      : [`pulumi config set ${key}: no stack config has this key`];
+      : [`pulumi config set ${key}: the stack schema has no such key (${unknownKey})`];
   }
   const value = pulumiConfigValue(raw, usesPath, type);
-  const error = facts.configSetError(key, value, usesPath);
+  const error = facts.configSetError(key, value, usesPath, stack);
   return error
     ? [
         `pulumi config set ${key} stores ${JSON.stringify(value)}, which the stack schema rejects: ${error}`,
@@ -392,7 +466,7 @@ export function checkCommand(command: Command, facts: RepoFacts): Finding[] {
   for (const text of [command.text, ...substitutions(command.text)]) {
     const pipeline = simpleCommands(text.replace(/\$\([^()]*\)/g, 'SUBSTITUTED'));
     for (const words of pipeline) {
-      if (words[0] === 'kubectl') problems.push(...checkKubectl(words, command, facts));
+      if (words[0] === 'kubectl') problems.push(...checkKubectl(words, facts));
       if (words[0] === 'pulumi') problems.push(...checkPulumi(words, facts));
       if (words[0] === 'npm') problems.push(...checkNpm(words, facts));
       if (words[0] === 'amtool') problems.push(...checkAmtool(words, facts));
@@ -461,7 +535,11 @@ export function checkProcedureHasCommands(
   const start = lines.findIndex((l) => l.trim() === '## Mitigation') + 1;
   const end = lines.findIndex((l, i) => i >= start && /^## /.test(l));
   const inside = commands.filter((c) => c.line > start && (end < 0 || c.line <= end));
-  return start > 0 && inside.length === 0
+  // Handing over to another runbook is a step on-call can follow too.
+  const handsOver = lines
+    .slice(start, end < 0 ? undefined : end)
+    .some((l) => /\]\([^)]*\.md(#[^)]*)?\)/.test(l));
+  return start > 0 && inside.length === 0 && !handsOver
     ? [
         {
           file,
