@@ -162,6 +162,7 @@ function checkKubectl(words: string[], facts: RepoFacts): string[] {
     'cnpg',
     'apply',
     'create',
+    'run',
     'version',
     'config',
     'top',
@@ -361,7 +362,9 @@ function checkAmtool(words: string[], facts: RepoFacts): string[] {
       );
     }
   }
-  for (const w of words) {
+  // `alert add` fires a synthetic alert on purpose; every other matcher must name a real one.
+  const synthetic = positional[0] === 'alert' && positional[1] === 'add';
+  for (const w of synthetic ? [] : words) {
     const m = /^alertname(=~|=|!=|!~)(.+)$/.exec(w);
     if (!m) continue;
     const names = m[1].endsWith('~') ? m[2].split('|') : [m[2]];

@@ -41,7 +41,7 @@ export function commandsIn({ file, text }: RunbookText): Command[] {
   let fence: string | undefined;
   text.split('\n').forEach((raw, i) => {
     const line = i + 1;
-    const opening = /^```(\w*)\s*$/.exec(raw);
+    const opening = /^\s*```(\w*)\s*$/.exec(raw);
     if (opening) {
       fence = fence === undefined ? opening[1] || 'text' : undefined;
       return;
@@ -71,7 +71,7 @@ export function passagesIn({ file, text }: RunbookText): Passage[] {
     current = undefined;
   };
   text.split('\n').forEach((raw, i) => {
-    if (raw.startsWith('```')) {
+    if (raw.trimStart().startsWith('```')) {
       flush();
       inFence = !inFence;
       return;
