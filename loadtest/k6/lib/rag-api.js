@@ -15,8 +15,12 @@ export const routes = {
   query: '/v1/query',
 };
 
+// A request unanswered after REQUEST_TIMEOUT (10 s) has failed every objective; k6's default
+// (60 s) would only hold VUs that an overloaded run needs.
+const timeout = __ENV.REQUEST_TIMEOUT || '10s';
+
 function params(method, route) {
-  return { headers: defaultHeaders(), tags: { route, name: `${method} ${route}` } };
+  return { headers: defaultHeaders(), tags: { route, name: `${method} ${route}` }, timeout };
 }
 
 function json(res) {

@@ -1,0 +1,174 @@
+// The load test suite: one traffic shape per PROFILE, all judged by the SLO thresholds generated
+// from catalog/slo, on their steady windows only (ramps excluded), each writing an SLA report.
+//
+//   k6 run --env PROFILE=average --env BASE_URL=https://… --env REPORT_DIR=reports/x loadtest/k6/load.js
+//   npm run load -- average            the same on a local stack brought up for the run
+//
+// Profiles (lib/profiles.js): smoke (RATE 2/s for DURATION 30s), average (RATE 50/s), stress
+// (RATE 150/s), soak (RATE 30/s for 1h), spike (RATE 20/s, SPIKE_RATE 200/s), breakpoint (arrival
+// rate from RATE_START by RATE_STEP to RATE_MAX, STEP_HOLD each, until the SLOs break) and users
+// (USERS concurrent users, each asking a question then thinking THINK_TIME, 1 s).
+// Workload: COLLECTIONS (3) collections of SEED_DOCUMENTS (12) runbooks each; every iteration is an
+// ingest with share INGEST_SHARE (0.05; smoke 0.2, users 0), otherwise a query, a repeated question
+// (cache hit once asked) with probability REPEAT_SHARE (0.8) or a new one. API_TOKEN, MAX_VUS,
+// INDEX_TIMEOUT_SECONDS (120), REPORT_DIR (writes summary.json, report.json, report.md),
+// SUMMARY_PATH (the raw summary only).
+import exec from 'k6/execution';
+import { sleep } from 'k6';
+import { Rate } from 'k6/metrics';
+import { commonQuestion, runbook, topicCount, uniqueQuestion } from './lib/corpus.js';
+import {
+  deleteCollection,
+  ingestDocument,
+  query,
+  routes,
+  seedCollection,
+  waitQueueDrained,
+} from './lib/rag-api.js';
+import {
+  bucketCount,
+  bucketLabel,
+  bucketSeconds,
+  profile,
+  seconds,
+  stepLabel,
+  windowAt,
+} from './lib/profiles.js';
+import { buildReport, renderMarkdown, renderText, reportedSubMetrics } from './lib/report.js';
+import { steadySloThresholds, summaryTrendStats, withBookkeeping } from './lib/slo-thresholds.js';
+import { baseUrl, envDuration, envNumber } from './lib/target.js';
+
+const profileName = __ENV.PROFILE || 'smoke';
+const { kind, plan: schedule, scenario } = profile(profileName);
+const plan = {
+  ...schedule,
+  bucketSeconds: bucketSeconds(schedule),
+  bucketCount: bucketCount(schedule),
+};
+
+function share(name, fallback) {
+  const value = Number(__ENV[name] ?? fallback);
+  if (!(value >= 0 && value <= 1)) throw new Error(`${name} must be between 0 and 1`);
+  return value;
+}
+
+const collectionCount = envNumber('COLLECTIONS', 3);
+const seedDocuments = envNumber('SEED_DOCUMENTS', 12);
+const indexTimeoutSeconds = envNumber('INDEX_TIMEOUT_SECONDS', 120);
+const defaultIngestShare = { smoke: 0.2, users: 0 }[profileName] ?? 0.05;
+const ingestShare = share('INGEST_SHARE', defaultIngestShare);
+const repeatShare = share('REPEAT_SHARE', 0.8);
+const thinkTime = seconds(envDuration('THINK_TIME', '1s'));
+const covered = Math.min(seedDocuments, topicCount);
+
+const endpoints = [
+  { method: 'POST', route: routes.query },
+  { method: 'POST', route: routes.documents },
+];
+
+// Whether each answer came from the query cache, as the service says in the answer itself.
+const queryCached = new Rate('rag_query_cached');
+
+export const options = {
+  scenarios: { [profileName]: { ...scenario, exec: 'load' } },
+  setupTimeout: `${indexTimeoutSeconds * collectionCount + 60}s`,
+  teardownTimeout: `${indexTimeoutSeconds + 60}s`,
+  thresholds: withBookkeeping(
+    steadySloThresholds({ abortLatency: kind !== 'sla' }),
+    reportedSubMetrics({ plan, endpoints }),
+  ),
+  summaryTrendStats,
+};
+
+export function setup() {
+  const collections = [];
+  for (let c = 0; c < collectionCount; c++) {
+    // Each collection gets runbooks of its own (different text, same topics to ask about).
+    collections.push(
+      seedCollection('load', seedDocuments, (n) => runbook(c * 100 + n), indexTimeoutSeconds),
+    );
+  }
+  return { collections, runId: Date.now().toString(36) };
+}
+
+/** Tags this iteration's requests with the window and time bucket it runs in. */
+function tagWindow() {
+  const elapsed = (Date.now() - exec.scenario.startTime) / 1000;
+  const w = windowAt(plan, elapsed);
+  const tags = exec.vu.metrics.tags;
+  tags.phase = w.phase;
+  tags.step = w.step === undefined ? 'none' : stepLabel(w.step);
+  tags.bucket = bucketLabel(
+    Math.min(plan.bucketCount - 1, Math.floor(elapsed / plan.bucketSeconds)),
+  );
+}
+
+const sequence = () => __VU * 1_000_000 + __ITER;
+const pick = (list) => list[Math.floor(Math.random() * list.length)];
+
+function askOne({ collections, runId }) {
+  const n = sequence();
+  const text =
+    Math.random() < repeatShare
+      ? commonQuestion(Math.floor(Math.random() * covered * 4), covered)
+      : uniqueQuestion(n, runId, covered);
+  const body = query(pick(collections), text);
+  if (body && typeof body.cached === 'boolean') queryCached.add(body.cached);
+}
+
+function ingestOne({ collections, runId }) {
+  const n = sequence();
+  ingestDocument(pick(collections), { ...runbook(n % 1000, 2), source: `load/${runId}/${n}` });
+}
+
+/** Exactly INGEST_SHARE of the iterations ingest, spread evenly (a short run still ingests). */
+function ingestTurn() {
+  const i = exec.scenario.iterationInTest;
+  return Math.floor((i + 1) * ingestShare) > Math.floor(i * ingestShare);
+}
+
+export function load(data) {
+  tagWindow();
+  if (ingestTurn()) ingestOne(data);
+  else askOne(data);
+  if (kind === 'users') sleep(thinkTime);
+}
+
+export function teardown({ collections }) {
+  // Deleting while jobs are in flight would turn them into failures the run caused itself.
+  for (const collection of collections) {
+    waitQueueDrained(collection, indexTimeoutSeconds);
+    deleteCollection(collection);
+  }
+}
+
+export function handleSummary(data) {
+  const report = buildReport(data, {
+    profile: profileName,
+    kind,
+    plan,
+    endpoints,
+    baseUrl,
+    settings: {
+      PROFILE: profileName,
+      executor: scenario.executor,
+      stages: plan.stages.map((s) => `${s.duration}→${s.target}`).join(' '),
+      COLLECTIONS: collectionCount,
+      SEED_DOCUMENTS: seedDocuments,
+      INGEST_SHARE: ingestShare,
+      REPEAT_SHARE: repeatShare,
+      ...(kind === 'users' ? { THINK_TIME: `${thinkTime}s` } : {}),
+      MAX_VUS: scenario.maxVUs ?? '–',
+    },
+  });
+  const dir = (__ENV.REPORT_DIR || '').replace(/\/+$/, '');
+  const files = dir
+    ? {
+        [`${dir}/summary.json`]: JSON.stringify(data, null, 2),
+        [`${dir}/report.json`]: JSON.stringify(report, null, 2),
+        [`${dir}/report.md`]: renderMarkdown(report),
+      }
+    : {};
+  if (__ENV.SUMMARY_PATH) files[__ENV.SUMMARY_PATH] = JSON.stringify(data, null, 2);
+  return { ...files, stdout: renderText(report, Object.keys(files)) };
+}
