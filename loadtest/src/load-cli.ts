@@ -1,0 +1,209 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { metrics } from '../../catalog/metrics/metric-catalog';
+import { queryRoute } from '../../catalog/slo/slo-definitions';
+import { k6Binary, repoRoot } from './k6-runner';
+import {
+  allStarted,
+  buildApp,
+  freePort,
+  startApp,
+  startBackingServices,
+  startPrometheus,
+  Teardown,
+  type RunningPrometheus,
+} from './local-stack';
+
+// `npm run load -- <profile> [NAME=value …]`: one load test end to end. Without BASE_URL it brings
+// up the whole stack locally (Postgres primary + replica, Redis, the built service, Prometheus
+// scraping it), runs loadtest/k6/load.js with PROFILE=<profile> and the NAME=value settings,
+// adds Prometheus' server-side view to the report, prints where the report is and tears it all
+// down, also on failure or ctrl-C. With BASE_URL=… (and API_TOKEN in the environment) it only
+// runs k6 against that target. Exit code: k6's (0 passed, 99 an SLO threshold failed); the
+// searching profiles (breakpoint, users) break the SLOs on purpose and exit 0 with a report.
+
+const profiles = ['smoke', 'average', 'stress', 'spike', 'soak', 'breakpoint', 'users'];
+const searching = ['breakpoint', 'users'];
+
+const startedAt = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`load [${((Date.now() - startedAt) / 1000).toFixed(1)} s]: ${line}\n`);
+
+interface Args {
+  profile: string;
+  settings: Record<string, string>;
+}
+
+export function parseArgs(argv: string[]): Args {
+  const [profile, ...rest] = argv;
+  if (!profile || !profiles.includes(profile)) {
+    throw new Error(`usage: npm run load -- <${profiles.join('|')}> [NAME=value …]`);
+  }
+  const settings: Record<string, string> = {};
+  for (const arg of rest) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(arg);
+    if (!m) throw new Error(`not a NAME=value setting: ${arg}`);
+    settings[m[1]] = m[2];
+  }
+  return { profile, settings };
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+}
+
+interface K6Process {
+  done: Promise<number | null>;
+  interrupt: () => void;
+}
+
+function runK6(env: Record<string, string>, reportDir: string): K6Process {
+  const args = [
+    'run',
+    '--no-usage-report',
+    '--summary-export',
+    path.join(reportDir, 'k6-summary-export.json'),
+  ];
+  if (!process.stdout.isTTY) args.push('--quiet');
+  // No REST API server: its fixed default port collides with any other k6 on the machine.
+  args.push('--address', '');
+  for (const [name, value] of Object.entries(env)) args.push('--env', `${name}=${value}`);
+  const child = spawn(k6Binary(), [...args, 'loadtest/k6/load.js'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return {
+    done: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    // k6 stops the test on SIGINT and still runs teardown and handleSummary.
+    interrupt: () => child.kill('SIGINT'),
+  };
+}
+
+/**
+ * What Prometheus scraped from the service over the run. The service was started for this run,
+ * so its counters and histogram buckets hold exactly the run (setup and teardown included):
+ * read as they are, no increase() extrapolation.
+ */
+async function serverView(prometheus: RunningPrometheus) {
+  const one = async (expr: string) => {
+    const [sample] = await prometheus.query(expr);
+    return sample && Number.isFinite(sample.value) ? Number(sample.value.toFixed(4)) : null;
+  };
+  const query = `method="POST",route="${queryRoute}"`;
+  const duration = metrics.httpRequestDuration.name;
+  const cache = metrics.cacheRequests.name;
+  const requests = metrics.httpRequests.name;
+  const p = (q: number) =>
+    one(`histogram_quantile(${q}, sum by (le) (${duration}_bucket{${query}})) * 1000`);
+  return {
+    prometheus: prometheus.url,
+    queries: await one(`sum(${requests}{${query}})`),
+    serverErrors: await one(`sum(${requests}{status_code=~"5.."}) or vector(0)`),
+    queryP50Ms: await p(0.5),
+    queryP99Ms: await p(0.99),
+    queryCacheHitRatio: await one(
+      `(sum(${cache}{cache="query",result="hit"}) or vector(0)) / sum(${cache}{cache="query"})`,
+    ),
+  };
+}
+
+function appendServerView(reportDir: string, server: Awaited<ReturnType<typeof serverView>>) {
+  const jsonPath = path.join(reportDir, 'report.json');
+  const mdPath = path.join(reportDir, 'report.md');
+  if (!existsSync(jsonPath) || !existsSync(mdPath)) return;
+  const report = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  writeFileSync(jsonPath, JSON.stringify({ ...report, server }, null, 2));
+  const cell = (v: number | null) => (v === null ? '–' : `${v}`);
+  const lines = [
+    '',
+    '## Server view (Prometheus)',
+    '',
+    "What the service's own metrics say over the whole run (setup and teardown included: the " +
+      `service was started for it), scraped by Prometheus at ${server.prometheus}. Latency ` +
+      'quantiles are interpolated within histogram buckets: compare magnitudes, not decimals.',
+    '',
+    '| Measure | Value |',
+    '| --- | --- |',
+    `| POST /v1/query requests | ${cell(server.queries)} |`,
+    `| 5xx responses (all routes) | ${cell(server.serverErrors)} |`,
+    `| POST /v1/query p50 ms (server) | ${cell(server.queryP50Ms)} |`,
+    `| POST /v1/query p99 ms (server) | ${cell(server.queryP99Ms)} |`,
+    `| query cache hit ratio (server) | ${cell(server.queryCacheHitRatio)} |`,
+    '',
+  ];
+  writeFileSync(mdPath, readFileSync(mdPath, 'utf8') + lines.join('\n'));
+}
+
+async function main(): Promise<number> {
+  const { profile, settings } = parseArgs(process.argv.slice(2));
+  const reportDir = path.resolve(
+    settings.REPORT_DIR ?? path.join(repoRoot, 'loadtest/reports', `${profile}-${timestamp()}`),
+  );
+  mkdirSync(reportDir, { recursive: true });
+  const remote = settings.BASE_URL ?? process.env.BASE_URL;
+  const teardown = new Teardown();
+  let k6: K6Process | undefined;
+  let interrupted = false;
+  // The run stops at its next step (or k6 stops its test); `finally` tears the stack down.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping`);
+    k6?.interrupt();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    let baseUrl = remote;
+    let prometheus: RunningPrometheus | undefined;
+    if (!baseUrl) {
+      // Independent steps run side by side: a 2-core machine spends most of this waiting.
+      const [services] = await allStarted([startBackingServices(teardown, log), buildApp(log)]);
+      if (interrupted) return 130;
+      const port = await freePort();
+      const [app, prom] = await allStarted([
+        startApp(services, port, teardown, log),
+        startPrometheus(`http://127.0.0.1:${port}`, teardown, log),
+      ]);
+      if (interrupted) return 130;
+      prometheus = prom;
+      baseUrl = app.url;
+    }
+    const env: Record<string, string> = {
+      ...settings,
+      PROFILE: profile,
+      BASE_URL: baseUrl,
+      REPORT_DIR: reportDir,
+    };
+    if (process.env.API_TOKEN) env.API_TOKEN = process.env.API_TOKEN;
+    log(`k6: profile ${profile} against ${baseUrl}`);
+    k6 = runK6(env, reportDir);
+    const code = await k6.done;
+    if (prometheus) {
+      await prometheus.scrapedAfter(Date.now(), 30_000);
+      appendServerView(reportDir, await serverView(prometheus));
+    }
+    const report = path.join(reportDir, 'report.md');
+    if (!existsSync(report)) {
+      log(`k6 exited ${code} without writing a report`);
+      return code || 1;
+    }
+    log(`report: ${report}`);
+    if (interrupted) return 130;
+    return searching.includes(profile) && code === 99 ? 0 : (code ?? 1);
+  } finally {
+    await teardown.run(log);
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      log((err as Error).message);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,258 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { serviceIdentity } from '../../catalog/service-identity';
+import { repoRoot } from './k6-runner';
+
+// The whole stack of a local load run, each part a real process: Postgres primary + streaming
+// replica and Redis (scripts/test-services.sh), the service built and run as `npm start` runs it,
+// and Prometheus scraping it. Every part registers its own stop, so a failure half-way (or
+// ctrl-C) tears down exactly what was started, in reverse order.
+
+const run = promisify(execFile);
+
+export type Log = (line: string) => void;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `probe` until it returns true; fails with `what` after `timeoutMs`. */
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+  exited?: () => string | undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const gone = exited?.();
+    if (gone) throw new Error(`${what}: ${gone}`);
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Settles every start; throws the first failure once all are done (none left half-started). */
+export async function allStarted<T extends unknown[]>(
+  starts: [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as T;
+}
+
+/** Stops registered in start order, run in reverse; each runs once even if stop is called twice. */
+export class Teardown {
+  private readonly stops: { what: string; stop: () => Promise<unknown> }[] = [];
+  private running: Promise<void> | undefined;
+
+  add(what: string, stop: () => Promise<unknown>): void {
+    this.stops.push({ what, stop });
+  }
+
+  run(log: Log): Promise<void> {
+    this.running ??= (async () => {
+      for (const { what, stop } of this.stops.reverse()) {
+        try {
+          await stop();
+        } catch (err) {
+          log(`teardown: ${what}: ${(err as Error).message}`);
+        }
+      }
+    })();
+    return this.running;
+  }
+}
+
+interface Child {
+  process: ChildProcess;
+  output: () => string;
+  exitReason: () => string | undefined;
+  stop: (timeoutMs?: number) => Promise<void>;
+}
+
+function startChild(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  let output = '';
+  let exit: string | undefined;
+  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d) => (output = (output + d).slice(-20_000)));
+  child.stderr?.on('data', (d) => (output = (output + d).slice(-20_000)));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = `exited (${signal ?? code}): ${output.slice(-2000)}`;
+      resolve();
+    }),
+  );
+  return {
+    process: child,
+    output: () => output,
+    exitReason: () => exit,
+    async stop(timeoutMs = 15_000) {
+      if (exit) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface BackingServices {
+  env: Record<string, string>;
+}
+
+/** Postgres primary + streaming replica and Redis in a private state directory. */
+export async function startBackingServices(teardown: Teardown, log: Log): Promise<BackingServices> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rag-load-services-'));
+  const script = path.join(repoRoot, 'scripts/test-services.sh');
+  const env = { ...process.env, TEST_SERVICES_DIR: dir };
+  teardown.add('test services', () => run('bash', [script, 'down'], { env }));
+  log('starting Postgres primary + replica and Redis (scripts/test-services.sh up)…');
+  const { stdout } = await run('bash', [script, 'up'], { env, maxBuffer: 1 << 20 });
+  const parsed = Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return { env: parsed };
+}
+
+export interface RunningApp {
+  url: string;
+}
+
+/** Builds the service like `npm start` does (`npm run build`, incremental). */
+export async function buildApp(log: Log): Promise<void> {
+  log('building the service (npm run build)…');
+  await run('npm', ['run', '--silent', 'build'], { cwd: repoRoot, maxBuffer: 1 << 22 });
+}
+
+/** Runs the built service like `npm start` does, on `port`, against the backing services. */
+export async function startApp(
+  services: BackingServices,
+  port: number,
+  teardown: Teardown,
+  log: Log,
+): Promise<RunningApp> {
+  const app = startChild(process.execPath, ['dist/app/src/main.js'], {
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO_CORPUS: 'false',
+    ...services.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+  });
+  teardown.add('service', () => app.stop());
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => (await fetch(`${url}/readyz`)).status === 200,
+    'service ready',
+    60_000,
+    app.exitReason,
+  );
+  log(`service ready at ${url}`);
+  return { url };
+}
+
+export interface RunningPrometheus {
+  url: string;
+  scrapeIntervalSeconds: number;
+  /** Instant query; the samples' values as numbers. */
+  query(expr: string): Promise<{ metric: Record<string, string>; value: number }[]>;
+  /** Resolves once the service's target was scraped after `since` (ms since the epoch). */
+  scrapedAfter(since: number, timeoutMs: number): Promise<void>;
+}
+
+/** Prometheus (Debian's binary) scraping the service's /metrics with the catalog's job name. */
+export async function startPrometheus(
+  appUrl: string,
+  teardown: Teardown,
+  log: Log,
+): Promise<RunningPrometheus> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rag-load-prometheus-'));
+  teardown.add('prometheus data', async () => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const scrapeIntervalSeconds = 2;
+  const config = {
+    global: { scrape_interval: `${scrapeIntervalSeconds}s`, evaluation_interval: '5s' },
+    scrape_configs: [
+      {
+        job_name: serviceIdentity.job,
+        static_configs: [
+          { targets: [new URL(appUrl).host], labels: { namespace: serviceIdentity.namespace } },
+        ],
+      },
+    ],
+  };
+  // JSON is YAML: no YAML library needed for Prometheus' config.
+  writeFileSync(path.join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
+  const prom = startChild(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    process.env,
+  );
+  teardown.add('prometheus', () => prom.stop());
+  const url = `http://127.0.0.1:${port}`;
+
+  async function api<T>(p: string): Promise<T> {
+    const res = await fetch(url + p);
+    const body = (await res.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`prometheus ${p}: ${body.error}`);
+    return body.data;
+  }
+  type Target = { health: string; lastScrape: string };
+  const targets = async () =>
+    (await api<{ activeTargets: Target[] }>('/api/v1/targets')).activeTargets;
+
+  await waitFor(
+    async () => (await fetch(`${url}/-/ready`)).ok,
+    'prometheus ready',
+    30_000,
+    prom.exitReason,
+  );
+  // Started beside the service: the first scrapes may fail until it is up.
+  await waitFor(
+    async () => (await targets()).some((t) => t.health === 'up'),
+    'prometheus scraping the service',
+    120_000,
+    prom.exitReason,
+  );
+  log(`prometheus at ${url} scraping the service every ${scrapeIntervalSeconds} s`);
+  return {
+    url,
+    scrapeIntervalSeconds,
+    async query(expr) {
+      const data = await api<{
+        result: { metric: Record<string, string>; value: [number, string] }[];
+      }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+      return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    scrapedAfter: (since, timeoutMs) =>
+      waitFor(
+        async () => (await targets()).every((t) => Date.parse(t.lastScrape) > since),
+        'a scrape after the run',
+        timeoutMs,
+        prom.exitReason,
+      ),
+  };
+}
