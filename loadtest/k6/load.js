@@ -15,7 +15,7 @@
 // SUMMARY_PATH (the raw summary only).
 import exec from 'k6/execution';
 import { sleep } from 'k6';
-import { Rate } from 'k6/metrics';
+import { Gauge, Rate } from 'k6/metrics';
 import { commonQuestion, runbook, topicCount, uniqueQuestion } from './lib/corpus.js';
 import {
   deleteCollection,
@@ -61,13 +61,16 @@ const repeatShare = share('REPEAT_SHARE', 0.8);
 const thinkTime = seconds(envDuration('THINK_TIME', '1s'));
 const covered = Math.min(seedDocuments, topicCount);
 
+// The endpoints the load drives (an ingest share of 0 leaves the ingest route out on purpose).
 const endpoints = [
   { method: 'POST', route: routes.query },
-  { method: 'POST', route: routes.documents },
+  ...(ingestShare > 0 ? [{ method: 'POST', route: routes.documents }] : []),
 ];
 
 // Whether each answer came from the query cache, as the service says in the answer itself.
 const queryCached = new Rate('rag_query_cached');
+// How far into the scenario the run got (its max), for runs that stop before the plan's end.
+const elapsedSeconds = new Gauge('rag_load_elapsed_seconds');
 
 export const options = {
   scenarios: { [profileName]: { ...scenario, exec: 'load' } },
@@ -94,6 +97,7 @@ export function setup() {
 /** Tags this iteration's requests with the window and time bucket it runs in. */
 function tagWindow() {
   const elapsed = (Date.now() - exec.scenario.startTime) / 1000;
+  elapsedSeconds.add(elapsed);
   const w = windowAt(plan, elapsed);
   const tags = exec.vu.metrics.tags;
   tags.phase = w.phase;

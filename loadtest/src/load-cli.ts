@@ -69,9 +69,12 @@ function runK6(env: Record<string, string>, reportDir: string): K6Process {
   // No REST API server: its fixed default port collides with any other k6 on the machine.
   args.push('--address', '');
   for (const [name, value] of Object.entries(env)) args.push('--env', `${name}=${value}`);
+  // Its own process group: ctrl-C reaches the command only, which passes k6 one SIGINT (a second
+  // one would make k6 abort without its teardown and summary).
   const child = spawn(k6Binary(), [...args, 'loadtest/k6/load.js'], {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
   });
   return {
     done: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
@@ -154,6 +157,9 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal or pipe must not crash the command before it has torn the stack down.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
 
   try {
     let baseUrl = remote;
@@ -188,7 +194,7 @@ async function main(): Promise<number> {
     const report = path.join(reportDir, 'report.md');
     if (!existsSync(report)) {
       log(`k6 exited ${code} without writing a report`);
-      return code || 1;
+      return interrupted ? 130 : code || 1;
     }
     log(`report: ${report}`);
     if (interrupted) return 130;
@@ -200,9 +206,13 @@ async function main(): Promise<number> {
 
 if (require.main === module) {
   main().then(
-    (code) => process.exit(code),
+    (code) => {
+      log(`stack torn down, exit ${code}`);
+      process.exit(code);
+    },
     (err) => {
       log((err as Error).message);
+      log('stack torn down, exit 1');
       process.exit(1);
     },
   );

@@ -87,7 +87,14 @@ interface Child {
 function startChild(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
   let output = '';
   let exit: string | undefined;
-  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: ctrl-C in the terminal reaches the command and k6 only, and the
+  // stack stays up until k6 has finished its teardown against it; then the command stops it.
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   child.stdout?.on('data', (d) => (output = (output + d).slice(-20_000)));
   child.stderr?.on('data', (d) => (output = (output + d).slice(-20_000)));
   const exited = new Promise<void>((resolve) =>
@@ -120,7 +127,7 @@ export async function startBackingServices(teardown: Teardown, log: Log): Promis
   const script = path.join(repoRoot, 'scripts/test-services.sh');
   const env = { ...process.env, TEST_SERVICES_DIR: dir };
   teardown.add('test services', () => run('bash', [script, 'down'], { env }));
-  log('starting Postgres primary + replica and Redis (scripts/test-services.sh up)…');
+  log(`starting Postgres primary + replica and Redis (scripts/test-services.sh up, in ${dir})…`);
   const { stdout } = await run('bash', [script, 'up'], { env, maxBuffer: 1 << 20 });
   const parsed = Object.fromEntries(
     stdout

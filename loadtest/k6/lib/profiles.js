@@ -171,15 +171,26 @@ export function windowAt(plan, elapsed) {
   return plan.windows.find((w) => elapsed < w.to) ?? plan.windows[plan.windows.length - 1];
 }
 
-/** Seconds spent in steady windows (overall, or of one step). */
-export function steadySeconds(plan, step) {
+/**
+ * Seconds spent in steady windows (overall, or of one step) until `until` seconds into the
+ * scenario: a run that stopped early (abortOnFail, ctrl-C) held its windows only that long.
+ */
+export function steadySeconds(plan, step, until = plan.seconds) {
   return plan.windows
     .filter((w) => w.phase === 'steady' && (step === undefined || w.step === step))
-    .reduce((sum, w) => sum + (w.to - w.from), 0);
+    .reduce((sum, w) => sum + Math.max(0, Math.min(w.to, until) - w.from), 0);
 }
 
-/** Chart buckets: about 40 over the run, whole seconds. */
+/**
+ * Chart buckets in whole seconds: about 40 over the run, or two per step for the searches (they
+ * stop once the SLOs break, long before the plan's end).
+ */
 export function bucketSeconds(plan) {
+  const stepped = plan.windows.find((w) => w.step !== undefined);
+  if (stepped) {
+    const level = plan.windows.filter((w) => w.step === stepped.step);
+    return Math.max(1, Math.ceil((level[level.length - 1].to - level[0].from) / 2));
+  }
   return Math.max(1, Math.ceil(plan.seconds / 40));
 }
 
