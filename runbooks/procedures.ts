@@ -12,5 +12,6 @@ export const procedures = [
   { id: 'restore-qdrant', title: 'Restore the Qdrant vector store' },
   { id: 'restore-vault', title: 'Restore Vault' },
   { id: 'scaling', title: 'Scale the service and its nodes' },
+  { id: 'sla-load-test', title: 'Run an SLA load test and read its report' },
   { id: 'vault-unseal', title: 'Unseal Vault and manage its recovery keys' },
 ] as const;
