@@ -64,7 +64,7 @@ async function standIn(slowAfterMs: number, delayMs: number): Promise<Server> {
   return server;
 }
 
-describe('load.js breakpoint search', function () {
+describe('load.js searches (breakpoint, users)', function () {
   this.timeout(90_000);
   let dir: string;
   before(() => {
@@ -116,6 +116,46 @@ describe('load.js breakpoint search', function () {
         /\*\*Highest arrival rate \(requests\/s\) that met the SLOs: 10\*\* \(first level that broke them: 15\)/,
       );
       assert.match(markdown, /## Steps/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('users: holds each number of users, each thinking between questions', async () => {
+    const server = await standIn(Number.MAX_SAFE_INTEGER, 0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const run = await runK6('loadtest/k6/load.js', {
+        BASE_URL: `http://127.0.0.1:${port}`,
+        PROFILE: 'users',
+        USERS: '2,4',
+        STEP_RAMP: '1s',
+        STEP_HOLD: '2s',
+        THINK_TIME: '500ms',
+        COLLECTIONS: '1',
+        SEED_DOCUMENTS: '1',
+        REPORT_DIR: dir,
+      });
+      assert.equal(run.code, 0, run.output);
+      const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8'));
+      assert.deepEqual(report.result, {
+        measure: 'concurrent users',
+        highestMet: 4,
+        firstFailed: null,
+      });
+      for (const step of report.steps as { level: number; requests: number }[]) {
+        // A user asks at most once per think time (plus the one in flight at the window's start).
+        assert.ok(step.requests > 0, `${step.level} users sent nothing`);
+        assert.ok(
+          step.requests <= step.level * (2 / 0.5 + 1),
+          `${step.level} users sent ${step.requests} queries in 2 s`,
+        );
+      }
+      assert.match(
+        readFileSync(path.join(dir, 'report.md'), 'utf8'),
+        /\*\*Highest concurrent users that met the SLOs: 4\*\*/,
+      );
     } finally {
       server.closeAllConnections();
       server.close();

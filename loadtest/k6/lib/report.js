@@ -377,6 +377,8 @@ export function renderMarkdown(report) {
   }
 
   if (report.steps.length) {
+    const reached = report.steps.filter((s) => s.measured);
+    const notReached = report.steps.length - reached.length;
     out.push('', '## Steps', '');
     out.push(
       table(
@@ -390,7 +392,7 @@ export function renderMarkdown(report) {
           'Cache hits',
           'SLOs met',
         ],
-        report.steps.map((s) => [
+        reached.map((s) => [
           s.level,
           s.requests,
           cell(s.throughput),
@@ -398,10 +400,11 @@ export function renderMarkdown(report) {
           cell(s.p95),
           cell(s.p99),
           pct(s.cacheHitRatio),
-          s.measured ? (s.met ? 'yes' : 'no') : 'not reached',
+          s.met ? 'yes' : 'no',
         ]),
       ),
     );
+    if (notReached) out.push('', `${notReached} higher levels were not reached (the run stopped).`);
   }
 
   out.push('', '## Latency over time', '');
