@@ -181,7 +181,7 @@ export function buildReport(data, ctx) {
     const requests = get('http_reqs', { bucket })?.count ?? 0;
     const start = i * plan.bucketSeconds;
     // Buckets after the run stopped (the plan's end, or an early stop) are not part of it.
-    if (start > ranSeconds && requests === 0) continue;
+    if (requests === 0 && start + plan.bucketSeconds > ranSeconds) continue;
     timeline.push({
       start,
       requests,
