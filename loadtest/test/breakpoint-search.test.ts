@@ -108,6 +108,8 @@ describe('load.js searches (breakpoint, users)', function () {
         measure: 'arrival rate (requests/s)',
         highestMet: 10,
         firstFailed: 15,
+        highestMetLatency: 10,
+        firstFailedLatency: 15,
       });
       assert.ok(report.steps[2].p99 >= latencyLimitMs(), `${report.steps[2].p99}`);
       const markdown = readFileSync(path.join(dir, 'report.md'), 'utf8');
@@ -143,6 +145,8 @@ describe('load.js searches (breakpoint, users)', function () {
         measure: 'concurrent users',
         highestMet: 4,
         firstFailed: null,
+        highestMetLatency: 4,
+        firstFailedLatency: null,
       });
       for (const step of report.steps as { level: number; requests: number }[]) {
         // A user asks at most once per think time (plus the one in flight at the window's start).
