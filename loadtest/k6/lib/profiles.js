@@ -136,7 +136,7 @@ export function profile(name) {
     }
     case 'users': {
       // N concurrent users (closed model), each asking a question then thinking THINK_TIME.
-      const levels = envList('USERS', '250,500,1000,1500,2000');
+      const levels = envList('USERS', '100,250,500,1000,1500,2000');
       const plan = steps(levels, envSeconds('STEP_RAMP', '10s'), envSeconds('STEP_HOLD', '30s'));
       return {
         kind: 'users',

@@ -63,7 +63,7 @@ export function steadySloThresholds({ abortLatency = false } = {}) {
     const { metric, tags } = parseKey(key);
     out[metricKey(metric, { ...tags, phase: 'steady' })] = expressions.map((threshold) =>
       abortLatency && metric === 'http_req_duration'
-        ? { threshold, abortOnFail: true, delayAbortEval: '20s' }
+        ? { threshold, abortOnFail: true, delayAbortEval: '60s' }
         : threshold,
     );
   }
