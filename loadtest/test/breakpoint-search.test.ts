@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generatedThresholds, runK6 } from './support/k6';
 
-// The breakpoint search reads the right level: a stand-in API answers within the latency
-// objective until a moment between the second and third step of a short search, then slower than
-// the objective. The report must name the second level as the highest that met the SLOs and the
-// third as the first that broke them, from the per-step sub-metrics k6 reported.
+// The searches read the right level from the per-step sub-metrics k6 reported: a stand-in API
+// answers some queries of the second level with 503 (availability broken) and every query from
+// the third level on slower than the latency objective. The report must name the first level as
+// the highest that met every SLO, and the second as the highest that met the latency objective.
 
 const latencyKey = 'http_req_duration{method:POST,route:/v1/query}';
 
@@ -21,9 +21,14 @@ function latencyLimitMs(): number {
 }
 
 /** Just enough of the API for load.js: health, collections, ingest, document status, query. */
-async function standIn(slowAfterMs: number, delayMs: number): Promise<Server> {
+async function standIn(
+  slowAfterMs: number,
+  delayMs: number,
+  failing: [fromMs: number, toMs: number] = [0, 0],
+): Promise<Server> {
   let firstQuery: number | undefined;
   let documents = 0;
+  let queries = 0;
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = createServer((req, res) => {
@@ -47,7 +52,11 @@ async function standIn(slowAfterMs: number, delayMs: number): Promise<Server> {
       if (/\/documents\/[^/]+$/.test(url.pathname)) return json(res, 200, { status: 'indexed' });
       if (url.pathname === '/v1/query') {
         firstQuery ??= Date.now();
-        const slow = Date.now() - firstQuery > slowAfterMs;
+        const since = Date.now() - firstQuery;
+        const slow = since > slowAfterMs;
+        if (since >= failing[0] && since < failing[1] && ++queries % 5 === 0) {
+          return json(res, 503, { title: 'Unavailable', status: 503 });
+        }
         const answer = {
           answer: 'Check replication lag first.',
           citations: [{ documentId: 'd', chunkId: 'c', score: 0.9, snippet: 'lag' }],
@@ -75,8 +84,9 @@ describe('load.js searches (breakpoint, users)', function () {
   it('reports the last level before the SLOs broke, from per-step results', async () => {
     // Levels 5, 10, 15 req/s: ramp 1 s, hold 3 s each, so the steady windows are 1-4 s, 5-8 s
     // and 9-12 s into the scenario. Queries turn slow 8.5 s after the first one (which arrives
-    // ~0.6 s into the ramp): between the second level's hold and the third's.
-    const server = await standIn(8_500, latencyLimitMs() + 300);
+    // ~0.6 s into the ramp): between the second level's hold and the third's. During the second
+    // level's hold one query in five answers 503: that level breaks availability, not latency.
+    const server = await standIn(8_500, latencyLimitMs() + 300, [5_000, 7_000]);
     try {
       const { port } = server.address() as AddressInfo;
       const run = await runK6('loadtest/k6/load.js', {
@@ -99,15 +109,15 @@ describe('load.js searches (breakpoint, users)', function () {
         report.steps.map((s: { level: number; met: boolean }) => [s.level, s.met]),
         [
           [5, true],
-          [10, true],
+          [10, false],
           [15, false],
         ],
         JSON.stringify(report.steps, null, 1),
       );
       assert.deepEqual(report.result, {
         measure: 'arrival rate (requests/s)',
-        highestMet: 10,
-        firstFailed: 15,
+        highestMet: 5,
+        firstFailed: 10,
         highestMetLatency: 10,
         firstFailedLatency: 15,
       });
@@ -115,7 +125,11 @@ describe('load.js searches (breakpoint, users)', function () {
       const markdown = readFileSync(path.join(dir, 'report.md'), 'utf8');
       assert.match(
         markdown,
-        /\*\*Highest arrival rate \(requests\/s\) that met the SLOs: 10\*\* \(first level that broke them: 15\)/,
+        /\*\*Highest arrival rate \(requests\/s\) that met the SLOs: 5\*\* \(first level that broke them: 10\)/,
+      );
+      assert.match(
+        markdown,
+        /Highest arrival rate \(requests\/s\) that met the latency objective: 10 \(first level that broke it: 15\)/,
       );
       assert.match(markdown, /## Steps/);
     } finally {
