@@ -8,11 +8,11 @@
 // (RATE 150/s), soak (RATE 30/s for 1h), spike (RATE 20/s, SPIKE_RATE 200/s), breakpoint (arrival
 // rate from RATE_START by RATE_STEP to RATE_MAX, STEP_HOLD each, until the SLOs break) and users
 // (USERS concurrent users, each asking a question then thinking THINK_TIME, 1 s).
-// Workload: COLLECTIONS (3) collections of SEED_DOCUMENTS (12) runbooks each; every iteration is an
-// ingest with share INGEST_SHARE (0.05; smoke 0.2, users 0), otherwise a query, a repeated question
-// (cache hit once asked) with probability REPEAT_SHARE (0.8) or a new one. API_TOKEN, MAX_VUS,
-// INDEX_TIMEOUT_SECONDS (120), REPORT_DIR (writes summary.json, report.json, report.md),
-// SUMMARY_PATH (the raw summary only).
+// Workload: COLLECTIONS (3) collections of SEED_DOCUMENTS (12) runbooks each; INGEST_SHARE of the
+// iterations (0.05; smoke 0.2, users 0) ingest a new document, the others ask a question, a
+// repeated one (cache hit once asked) with probability REPEAT_SHARE (0.8) or a new one. API_TOKEN,
+// MAX_VUS, REQUEST_TIMEOUT (10s), INDEX_TIMEOUT_SECONDS (120), REPORT_DIR (an existing directory:
+// summary.json, report.json, report.md), SUMMARY_PATH (the raw summary only).
 import exec from 'k6/execution';
 import { sleep } from 'k6';
 import { Gauge, Rate } from 'k6/metrics';
