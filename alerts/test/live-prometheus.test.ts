@@ -3,6 +3,7 @@ import { startTestService, uniqueName } from '../../app/test/support/test-servic
 import { eventually } from '../../test-support/eventually';
 import { exporterMetrics } from '../../catalog/metrics/exporter-metrics';
 import { analyzeQuery } from '../../catalog/promql/query-analysis';
+import { canaryMetrics } from '../src/canary/canary-analysis';
 import { ruleFiles } from '../src/render/rule-files';
 import { startDatastoreExporters } from './support/exporters';
 import { shippedDashboards } from './support/shipped-dashboards';
@@ -157,6 +158,24 @@ describe('live: real Prometheus scraping the running service', function () {
     );
     assert.deepEqual(empty, [], 'panels with no data');
     assert.ok(exporterOnly.length > 0 && exporterOnly.length < 25);
+  });
+
+  it('every canary analysis query returns its burn rate from the recorded series, and passes', async () => {
+    for (const m of canaryMetrics()) {
+      // The burn rate itself, before the no-traffic default: the recorded series must be there.
+      const burn = await eventually(
+        async () => {
+          const r = await prometheus.query(m.burnRate);
+          return r.length ? r : false;
+        },
+        { timeoutMs: 15_000, intervalMs: 500, what: m.burnRate },
+      );
+      assert.equal(burn.length, 1, m.burnRate);
+      const analysed = await prometheus.query(m.query);
+      assert.equal(analysed.length, 1, m.query);
+      // A healthy service burns below the page threshold: what the successCondition accepts.
+      assert.ok(Number(analysed[0].value[1]) <= m.threshold, `${m.name}: ${analysed[0].value[1]}`);
+    }
   });
 
   it('the Watchdog fires through the loaded alerting rules', async () => {

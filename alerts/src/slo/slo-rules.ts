@@ -111,19 +111,19 @@ function burnAlertExpr(slo: SloDefinition, policy: BurnRateAlertPolicy): string 
 /** Requests per minute in the synthetic traffic: large enough for integer error counts. */
 const requestsPerMinute = 100_000;
 
-interface Traffic {
+export interface Traffic {
   readonly bad: number[];
   readonly total: number[];
 }
 
 /** Traffic with error ratio `ratio` for `badMinutes`, then clean traffic until `totalMinutes`. */
-function traffic(ratio: number, badMinutes: number, totalMinutes: number): Traffic {
+export function traffic(ratio: number, badMinutes: number, totalMinutes: number): Traffic {
   const badPerMinute = Math.round(requestsPerMinute * ratio);
   const bad = Array.from({ length: totalMinutes }, (_, i) => (i < badMinutes ? badPerMinute : 0));
   return { bad: cumulative(bad), total: cumulative(bad.map(() => requestsPerMinute)) };
 }
 
-function inputSeries(slo: SloDefinition, t: Traffic): InputSeries[] {
+export function inputSeries(slo: SloDefinition, t: Traffic): InputSeries[] {
   const { sli } = slo;
   const good = t.total.map((v, i) => v - t.bad[i]);
   if (sli.kind === 'request-availability') {
