@@ -11,8 +11,13 @@ export const serviceIdentity = {
    * the scraped Service's name, so infra names the Service this.
    */
   job: 'rag-api',
-  /** The API Deployment; its HorizontalPodAutoscaler carries the same name. */
+  /**
+   * The API workload: its Deployment (the pod template), the Argo Rollout running it as a canary
+   * and their HorizontalPodAutoscaler all carry this name.
+   */
   deployment: 'rag-api',
+  /** The ingestion workers' Deployment (and its KEDA ScaledObject): PROCESS_ROLE=worker pods. */
+  ingestWorker: 'rag-ingest-worker',
   /** The pods' ServiceAccount: Vault's Kubernetes auth role is bound to it. */
   serviceAccount: 'rag-api',
 } as const;

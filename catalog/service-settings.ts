@@ -9,6 +9,7 @@ export const serviceSettingNames = [
   'PORT',
   'LOG_LEVEL',
   'SERVICE_NAME',
+  'PROCESS_ROLE',
   'DATABASE_URL',
   'DATABASE_REPLICA_URLS',
   'DATABASE_POOL_MAX',

@@ -1,9 +1,11 @@
 import * as pulumi from '@pulumi/pulumi';
 import { serviceIdentity } from '../catalog/service-identity';
+import { ArgoRollouts } from './components/argo-rollouts';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { LoadBalancerController } from './components/ingress-controller';
 import { Karpenter } from './components/karpenter';
+import { Keda } from './components/keda';
 import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
 import { Network } from './components/network';
@@ -114,6 +116,14 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     appSecrets: secrets,
     monitoring: observability,
   });
+  const highlyAvailable = config.environment !== 'dev';
+  const rollouts = new ArgoRollouts('argo-rollouts', {
+    config: config.rollouts,
+    cluster,
+    highlyAvailable,
+    monitoring: observability,
+  });
+  const keda = new Keda('keda', { config: config.keda, cluster, highlyAvailable });
   const app = new RagApp(serviceIdentity.service, {
     config: config.app,
     cluster,
@@ -128,6 +138,17 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     ingressFromNamespaces: ingressFrom.namespaces,
     ingressFromCidrs: ingressFrom.cidrs,
     dependsOn: [vault.configured],
+    rollout: {
+      config: config.rollouts,
+      crdsInstalled: rollouts.crdsInstalled,
+      analysis: artifacts.canaryAnalysis,
+      prometheusUrl: observability.prometheusUrl,
+    },
+    workers: {
+      config: config.ingestionWorkers,
+      crdsInstalled: keda.crdsInstalled,
+      prometheusUrl: observability.prometheusUrl,
+    },
   });
   new MetricsExporters('exporters', {
     cluster,

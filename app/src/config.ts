@@ -29,6 +29,11 @@ export const configSchema = z
     PORT: int(0, 65535).default(8080),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug', 'silent']).default('info'),
     SERVICE_NAME: z.string().min(1).default('rag-api'),
+    /**
+     * What this process runs: `api` serves HTTP only, `worker` consumes ingestion jobs (and serves
+     * only health and metrics to its probes), `all` both (the embedded default and local runs).
+     */
+    PROCESS_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
 
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_REPLICA_URLS: csv(postgresUrl).default([]),

@@ -93,7 +93,10 @@ export async function startService(
       maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
     });
 
-    await startIngestionWorkers(config, { data, embedder, vectors, metrics, logger });
+    // An API-only process never takes a job, so ingestion cannot slow its queries; a worker-only
+    // one still runs the HTTP server, for its probes and /metrics.
+    if (config.PROCESS_ROLE !== 'api')
+      await startIngestionWorkers(config, { data, embedder, vectors, metrics, logger });
 
     await health.start(
       dependencyProbes({ config, db: data.db, queue: data.queue, cache, vectors, rebuild }),

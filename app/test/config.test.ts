@@ -12,6 +12,8 @@ describe('configuration', () => {
     assert.equal(config.DATABASE_URL, undefined);
     assert.deepEqual(config.DATABASE_REPLICA_URLS, []);
     assert.equal(config.CACHE_TTL_SECONDS, 3600);
+    // One process serves and ingests unless told otherwise (the embedded default, local runs).
+    assert.equal(config.PROCESS_ROLE, 'all');
   });
 
   it('names every wrong setting in one error', () => {
@@ -24,10 +26,17 @@ describe('configuration', () => {
           CHUNK_SIZE: '100',
           CHUNK_OVERLAP: '100',
           LOG_LEVEL: 'loud',
+          PROCESS_ROLE: 'both',
         }),
       (err: ConfigError) => {
         assert.ok(err instanceof ConfigError);
-        for (const key of ['PORT', 'DATABASE_URL', 'DATABASE_REPLICA_URLS.1', 'LOG_LEVEL']) {
+        for (const key of [
+          'PORT',
+          'DATABASE_URL',
+          'DATABASE_REPLICA_URLS.1',
+          'LOG_LEVEL',
+          'PROCESS_ROLE',
+        ]) {
           assert.ok(
             err.problems.some((p) => p.startsWith(`${key}:`)),
             `${key} in ${err.problems}`,

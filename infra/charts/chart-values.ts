@@ -288,6 +288,53 @@ export const chartDescriptions: readonly ChartDescription[] = [
       },
     ],
   ),
+  describe(
+    'argo-rollouts',
+    '2.41.0',
+    { 'controller.replicas': 2, 'controller.pdb.enabled': false },
+    (v) => {
+      // templates/controller/poddisruptionbudget.yaml: minAvailable when truthy, else
+      // maxUnavailable when truthy, else minAvailable 0 (one bound, never both).
+      if (!truthy(valueAt(v, 'controller.pdb.enabled'))) return [];
+      const replicas = num(valueAt(v, 'controller.replicas'), 2);
+      const min = valueAt(v, 'controller.pdb.minAvailable');
+      const max = valueAt(v, 'controller.pdb.maxUnavailable');
+      if (truthy(min)) return [{ at: 'controller.pdb', replicas, minAvailable: min as number }];
+      if (truthy(max)) return [{ at: 'controller.pdb', replicas, maxUnavailable: max as number }];
+      return [{ at: 'controller.pdb', replicas, minAvailable: 0 }];
+    },
+  ),
+  describe(
+    'keda',
+    '2.20.2',
+    { 'operator.replicaCount': 1, 'metricsServer.enabled': true, 'metricsServer.replicaCount': 1 },
+    (v) => {
+      // templates/manager/poddisruptionbudget.yaml (and metrics-server's): rendered when the
+      // top-level bounds or the component's block are set; every truthy bound is written.
+      const top = bothWhenTruthy(v, 'podDisruptionBudget', 0);
+      const out: RenderedBudget[] = [];
+      for (const [block, replicasAt, gate] of [
+        ['operator', 'operator.replicaCount', true],
+        ['metricServer', 'metricsServer.replicaCount', truthy(valueAt(v, 'metricsServer.enabled'))],
+      ] as const) {
+        const own = valueAt(v, `podDisruptionBudget.${block}`);
+        const topSet = top.minAvailable !== undefined || top.maxUnavailable !== undefined;
+        if (!gate || (!topSet && !truthy(own))) continue;
+        const inner = bothWhenTruthy(v, `podDisruptionBudget.${block}`, 0);
+        out.push({
+          at: `podDisruptionBudget.${block}`,
+          replicas: num(valueAt(v, replicasAt), 1),
+          ...(top.minAvailable !== undefined || inner.minAvailable !== undefined
+            ? { minAvailable: inner.minAvailable ?? top.minAvailable }
+            : {}),
+          ...(top.maxUnavailable !== undefined || inner.maxUnavailable !== undefined
+            ? { maxUnavailable: inner.maxUnavailable ?? top.maxUnavailable }
+            : {}),
+        });
+      }
+      return out;
+    },
+  ),
 ];
 
 /** `chart` as a release names it: a repository chart name or an OCI reference ending in it. */

@@ -39,6 +39,11 @@ const receiverSecretName = alertmanagerReceiverSecret;
  */
 export class Observability extends pulumi.ComponentResource implements MonitoringCrds {
   readonly namespace = monitoringNamespace;
+  /**
+   * The in-cluster Prometheus API: the chart's Service `<fullname>-prometheus` (the release is
+   * named after the chart, so the fullname is `kube-prometheus-stack`), port 9090.
+   */
+  readonly prometheusUrl = `http://kube-prometheus-stack-prometheus.${monitoringNamespace}.svc.cluster.local:9090`;
   private readonly provider: k8s.Provider;
   /** The kube-prometheus-stack release: it installs the monitoring.coreos.com CRDs. */
   readonly crdsInstalled: k8s.helm.v3.Release;

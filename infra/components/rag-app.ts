@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { metrics } from '../../catalog/metrics/metric-catalog';
+import { sel } from '../../catalog/promql/selector';
 import { serviceIdentity } from '../../catalog/service-identity';
 import type { StackConfig } from '../config/stack-config';
+import type { CanaryAnalysis } from '../observability/generated-artifacts';
 import {
   restrictedContainerSecurityContext,
   restrictedNamespaceLabels,
@@ -28,6 +32,19 @@ export interface RagAppArgs {
   ingressFromCidrs: string[];
   /** Must finish before the migration Job runs (Vault configured with the service's settings). */
   dependsOn: pulumi.Resource[];
+  /** The canary: Argo Rollouts' CRDs, the generated SLO analysis and the Prometheus it queries. */
+  rollout: {
+    config: StackConfig['rollouts'];
+    crdsInstalled: pulumi.Resource;
+    analysis: CanaryAnalysis;
+    prometheusUrl: string;
+  };
+  /** Ingestion worker pods scaled by KEDA on the queue depth the API pods export. */
+  workers: {
+    config: StackConfig['ingestionWorkers'];
+    crdsInstalled: pulumi.Resource;
+    prometheusUrl: string;
+  };
 }
 
 // Every name comes from the identity the alerts and dashboards select on (namespace, job,
@@ -44,6 +61,8 @@ export const appLabels = {
  * pods, which share appLabels but serve nothing.
  */
 export const apiPodLabels = { ...appLabels, 'app.kubernetes.io/component': 'api' };
+/** Ingestion worker pods: appLabels (egress) but not apiPodLabels (no traffic, no API budget). */
+export const workerPodLabels = { ...appLabels, 'app.kubernetes.io/component': 'ingest-worker' };
 const migratePodLabels = { ...appLabels, 'app.kubernetes.io/component': 'migrate' };
 
 /** What the image (app/Dockerfile) and the pod spec must agree on; a test compares the two. */
@@ -58,11 +77,29 @@ export const appContainer = {
    * cache and would swallow SIGTERM.
    */
   serveCommand: ['node', 'dist/app/src/main.js'],
+  /** PROCESS_ROLE (app/src/config.ts) of each workload: API pods never consume ingestion jobs. */
+  roles: { api: 'api', worker: 'worker' },
   migrateCommand: ['node', 'dist/app/src/stores/postgres/migrate-cli.js'],
   /** The only writable path (emptyDir); the root filesystem is read-only. */
   writablePath: '/tmp',
 } as const;
 const { uid, httpPort } = appContainer;
+
+/** The generated SLO burn-rate analysis every canary step is judged by. */
+export const canaryAnalysisTemplateName = `${serviceIdentity.service}-slo-burn-rate`;
+/** Rollout annotation carrying a hash of the Deployment's pod template it rolls out. */
+export const podTemplateAnnotation = 'rag-platform.io/pod-template-sha256';
+/**
+ * What `pulumi up` waits for on the Rollout (kubectl-wait syntax). Argo writes
+ * status.observedGeneration as a string, which the provider's generation check skips: the
+ * template annotation above changes in the same update, and the Deployment (updated first) has
+ * already set the controller progressing, so a stale Healthy is not what it reads in practice.
+ */
+export const rolloutWaitFor = 'jsonpath={.status.phase}=Healthy';
+/** Queued plus active ingestion jobs, from the API pods' gauge of the one shared queue. */
+export const ingestQueueDepthQuery = `sum(max by (state) (${sel(metrics.queueDepth, {
+  state: { re: 'queued|active' },
+})}))`;
 
 /**
  * The service: restricted namespace, ServiceAccount, a migration Job that completes before the
@@ -110,7 +147,8 @@ export class RagApp extends pulumi.ComponentResource {
       vaultAnnotations[`vault.hashicorp.com/agent-inject-template-${setting}`] =
         `{{- with secret "${vaultAppSecretPath}" -}}{{ .Data.data.${setting} }}{{- end -}}`;
     }
-    const env: k8s.types.input.core.v1.EnvVar[] = [
+    const envFor = (role?: string): k8s.types.input.core.v1.EnvVar[] => [
+      ...(role ? [{ name: 'PROCESS_ROLE', value: role }] : []),
       { name: 'NODE_ENV', value: 'production' },
       { name: 'PORT', value: String(httpPort) },
       ...Object.entries({ ...config.settings, ...args.settings }).map(([n, value]) => ({
@@ -132,6 +170,7 @@ export class RagApp extends pulumi.ComponentResource {
     const podSpec = (
       command: string[],
       extra: Partial<k8s.types.input.core.v1.Container>,
+      role?: string,
     ): k8s.types.input.core.v1.PodSpec => ({
       serviceAccountName: account.metadata.name,
       securityContext: restrictedPodSecurityContext(uid),
@@ -141,7 +180,7 @@ export class RagApp extends pulumi.ComponentResource {
           image: config.image,
           imagePullPolicy: 'IfNotPresent',
           command,
-          env,
+          env: envFor(role),
           resources,
           securityContext: restrictedContainerSecurityContext,
           volumeMounts: [{ name: 'tmp', mountPath: appContainer.writablePath }],
@@ -181,61 +220,82 @@ export class RagApp extends pulumi.ComponentResource {
 
     const httpGet = (path: string) => ({ httpGet: { path, port: 'http' } });
     const zoneSpread = cluster.serviceAccountRole ? 'DoNotSchedule' : 'ScheduleAnyway';
+    // API and worker pods run the same server (the worker's serves /healthz, /readyz and /metrics
+    // only to its probes); PROCESS_ROLE decides whether it consumes ingestion jobs.
+    const servingPod = (
+      labels: Record<string, string>,
+      role: string,
+    ): k8s.types.input.core.v1.PodTemplateSpec => ({
+      metadata: { labels, annotations: vaultAnnotations },
+      spec: {
+        ...podSpec(
+          [...appContainer.serveCommand],
+          {
+            ports: [{ name: 'http', containerPort: httpPort }],
+            startupProbe: { ...httpGet('/healthz'), periodSeconds: 2, failureThreshold: 60 },
+            readinessProbe: {
+              ...httpGet('/readyz'),
+              periodSeconds: 5,
+              timeoutSeconds: 2,
+              failureThreshold: 2,
+            },
+            livenessProbe: {
+              ...httpGet('/healthz'),
+              periodSeconds: 10,
+              timeoutSeconds: 2,
+              failureThreshold: 3,
+            },
+            // Endpoints are removed asynchronously: keep serving while load balancers catch up.
+            lifecycle: { preStop: { sleep: { seconds: 10 } } },
+          },
+          role,
+        ),
+        terminationGracePeriodSeconds: 45,
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'topology.kubernetes.io/zone',
+            whenUnsatisfiable: zoneSpread,
+            labelSelector: { matchLabels: labels },
+          },
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: labels },
+          },
+        ],
+      },
+    });
+
+    // The API's pod template lives in this Deployment, which the Rollout below references
+    // (workloadRef) and scales to zero as its own pods come up: the Rollout owns the replicas and
+    // the canary, while policy, kube-score and the schema checks keep reading a plain Deployment.
+    const apiTemplate = servingPod(apiPodLabels, appContainer.roles.api);
     const deployment = new k8s.apps.v1.Deployment(
       name,
       {
         metadata: { name: serviceIdentity.deployment, namespace: ns, labels: appLabels },
         spec: {
-          // No replicas: the HPA owns the count. A declared one would be re-applied by every
-          // `pulumi up` (server-side apply), resetting the HPA's choice or conflicting with it.
+          // No replicas: the Rollout scales this Deployment (to zero once its pods are up). A
+          // declared count would be re-applied by every `pulumi up` against the Rollout's.
           revisionHistoryLimit: 5,
           selector: { matchLabels: apiPodLabels },
           strategy: {
             type: 'RollingUpdate',
             rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
           },
-          template: {
-            metadata: { labels: apiPodLabels, annotations: vaultAnnotations },
-            spec: {
-              ...podSpec([...appContainer.serveCommand], {
-                ports: [{ name: 'http', containerPort: httpPort }],
-                startupProbe: { ...httpGet('/healthz'), periodSeconds: 2, failureThreshold: 60 },
-                readinessProbe: {
-                  ...httpGet('/readyz'),
-                  periodSeconds: 5,
-                  timeoutSeconds: 2,
-                  failureThreshold: 2,
-                },
-                livenessProbe: {
-                  ...httpGet('/healthz'),
-                  periodSeconds: 10,
-                  timeoutSeconds: 2,
-                  failureThreshold: 3,
-                },
-                // Endpoints are removed asynchronously: keep serving while load balancers catch up.
-                lifecycle: { preStop: { sleep: { seconds: 10 } } },
-              }),
-              terminationGracePeriodSeconds: 45,
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: 'topology.kubernetes.io/zone',
-                  whenUnsatisfiable: zoneSpread,
-                  labelSelector: { matchLabels: apiPodLabels },
-                },
-                {
-                  maxSkew: 1,
-                  topologyKey: 'kubernetes.io/hostname',
-                  whenUnsatisfiable: 'ScheduleAnyway',
-                  labelSelector: { matchLabels: apiPodLabels },
-                },
-              ],
-            },
-          },
+          template: apiTemplate,
         },
       },
       { ...k8sOpts, dependsOn: [migrations] },
     );
+
+    const rollout = this.canary(name, ns, args, k8sOpts, {
+      deployment,
+      migrations,
+      apiTemplate,
+    });
 
     const service = new k8s.core.v1.Service(
       name,
@@ -287,13 +347,14 @@ export class RagApp extends pulumi.ComponentResource {
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(
       name,
       {
-        // Named after the Deployment: HpaMaxedOut selects `horizontalpodautoscaler` by that name.
+        // Named after the workload: HpaMaxedOut selects `horizontalpodautoscaler` by that name.
         metadata: { name: serviceIdentity.deployment, namespace: ns, labels: appLabels },
         spec: {
+          // The Rollout owns the API's replicas (its scale subresource), not the Deployment.
           scaleTargetRef: {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: deployment.metadata.name,
+            apiVersion: rollout.apiVersion,
+            kind: rollout.kind,
+            name: rollout.metadata.name,
           },
           minReplicas: config.minReplicas,
           maxReplicas: config.maxReplicas,
@@ -321,8 +382,164 @@ export class RagApp extends pulumi.ComponentResource {
       k8sOpts,
     );
 
+    this.ingestionWorkers(name, ns, args, k8sOpts, {
+      template: servingPod(workerPodLabels, appContainer.roles.worker),
+      migrations,
+    });
     this.networkPolicies(name, ns, args, k8sOpts);
     this.registerOutputs({ url: this.url });
+  }
+
+  /**
+   * The Rollout that runs the API as a canary (20%, then 50%, each held `stepPauseMinutes`) with
+   * the generated SLO burn-rate analysis in the background from the first step: a failed analysis
+   * aborts the canary, scaling its pods away while the stable ones keep serving. `pulumi up` waits
+   * for the Rollout to be Healthy, so an aborted canary (Degraded) fails the deploy at the timeout.
+   */
+  private canary(
+    name: string,
+    ns: pulumi.Output<string>,
+    args: RagAppArgs,
+    k8sOpts: pulumi.CustomResourceOptions,
+    parts: {
+      deployment: k8s.apps.v1.Deployment;
+      migrations: k8s.batch.v1.Job;
+      apiTemplate: k8s.types.input.core.v1.PodTemplateSpec;
+    },
+  ): k8s.apiextensions.CustomResource {
+    const { rollout: r } = args;
+    const analysis = new k8s.apiextensions.CustomResource(
+      `${name}-slo-burn`,
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AnalysisTemplate',
+        metadata: { name: canaryAnalysisTemplateName, namespace: ns, labels: appLabels },
+        spec: {
+          metrics: r.analysis.metrics.map((m) => ({
+            ...m,
+            provider: { prometheus: { ...m.provider.prometheus, address: r.prometheusUrl } },
+          })),
+        },
+      },
+      { ...k8sOpts, dependsOn: [r.crdsInstalled] },
+    );
+    const pause = { pause: { duration: `${r.config.stepPauseMinutes}m` } };
+    return new k8s.apiextensions.CustomResource(
+      name,
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        metadata: {
+          name: serviceIdentity.deployment,
+          namespace: ns,
+          labels: appLabels,
+          annotations: {
+            'pulumi.com/waitFor': rolloutWaitFor,
+            // Both pauses, the pods' start and the analysis' last measurement, with room to spare.
+            'pulumi.com/timeoutSeconds': String((2 * r.config.stepPauseMinutes + 15) * 60),
+            // The pod template lives in the Deployment; without this a new image would change
+            // the Deployment only and `pulumi up` would not wait for the canary at all.
+            [podTemplateAnnotation]: pulumi
+              .output(parts.apiTemplate)
+              .apply((t) => createHash('sha256').update(JSON.stringify(t)).digest('hex')),
+          },
+        },
+        spec: {
+          selector: { matchLabels: apiPodLabels },
+          workloadRef: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: parts.deployment.metadata.name,
+            // Migrating a running Deployment: its pods leave only as the Rollout's become ready.
+            scaleDown: 'progressively',
+          },
+          revisionHistoryLimit: 5,
+          // A canary that never becomes ready (crash loop, failed probes) aborts too.
+          progressDeadlineSeconds: 600,
+          progressDeadlineAbort: true,
+          strategy: {
+            canary: {
+              maxSurge: '25%',
+              maxUnavailable: 0,
+              analysis: { templates: [{ templateName: analysis.metadata.name }] },
+              steps: [{ setWeight: 20 }, pause, { setWeight: 50 }, pause],
+            },
+          },
+        },
+      },
+      // Migrations first (expand before the new version runs next to the old one).
+      { ...k8sOpts, dependsOn: [r.crdsInstalled, parts.migrations, parts.deployment, analysis] },
+    );
+  }
+
+  /**
+   * Ingestion in its own pods (PROCESS_ROLE=worker), so a burst of documents never takes CPU from
+   * queries. KEDA sizes them on the queue depth the API pods export (queued + active jobs; every
+   * API pod reports the same shared queue, hence max), and keeps `fallback` replicas when
+   * Prometheus cannot be read.
+   */
+  private ingestionWorkers(
+    name: string,
+    ns: pulumi.Output<string>,
+    args: RagAppArgs,
+    k8sOpts: pulumi.CustomResourceOptions,
+    parts: { template: k8s.types.input.core.v1.PodTemplateSpec; migrations: k8s.batch.v1.Job },
+  ): void {
+    const { config, crdsInstalled, prometheusUrl } = args.workers;
+    const worker = new k8s.apps.v1.Deployment(
+      `${name}-ingest-worker`,
+      {
+        metadata: { name: serviceIdentity.ingestWorker, namespace: ns, labels: appLabels },
+        spec: {
+          // No replicas: the HPA KEDA creates from the ScaledObject owns the count.
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: workerPodLabels },
+          strategy: {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
+          },
+          template: parts.template,
+        },
+      },
+      { ...k8sOpts, dependsOn: [parts.migrations] },
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-ingest-worker`,
+      {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledObject',
+        metadata: { name: serviceIdentity.ingestWorker, namespace: ns, labels: appLabels },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: worker.metadata.name },
+          minReplicaCount: config.minReplicas,
+          maxReplicaCount: config.maxReplicas,
+          pollingInterval: 15,
+          cooldownPeriod: 300,
+          fallback: { failureThreshold: 3, replicas: Math.max(1, config.minReplicas) },
+          triggers: [
+            {
+              type: 'prometheus',
+              metadata: {
+                serverAddress: prometheusUrl,
+                query: ingestQueueDepthQuery,
+                threshold: String(config.jobsPerReplica),
+                activationThreshold: '0',
+              },
+            },
+          ],
+        },
+      },
+      { ...k8sOpts, dependsOn: [crdsInstalled, worker] },
+    );
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-ingest-worker`,
+      {
+        metadata: { name: serviceIdentity.ingestWorker, namespace: ns, labels: appLabels },
+        // An evicted worker's jobs are retried (leases): one at a time keeps ingestion going.
+        spec: { selector: { matchLabels: workerPodLabels }, maxUnavailable: 1 },
+      },
+      k8sOpts,
+    );
   }
 
   private networkPolicies(

@@ -16,6 +16,7 @@ export const infraOwnedSettings = new Set([
   'NODE_ENV',
   'PORT',
   'SERVICE_NAME',
+  'PROCESS_ROLE',
 ]);
 const appSettingNames = new Set<string>(serviceSettingNames);
 
@@ -353,6 +354,45 @@ const metricsServerSchema = z
   })
   .strict();
 
+const rolloutsSchema = z
+  .object({
+    chartVersion: z.string().min(1).describe('argo-rollouts Helm chart version (argo-helm).'),
+    stepPauseMinutes: posInt(60).describe(
+      'Minutes the canary holds at each weight (20%, 50%) while the SLO burn-rate analysis runs; ' +
+        'at least the analysis window (5m) so a step is judged on its own traffic.',
+    ),
+  })
+  .strict();
+
+const kedaSchema = z
+  .object({
+    chartVersion: z.string().min(1).describe('KEDA Helm chart version (kedacore/charts).'),
+  })
+  .strict();
+
+const ingestionWorkersSchema = z
+  .object({
+    minReplicas: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .describe(
+        'Fewest ingestion worker pods. 0 lets KEDA scale them away when the queue is empty; ' +
+          'the first document then waits for a pod to start (counts against ingestion freshness).',
+      ),
+    maxReplicas: posInt(200).describe('Most ingestion worker pods KEDA may run.'),
+    jobsPerReplica: posInt(1000).describe(
+      'Queued plus active ingestion jobs one worker pod is expected to carry: KEDA targets ' +
+        'ceil(depth / jobsPerReplica) pods.',
+    ),
+  })
+  .strict()
+  .refine((w) => w.minReplicas <= w.maxReplicas, {
+    message: 'must not exceed maxReplicas',
+    path: ['minReplicas'],
+  });
+
 const base = {
   environment: z.enum(environments).describe('Which environment this stack is.'),
   metricsServer: metricsServerSchema.describe('The resource metrics API every HPA reads.'),
@@ -360,6 +400,14 @@ const base = {
   observability: observabilitySchema.describe('kube-prometheus-stack.'),
   vault: vaultSchema.describe('Vault (HA raft) and its injector.'),
   app: appSchema.describe('The RAG service workload.'),
+  rollouts: rolloutsSchema.describe(
+    'Argo Rollouts: the API rolls out as a canary judged by the SLO burn-rate analysis.',
+  ),
+  keda: kedaSchema.describe('KEDA: scales the ingestion workers on queue depth.'),
+  ingestionWorkers: ingestionWorkersSchema.describe(
+    'Ingestion worker pods (PROCESS_ROLE=worker), apart from the API pods so ingestion never ' +
+      'slows queries; scaled by KEDA on the queue depth the API exports.',
+  ),
   alertmanagerReceiverSecrets: z
     .record(z.string().regex(/^[a-z0-9-]+$/), z.string().min(1))
     .default({})

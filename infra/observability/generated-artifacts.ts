@@ -24,6 +24,19 @@ export interface GeneratedArtifacts {
   readonly dashboards: DashboardFile[];
   /** Keys of the receivers Secret: the base names of every `*_file` the Alertmanager config reads. */
   readonly receiverSecretFiles: string[];
+  /** The canary's AnalysisTemplate metrics (SLO burn rates), less the Prometheus address. */
+  readonly canaryAnalysis: CanaryAnalysis;
+}
+
+export interface CanaryAnalysisMetric {
+  readonly name: string;
+  readonly successCondition: string;
+  readonly provider: { readonly prometheus: { readonly query: string } };
+  readonly [field: string]: unknown;
+}
+
+export interface CanaryAnalysis {
+  readonly metrics: CanaryAnalysisMetric[];
 }
 
 export function loadGeneratedArtifacts(repoRoot: string): GeneratedArtifacts {
@@ -53,11 +66,17 @@ export function loadGeneratedArtifacts(repoRoot: string): GeneratedArtifacts {
     name: file.replace(/\.json$/, ''),
     json: readFileSync(path.join(dashboardsDir, file), 'utf8'),
   }));
+  const canaryPath = path.join(alertsDir, 'canary-analysis.yaml');
+  if (!existsSync(canaryPath)) throw new Error(`missing ${canaryPath}: run \`npm run gen\``);
+  const canaryAnalysis = parse(readFileSync(canaryPath, 'utf8')) as CanaryAnalysis;
+  if (!Array.isArray(canaryAnalysis?.metrics) || canaryAnalysis.metrics.length === 0)
+    throw new Error(`${canaryPath}: expected the canary analysis metrics`);
   return {
     ruleFiles,
     alertmanagerConfig,
     dashboards,
     receiverSecretFiles: receiverSecretKeys(alertmanagerConfig, amPath),
+    canaryAnalysis,
   };
 }
 

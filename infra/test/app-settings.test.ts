@@ -40,7 +40,7 @@ for (const stackName of stacks) {
     });
 
     it('names every variable after a setting of app/src/config.ts (NAME or NAME_FILE)', () => {
-      assert.equal(containers.length, 2, 'API Deployment and migration Job');
+      assert.equal(containers.length, 3, 'API and ingestion worker Deployments, migration Job');
       for (const { workload, env } of containers)
         for (const { name } of env) {
           const setting = name.endsWith('_FILE') ? name.slice(0, -'_FILE'.length) : name;

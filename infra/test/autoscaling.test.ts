@@ -18,7 +18,22 @@ const releasesOf = (run: StackRun, chart: RegExp) =>
   run.ofType(releaseType).filter((r) => chart.test(String(r.inputs.chart)));
 
 function scaledDeployment(run: StackRun, hpa: CapturedResource): CapturedResource {
-  const ref = hpa.inputs.spec.scaleTargetRef;
+  let ref = hpa.inputs.spec.scaleTargetRef;
+  if (ref.kind === 'Rollout') {
+    // The Rollout runs the pod template of the Deployment it references (workloadRef).
+    const rollout = run
+      .ofType('kubernetes:argoproj.io/v1alpha1:Rollout')
+      .find(
+        (r) =>
+          r.inputs.metadata.name === ref.name &&
+          r.inputs.metadata.namespace === hpa.inputs.metadata.namespace,
+      );
+    assert.ok(
+      rollout,
+      `${hpa.name}: scales Rollout/${ref.name}, which the program does not declare`,
+    );
+    ref = rollout.inputs.spec.workloadRef;
+  }
   const target = run
     .ofType('kubernetes:apps/v1:Deployment')
     .find(

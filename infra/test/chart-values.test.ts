@@ -121,26 +121,38 @@ describe('infra Helm values against the pinned charts', function () {
         assert.deepEqual(problems, []);
       });
 
-      it('leaves the replica count of every HPA-scaled Deployment to the HPA', () => {
+      it('leaves the replica count of every HPA-scaled workload to the HPA', () => {
         const run = runs.get(name)!;
         const hpas = run.ofType('kubernetes:autoscaling/v2:HorizontalPodAutoscaler');
         assert.ok(hpas.length >= 1);
-        for (const hpa of hpas) {
-          const target = hpa.inputs.spec.scaleTargetRef;
-          assert.equal(target.kind, 'Deployment');
-          const deployment = run
-            .ofType('kubernetes:apps/v1:Deployment')
+        const declared = (kind: string, target: { name: string }, namespace: string) =>
+          run
+            .ofType(
+              kind === 'Rollout'
+                ? 'kubernetes:argoproj.io/v1alpha1:Rollout'
+                : 'kubernetes:apps/v1:Deployment',
+            )
             .find(
               (d) =>
-                d.inputs.metadata.name === target.name &&
-                d.inputs.metadata.namespace === hpa.inputs.metadata.namespace,
+                d.inputs.metadata.name === target.name && d.inputs.metadata.namespace === namespace,
             );
-          assert.ok(deployment, `${hpa.name} scales a Deployment the program does not declare`);
+        for (const hpa of hpas) {
+          const target = hpa.inputs.spec.scaleTargetRef;
+          assert.ok(['Deployment', 'Rollout'].includes(target.kind), target.kind);
+          const workload = declared(target.kind, target, hpa.inputs.metadata.namespace);
+          assert.ok(workload, `${hpa.name} scales a ${target.kind} the program does not declare`);
           assert.equal(
-            deployment.inputs.spec.replicas,
+            workload.inputs.spec.replicas,
             undefined,
-            `${deployment.name} sets replicas: server-side apply fights the HPA ${hpa.name} over it`,
+            `${workload.name} sets replicas: server-side apply fights the HPA ${hpa.name} over it`,
           );
+          // A Rollout running a Deployment's template scales that Deployment itself (to zero).
+          const ref = workload.inputs.spec.workloadRef;
+          if (ref) {
+            const deployment = declared(ref.kind, ref, hpa.inputs.metadata.namespace);
+            assert.ok(deployment, `${workload.name} references an undeclared ${ref.kind}`);
+            assert.equal(deployment.inputs.spec.replicas, undefined, deployment.name);
+          }
         }
       });
     });

@@ -34,6 +34,7 @@ for (const stackName of stacks) {
       assert.equal(d.metadata.namespace, namespace);
       const hpa = named(run, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler', deployment);
       assert.equal(hpa.metadata.namespace, namespace);
+      // The Rollout carrying the Deployment's name (its pod template) is what the HPA scales.
       assert.equal(hpa.spec.scaleTargetRef.name, deployment);
       const pdb = named(run, 'kubernetes:policy/v1:PodDisruptionBudget', deployment);
       assert.ok(matches(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels));
@@ -106,12 +107,34 @@ for (const stackName of stacks) {
       );
     });
 
-    it('refers to no Deployment it does not declare (no separate worker)', () => {
+    it('runs exactly the API and the ingestion worker Deployments the identity names', () => {
       const deployments = run
         .ofType('kubernetes:apps/v1:Deployment')
         .filter((d) => d.inputs.metadata.namespace === serviceIdentity.namespace)
         .map((d) => d.inputs.metadata.name);
-      assert.deepEqual(deployments, [serviceIdentity.deployment]);
+      assert.deepEqual(deployments.sort(), [
+        serviceIdentity.deployment,
+        serviceIdentity.ingestWorker,
+      ]);
+    });
+
+    it('runs the API as the Rollout named serviceIdentity.deployment, which its HPA scales', () => {
+      const rollout = named(
+        run,
+        'kubernetes:argoproj.io/v1alpha1:Rollout',
+        serviceIdentity.deployment,
+      );
+      assert.equal(rollout.metadata.namespace, serviceIdentity.namespace);
+      const hpa = named(
+        run,
+        'kubernetes:autoscaling/v2:HorizontalPodAutoscaler',
+        serviceIdentity.deployment,
+      );
+      assert.deepEqual(hpa.spec.scaleTargetRef, {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        name: serviceIdentity.deployment,
+      });
     });
   });
 }
