@@ -48,7 +48,7 @@ describe('infra progressive delivery and ingestion scaling', function () {
   it('the CRD schemas reject a misspelled field and a wrong type (the validator is live)', async () => {
     const run = await runStack('staging');
     const rollout = one(run, rolloutType).inputs;
-    assert.deepEqual(crdProblems(rollout as { apiVersion: string; kind: string }), []);
+    assert.deepEqual(crdProblems(rollout), []);
     const typo = structuredClone(rollout);
     typo.spec.strategy.canary.stepz = typo.spec.strategy.canary.steps;
     assert.match(String(crdProblems(typo)), /must NOT have additional properties: stepz/);

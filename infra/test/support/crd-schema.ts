@@ -59,8 +59,8 @@ for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
 }
 
 /** Problems of `object` against its CRD's schema; undefined when no fixture covers its kind. */
-export function crdProblems(object: { apiVersion: string; kind: string }): string[] | undefined {
-  const validate = validators.get(`${object.apiVersion}/${object.kind}`);
+export function crdProblems(object: Record<string, unknown>): string[] | undefined {
+  const validate = validators.get(`${String(object.apiVersion)}/${String(object.kind)}`);
   if (!validate) return undefined;
   if (validate(object)) return [];
   return (validate.errors ?? []).map(

@@ -1,7 +1,12 @@
 import knex from 'knex';
 import { loadConfig, redactUrl } from '../../config';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from './embedded-postgres';
-import { migrateLatest, migrateRollbackAll, migrateRollbackLast } from './migrations';
+import {
+  migrateLatest,
+  migrateRollbackAll,
+  migrateRollbackLast,
+  migrationConnection,
+} from './migrations';
 
 // `npm run migrate [up|latest|down|rollback] [--all] [--confirm=<database>]`: applies or reverts
 // the schema on DATABASE_URL, or on the embedded server the service would start when DATABASE_URL
@@ -60,7 +65,11 @@ async function main(argv: string[]): Promise<void> {
     });
     url = embedded.url;
   }
-  const db = knex({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
+  const connection = migrationConnection(url, {
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+  });
+  const db = knex({ client: 'pg', connection, pool: { min: 0, max: 2 } });
   try {
     if (!forward) requireConfirmation(url, argv);
     const names = forward

@@ -34,6 +34,23 @@ class SourceNamedMigrations implements Knex.MigrationSource<string> {
   }
 }
 
+/**
+ * The connection `npm run migrate` (the deploy's migration Job) applies migrations on: the same
+ * statement and lock timeouts as the service's primary pool, which applies them at start-up. A
+ * migration waiting for a lock on a busy table gives up after `lockTimeoutMs` (the Job retries)
+ * instead of queueing every query of the running version behind it.
+ */
+export function migrationConnection(
+  url: string,
+  timeouts: { statementTimeoutMs: number; lockTimeoutMs: number },
+): Knex.PgConnectionConfig & { lock_timeout: number } {
+  return {
+    connectionString: url,
+    statement_timeout: timeouts.statementTimeoutMs,
+    lock_timeout: timeouts.lockTimeoutMs,
+  };
+}
+
 const migratorConfig: Knex.MigratorConfig = {
   migrationSource: new SourceNamedMigrations(),
   tableName: 'knex_migrations',
