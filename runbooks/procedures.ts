@@ -1,6 +1,7 @@
 // Runbooks that belong to no alert: procedures on-call follows. The consistency test requires
 // every file in runbooks/procedures/ to be listed here and every entry to have its file.
 export const procedures = [
+  { id: 'abort-canary', title: 'Abort a canary' },
   { id: 'alerting-pipeline-down', title: 'Alerting pipeline down' },
   { id: 'drift-remediation', title: 'Remediate drift and roll back a change' },
   { id: 'incident-response', title: 'Incident response' },

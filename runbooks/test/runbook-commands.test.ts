@@ -132,6 +132,7 @@ async function repoFacts(): Promise<RepoFacts> {
       namespace: r.inputs.metadata?.namespace,
       name: r.inputs.metadata?.name ?? r.name,
       scaleTarget: r.inputs.spec?.scaleTargetRef,
+      workloadRef: r.inputs.spec?.workloadRef,
     }));
   const releases = resources
     .filter((r) => r.type === 'kubernetes:helm.sh/v3:Release')
@@ -183,6 +184,18 @@ async function repoFacts(): Promise<RepoFacts> {
 // The lines the review found wrong, as they stood: each must stay caught.
 const oldLines: { name: string; file: string; text: string; caught: RegExp }[] = [
   {
+    name: 'the Deployment a Rollout scales to zero',
+    file: 'runbooks/alerts/IngestionBacklog.md',
+    text: '```sh\nkubectl -n rag rollout status deploy/rag-api\n```',
+    caught: /Deployment rag\/rag-api only holds the pod template of Rollout rag\/rag-api/,
+  },
+  {
+    name: 'a spec change through the Argo Rollouts plugin',
+    file: 'runbooks/procedures/abort-canary.md',
+    text: '```sh\nkubectl argo rollouts undo rag-api -n rag\n```',
+    caught: /kubectl argo rollouts undo changes Rollout rag\/rag-api, which Pulumi declares/,
+  },
+  {
     name: 'a StatefulSet the program does not declare',
     file: 'runbooks/alerts/RedisDown.md',
     text: '```sh\nkubectl -n rag logs statefulset/redis-master --since=10m | tail -50\n```',
@@ -225,11 +238,11 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
     caught: /claims PostgresPrimaryDown inhibits QueryLatencyBudgetBurn/,
   },
   {
-    name: 'scaling a Deployment the HPA scales',
+    name: 'scaling a workload the HPA scales',
     file: 'runbooks/alerts/QueryLatencyBudgetBurn.md',
-    text: 'or scale now: `kubectl -n rag scale deploy/rag-api --replicas=<n>`.',
+    text: 'or scale now: `kubectl -n rag scale rollout/rag-api --replicas=<n>`.',
     caught:
-      /kubectl scale on Deployment rag\/rag-api: HorizontalPodAutoscaler \S+ sets the replicas back/,
+      /kubectl scale on Rollout rag\/rag-api: HorizontalPodAutoscaler \S+ sets the replicas back/,
   },
   {
     name: 'a rollback that fights Pulumi',
@@ -278,6 +291,8 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
 
 // Right lines of the shapes procedures use, which the checker must not reject.
 const rightLines = [
+  '```sh\nkubectl argo rollouts get rollout rag-api -n rag\nkubectl -n rag get analysisrun\n```',
+  '`kubectl -n rag patch rollout rag-api --subresource=status --type=merge -p \'{"status":{"abort":true}}\'`',
   '```sh\nkubectl -n vault cp vault-0:/tmp/vault.snap ./vault-$(date +%F).snap\n```',
   '```sh\nkubectl -n vault get pods,pvc\nkubectl get nodeclaims\n```',
   'Never `kubectl scale`: the HPA undoes it; never `kubectl rollout undo` either.',

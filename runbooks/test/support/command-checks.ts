@@ -15,6 +15,8 @@ export interface KubeObject {
   readonly name: string;
   /** For a HorizontalPodAutoscaler: the kind/name it scales. */
   readonly scaleTarget?: { kind: string; name: string };
+  /** For an Argo Rollout running another workload's pod template: that workload. */
+  readonly workloadRef?: { kind: string; name: string };
 }
 
 export interface HelmRelease {
@@ -96,7 +98,16 @@ const kinds: Record<string, string> = {
   serviceaccount: 'ServiceAccount',
   ns: 'Namespace',
   namespace: 'Namespace',
+  ro: 'Rollout',
+  rollout: 'Rollout',
+  analysisrun: 'AnalysisRun',
+  rs: 'ReplicaSet',
+  replicaset: 'ReplicaSet',
 };
+
+// Namespaced objects controllers make at runtime (Argo Rollouts' analysis runs, the ReplicaSets
+// of a Deployment or Rollout): listed by kind, their generated names are placeholders.
+const runtimeNamespacedKinds = ['Pod', 'PersistentVolumeClaim', 'AnalysisRun', 'ReplicaSet'];
 
 /** `deploy`, `pods`, `clusters.postgresql.cnpg.io`, `nodepool`: aliases, then the declared kinds. */
 function kindOf(word: string, facts: RepoFacts): string | undefined {
@@ -171,8 +182,23 @@ function checkKubectl(words: string[], facts: RepoFacts): string[] {
     'uncordon',
   ];
   if (!verb || skipped.includes(verb)) return [];
+  // Only the status subresource: what `kubectl argo rollouts abort` writes, never the spec.
+  const statusOnly = words.includes('--subresource=status');
   let targets: string[];
-  if (verb === 'cp') {
+  if (verb === 'argo' && rest[0] === 'rollouts') {
+    // The Argo Rollouts plugin: `kubectl argo rollouts <command> [rollout] <name>`.
+    const sub = rest[1];
+    const name = sub === 'get' || sub === 'list' ? rest[3] : rest[2];
+    if (sub === 'list' || !name) return [];
+    return checkKubectlTarget(
+      `argo-${sub}`,
+      rest.slice(1),
+      namespace,
+      `rollout/${name}`,
+      facts,
+      false,
+    );
+  } else if (verb === 'cp') {
     // `kubectl cp <pod>:<path> <local>` (either direction): the pod is the side with a colon.
     const remote = rest.find((w) => /^[\w.-]+:/.test(w));
     targets = remote ? [`pod/${remote.split(':')[0]}`] : [];
@@ -182,7 +208,7 @@ function checkKubectl(words: string[], facts: RepoFacts): string[] {
   } else if (rest[0]?.includes('/')) targets = [rest[0]];
   else if (rest[0]) targets = rest[0].split(',').map((k) => (rest[1] ? `${k}/${rest[1]}` : k));
   else targets = [];
-  return targets.flatMap((t) => checkKubectlTarget(verb, rest, namespace, t, facts));
+  return targets.flatMap((t) => checkKubectlTarget(verb, rest, namespace, t, facts, statusOnly));
 }
 
 function checkKubectlTarget(
@@ -191,6 +217,7 @@ function checkKubectlTarget(
   namespace: string | undefined,
   target: string,
   facts: RepoFacts,
+  statusOnly: boolean,
 ): string[] {
   const [kindWord, name] = target.split('/');
   if (placeholder.test(kindWord)) return [];
@@ -220,7 +247,7 @@ function checkKubectlTarget(
   const problems: string[] = [];
   if (name === undefined || placeholder.test(name)) {
     if (
-      !['Pod', 'PersistentVolumeClaim'].includes(kind) &&
+      !runtimeNamespacedKinds.includes(kind) &&
       !facts.objects.some((o) => o.kind === kind && o.namespace === ns) &&
       !facts.releases.some((r) => r.namespace === ns)
     ) {
@@ -244,7 +271,8 @@ function checkKubectlTarget(
         )
       : undefined;
   const secret = kind === 'Secret' && facts.referencedSecrets.has(name);
-  if (!declared && !owner && !secret && !chartRendered(facts, ns, name)) {
+  const runtime = ['AnalysisRun', 'ReplicaSet'].includes(kind);
+  if (!declared && !owner && !secret && !runtime && !chartRendered(facts, ns, name)) {
     const same = facts.objects
       .filter((o) => o.kind === kind && o.namespace === ns)
       .map((o) => o.name);
@@ -268,12 +296,37 @@ function checkKubectlTarget(
     );
   } else if (
     declared &&
-    (['edit', 'patch', 'set', 'label', 'annotate'].includes(verb) ||
+    !statusOnly &&
+    (['edit', 'patch', 'set', 'label', 'annotate', 'argo-undo', 'argo-set'].includes(verb) ||
       (verb === 'rollout' && rest[0] === 'undo'))
   ) {
+    const what =
+      verb === 'rollout'
+        ? 'rollout undo'
+        : verb.startsWith('argo-')
+          ? `argo rollouts ${verb.slice(5)}`
+          : verb;
     problems.push(
-      `kubectl ${verb === 'rollout' ? 'rollout undo' : verb} changes ${kind} ${ns}/${name}, which Pulumi declares: ` +
+      `kubectl ${what} changes ${kind} ${ns}/${name}, which Pulumi declares: ` +
         'the next pulumi up puts the declared spec back (change the stack config and pulumi up instead)',
+    );
+  }
+  // A Deployment that only holds a Rollout's pod template runs no pods once the Rollout is up.
+  const rollout =
+    declared && kind === 'Deployment'
+      ? facts.objects.find(
+          (o) =>
+            o.kind === 'Rollout' &&
+            o.namespace === ns &&
+            o.workloadRef?.kind === 'Deployment' &&
+            o.workloadRef.name === name,
+        )
+      : undefined;
+  if (rollout && ['logs', 'exec', 'port-forward', 'rollout', 'scale'].includes(verb)) {
+    problems.push(
+      `Deployment ${ns}/${name} only holds the pod template of Rollout ${ns}/${rollout.name}, ` +
+        'which scales it to zero: select its pods by label (-l app.kubernetes.io/component=api) ' +
+        `or use kubectl argo rollouts on ${rollout.name}`,
     );
   }
   return problems;
