@@ -14,7 +14,8 @@ export type ExporterSource =
   | 'redis_exporter'
   | 'qdrant'
   | 'vault'
-  | 'blackbox_exporter';
+  | 'blackbox_exporter'
+  | 'argo-rollouts';
 
 export interface ExporterMetric {
   readonly source: ExporterSource;
@@ -52,6 +53,13 @@ export const exporterMetrics = {
   kube_deployment_status_replicas_available: {
     source: 'kube-state-metrics',
     labels: ['namespace', 'deployment'],
+  },
+  // The Argo Rollouts controller's own gauge (kube-state-metrics knows no Rollouts). Its
+  // `namespace` label names the Rollout's namespace and collides with the scrape target's, so
+  // Prometheus keeps it as `exported_namespace` (the chart's ServiceMonitor does not honor labels).
+  rollout_info_replicas_available: {
+    source: 'argo-rollouts',
+    labels: ['exported_namespace', 'name', 'namespace', 'job'],
   },
   container_cpu_usage_seconds_total: {
     source: 'cadvisor',

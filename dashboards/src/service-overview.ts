@@ -112,7 +112,8 @@ export function serviceOverviewDashboard() {
     .withPanel(
       statPanel('API replicas available', 'short', [
         {
-          expr: `sum(${xsel('kube_deployment_status_replicas_available', { namespace: ns, deployment: serviceIdentity.deployment })})`,
+          // The API runs as an Argo Rollout; its Deployment only holds the pod template (0 replicas).
+          expr: `sum(${xsel('rollout_info_replicas_available', { exported_namespace: ns, name: serviceIdentity.deployment })})`,
         },
       ]),
     );

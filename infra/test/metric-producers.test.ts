@@ -54,6 +54,11 @@ const producers: Record<ExporterSource, (run: StackRun) => void> = {
     assert.ok(scrapedJobs(run).get(scrapeJobs.redis)?.length);
     assert.equal(deploymentsRunning(run, exporterImages.redis).length, 1);
   },
+  'argo-rollouts': (run) =>
+    assert.equal(
+      release(run, 'argo-rollouts')?.inputs.values.controller.metrics.serviceMonitor.enabled,
+      true,
+    ),
   blackbox_exporter: (run) => {
     assert.equal(scrapedJobs(run).get(scrapeJobs.blackbox)?.length, 1);
     assert.equal(deploymentsRunning(run, exporterImages.blackbox).length, 1);
