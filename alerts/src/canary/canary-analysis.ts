@@ -23,6 +23,8 @@ export interface CanaryMetric {
   readonly window: string;
   /** The burn rate above which the canary fails: the page policy's factor for that window. */
   readonly threshold: number;
+  /** The recorded SLI series the query reads (NaN over a window without requests). */
+  readonly series: string;
   /** The burn rate alone: empty when the window saw no requests. */
   readonly burnRate: string;
   /** What the analysis runs: the burn rate, or 0 without requests. */
@@ -64,6 +66,7 @@ export function canaryMetrics(): CanaryMetric[] {
       slo: slo.id,
       window: pair.short,
       threshold: pair.factor,
+      series: ratio,
       burnRate,
       query,
       successCondition: `result[0] <= ${pair.factor}`,
