@@ -6,10 +6,12 @@ import { LoadBalancerController } from './components/ingress-controller';
 import { Karpenter } from './components/karpenter';
 import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
+import { ImageRegistry } from './components/image-registry';
 import { Network } from './components/network';
 import { Observability, monitoringNamespace } from './components/observability';
 import { CloudNativePostgres } from './components/postgres-cloudnative';
 import { RdsPostgres } from './components/postgres-rds';
+import { PublicDns } from './components/public-dns';
 import { Qdrant } from './components/qdrant';
 import { appLabels, appNamespace, appServiceAccount, RagApp } from './components/rag-app';
 import { ElastiCacheRedis } from './components/redis-elasticache';
@@ -30,6 +32,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let postgres: PostgresConnection;
   let redis: DatastoreConnection;
   let observability: Observability;
+  let dnsZoneId: string | undefined;
   // The dev cluster brings its own ingress controller (README); the AWS stacks' is an ALB.
   let ingressFrom = {
     namespaces: [devIngressNamespace, monitoringNamespace],
@@ -57,6 +60,8 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   } else {
     const clusterName = `rag-${stack}`;
     const logRetentionDays = config.logRetentionDays;
+    dnsZoneId = config.dns.hostedZoneId;
+    if (config.imageRegistry) new ImageRegistry('image-registry', config.imageRegistry);
     const network = new Network(clusterName, {
       config: config.network,
       clusterName,
@@ -129,6 +134,12 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     ingressFromCidrs: ingressFrom.cidrs,
     dependsOn: [vault.configured],
   });
+  if (dnsZoneId)
+    new PublicDns('app-dns', {
+      hostedZoneId: dnsZoneId,
+      host: config.app.host,
+      target: app.loadBalancerHostname,
+    });
   new MetricsExporters('exporters', {
     cluster,
     monitoring: observability,
