@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { freePort } from '../../app/test/support/service-process';
 import { eventually } from '../../test-support/eventually';
 import { parseStackConfig } from '../config/stack-config';
@@ -30,7 +30,7 @@ describe('delivery scripts: rollback in git', () => {
   const setImage = (image: string) =>
     writeFileSync(file(), withImage(readFileSync(file(), 'utf8'), image));
   const configMap = (text: string) => {
-    const doc = (require('yaml') as typeof import('yaml')).parse(text) as {
+    const doc = parse(text) as {
       config: Record<string, unknown>;
     };
     return Object.fromEntries(
