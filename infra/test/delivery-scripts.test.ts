@@ -269,3 +269,73 @@ describe('delivery scripts: post-deploy SLO watch against a real Prometheus', fu
     assert.equal(down.outcome, 'blind');
   });
 });
+
+describe('delivery scripts: recording a deploy commit on main', () => {
+  let origin: string;
+  let work: string;
+  const record = (commit: string) =>
+    spawnSync('bash', [path.join(repoRoot, 'infra/scripts/record-on-main.sh'), commit], {
+      cwd: work,
+      encoding: 'utf8',
+      env: { ...process.env, RECORD_REMOTE: origin },
+    });
+  const commitFile = (repo: string, file: string, content: string, message: string) => {
+    writeFileSync(path.join(repo, file), content);
+    git(repo, ['add', file]);
+    git(repo, ['commit', '--quiet', '-m', message]);
+    return git(repo, ['rev-parse', 'HEAD']).trim();
+  };
+  const identity = (repo: string) => {
+    git(repo, ['config', 'user.email', 'bot@example.com']);
+    git(repo, ['config', 'user.name', 'bot']);
+  };
+
+  beforeEach(() => {
+    origin = mkdtempSync(path.join(tmpdir(), 'origin-'));
+    git(origin, ['init', '--quiet', '--bare', '-b', 'main']);
+    work = mkdtempSync(path.join(tmpdir(), 'work-'));
+    git(work, ['clone', '--quiet', origin, '.']);
+    identity(work);
+    commitFile(work, 'Pulumi.staging.yaml', 'image: a\n', 'start');
+    git(work, ['push', '--quiet', 'origin', 'HEAD:main']);
+  });
+  afterEach(() => {
+    rmSync(origin, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('fast-forwards main to the commit when main has not moved', () => {
+    const commit = commitFile(work, 'Pulumi.staging.yaml', 'image: b\n', 'Deploy b [skip ci]');
+    const r = record(commit);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(git(origin, ['rev-parse', 'main']).trim(), commit);
+    assert.equal(r.stdout, `recorded=${commit}\n`);
+  });
+
+  it('merges the commit into a main that moved, keeping both and the commit’s message', () => {
+    const base = git(work, ['rev-parse', 'HEAD']).trim();
+    const commit = commitFile(work, 'Pulumi.staging.yaml', 'image: b\n', 'Deploy b [skip ci]');
+    // Someone else's merge lands first.
+    const other = mkdtempSync(path.join(tmpdir(), 'other-'));
+    try {
+      git(other, ['clone', '--quiet', origin, '.']);
+      identity(other);
+      commitFile(other, 'README.md', 'moved\n', 'main moved');
+      git(other, ['push', '--quiet', 'origin', 'HEAD:main']);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    const r = record(commit);
+    assert.equal(r.status, 0, r.stderr);
+    const main = git(origin, ['rev-parse', 'main']).trim();
+    assert.notEqual(main, base);
+    assert.equal(git(origin, ['show', 'main:Pulumi.staging.yaml']), 'image: b\n');
+    assert.equal(git(origin, ['show', 'main:README.md']), 'moved\n');
+    assert.equal(git(origin, ['log', '-1', '--format=%s', 'main']).trim(), 'Deploy b [skip ci]');
+    assert.equal(
+      git(origin, ['rev-parse', 'main^2']).trim(),
+      commit,
+      'the deployed commit is in history',
+    );
+  });
+});
