@@ -11,6 +11,7 @@ import { Network } from './components/network';
 import { Observability, monitoringNamespace } from './components/observability';
 import { CloudNativePostgres } from './components/postgres-cloudnative';
 import { RdsPostgres } from './components/postgres-rds';
+import { PreviewAccess } from './components/preview-access';
 import { PublicDns } from './components/public-dns';
 import { Qdrant } from './components/qdrant';
 import { appLabels, appNamespace, appServiceAccount, RagApp } from './components/rag-app';
@@ -69,6 +70,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     });
     const eks = new EksCluster(clusterName, { config: config.cluster, network, logRetentionDays });
     cluster = eks;
+    new PreviewAccess('preview-access', { cluster: eks, roleArns: config.cluster.previewRoleArns });
     new Karpenter(`${clusterName}-karpenter`, {
       config: config.cluster.karpenter,
       nodeDiskGb: config.cluster.nodeDiskGb,

@@ -110,6 +110,13 @@ const clusterSchema = z
           '`rag-deployer` that runs every job reaching the cluster (pulumi preview/up, kubectl), ' +
           'plus any operator range; never 0.0.0.0/0. Empty keeps the endpoint private only.',
       ),
+    previewRoleArns: z
+      .array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
+      .default([])
+      .describe(
+        'IAM roles pull-request previews assume: they may read the cluster and only dry-run ' +
+          'writes (a ValidatingAdmissionPolicy denies the rest).',
+      ),
     adminRoleArns: z
       .array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
       // The creator gets no implicit access (bootstrapClusterCreatorAdminPermissions: false): the

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ecrPullActions } from '../components/image-registry';
+import { previewersGroup, previewWritableApiGroups } from '../components/preview-access';
 import { parseStackConfig } from '../config/stack-config';
 import { runStack, stackConfigMap } from './support/stack-under-mocks';
 
@@ -72,6 +73,88 @@ describe('delivery targets: image registry and DNS', () => {
         );
       assert.ok(ingress);
       assert.deepEqual(record.inputs.records, [`k8s-${ingress.name}.elb.mock`]);
+    });
+  }
+
+  for (const stack of ['staging', 'production'] as const) {
+    it(`${stack}: pull-request previews reach the cluster read-only, their writes dry runs only`, async () => {
+      const run = await runStack(stack);
+      assert.ok(run.config.environment !== 'dev');
+      const { previewRoleArns, adminRoleArns } = run.config.cluster;
+      assert.ok(previewRoleArns.length > 0);
+      assert.deepEqual(
+        previewRoleArns.filter((r) => adminRoleArns.includes(r)),
+        [],
+        'no preview role is a cluster admin',
+      );
+      const entries = run
+        .ofType('aws:eks/accessEntry:AccessEntry')
+        .filter((e) => previewRoleArns.includes(e.inputs.principalArn));
+      assert.equal(entries.length, previewRoleArns.length);
+      for (const e of entries) {
+        assert.deepEqual(e.inputs.kubernetesGroups, [previewersGroup]);
+        assert.equal(e.inputs.type, 'STANDARD');
+        assert.ok(
+          e.dependencies.some((d) =>
+            d.startsWith(
+              'kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding::',
+            ),
+          ),
+          'the entry waits for the policy binding',
+        );
+      }
+      const granted = run
+        .ofType('aws:eks/accessPolicyAssociation:AccessPolicyAssociation')
+        .map((a) => a.inputs.principalArn);
+      for (const r of previewRoleArns) assert.ok(!granted.includes(r), `${r} has no access policy`);
+
+      const [policy] = run.ofType(
+        'kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy',
+      );
+      assert.equal(policy.inputs.spec.failurePolicy, 'Fail');
+      assert.deepEqual(
+        policy.inputs.spec.validations.map((v: { expression: string }) => v.expression),
+        ['request.dryRun == true'],
+      );
+      assert.match(
+        policy.inputs.spec.matchConditions[0].expression,
+        new RegExp(`'${previewersGroup}'`),
+      );
+      const rules = policy.inputs.spec.matchConstraints.resourceRules[0];
+      assert.deepEqual(rules.operations, ['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+      assert.deepEqual(rules.resources, ['*', '*/*']);
+      const [binding] = run.ofType(
+        'kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding',
+      );
+      assert.deepEqual(binding.inputs.spec.validationActions, ['Deny']);
+      assert.equal(binding.inputs.spec.policyName, policy.inputs.metadata.name);
+
+      // A preview dry-runs every object the program declares: RBAC must let the group send it.
+      const [role] = run
+        .ofType('kubernetes:rbac.authorization.k8s.io/v1:ClusterRole')
+        .filter((r) => r.inputs.metadata.name === 'rag-platform-previewer');
+      const writable = new Set<string>(
+        role.inputs.rules
+          .filter((r: { verbs: string[] }) => r.verbs.includes('patch'))
+          .flatMap((r: { apiGroups: string[] }) => r.apiGroups),
+      );
+      assert.ok(
+        !writable.has('admissionregistration.k8s.io'),
+        'the policy cannot be changed by it',
+      );
+      assert.ok(!writable.has('*'));
+      const declaredGroups = new Set(
+        run.resources
+          .filter(
+            (r) => r.type.startsWith('kubernetes:') && !r.type.startsWith('kubernetes:helm.sh/'),
+          )
+          .map((r) => r.type.split(':')[1].split('/')[0])
+          .map((g) => (g === 'core' ? '' : g)),
+      );
+      declaredGroups.delete('admissionregistration.k8s.io');
+      for (const g of declaredGroups)
+        assert.ok(writable.has(g), `previews cannot dry-run ${g || 'core'} objects`);
+      assert.deepEqual([...writable].sort(), [...previewWritableApiGroups].sort());
     });
   }
 
