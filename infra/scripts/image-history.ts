@@ -69,3 +69,19 @@ export function withImage(stackFileText: string, image: string): string {
   doc.setIn(['config', `${project}:app`, 'image'], image);
   return doc.toString();
 }
+
+// The image git says a stack runs at a commit: what a deploy of that commit applies.
+//   node -r ts-node/register/transpile-only infra/scripts/image-history.ts <stack> [commit]
+if (require.main === module) {
+  const [stack, ref = 'HEAD'] = process.argv.slice(2);
+  const image = stack ? imageAt(process.cwd(), ref, stack) : undefined;
+  if (!image) {
+    console.error(
+      stack
+        ? `${stackFile(stack)} at ${ref} sets no app.image`
+        : 'usage: image-history.ts <stack> [commit]',
+    );
+    process.exit(1);
+  }
+  console.log(image);
+}

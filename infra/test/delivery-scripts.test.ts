@@ -154,6 +154,22 @@ describe('delivery scripts: rollback in git', () => {
           env: { ...process.env, TS_NODE_PROJECT: path.join(repoRoot, 'tsconfig.json') },
         },
       );
+    const history = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        require.resolve('ts-node/register/transpile-only'),
+        path.join(repoRoot, 'infra/scripts/image-history.ts'),
+        'production',
+        'HEAD',
+      ],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+        env: { ...process.env, TS_NODE_PROJECT: path.join(repoRoot, 'tsconfig.json') },
+      },
+    );
+    assert.equal(history.stdout, `${imageOf('b')}\n`, history.stderr);
     const wrong = cli(imageOf('c'));
     assert.equal(wrong.status, 3, wrong.stderr);
     const ok = cli(imageOf('b'));

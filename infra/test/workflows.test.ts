@@ -385,7 +385,7 @@ describe('delivery workflows: git is the source of truth', () => {
     assert.match(script, /test "\$\(git rev-parse HEAD\)" = "\$COMMIT"/);
     assert.match(script, /pulumi up "\$\{args\[@\]\}"/);
     // The image the run reports (and promotion carries) is the one the commit names.
-    assert.match(stepNamed(deploy, 'up').run!, /imageAt\('\.', 'HEAD'/);
+    assert.match(stepNamed(deploy, 'up').run!, /image-history\.ts "\$STACK" HEAD\)"/);
     assert.equal(deploy.outputs?.image, '${{ steps.up.outputs.image }}');
   });
 
