@@ -8,10 +8,13 @@ import { Karpenter } from './components/karpenter';
 import { Keda } from './components/keda';
 import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
+import { ImageRegistry } from './components/image-registry';
 import { Network } from './components/network';
 import { Observability, monitoringNamespace } from './components/observability';
 import { CloudNativePostgres } from './components/postgres-cloudnative';
 import { RdsPostgres } from './components/postgres-rds';
+import { PreviewAccess } from './components/preview-access';
+import { PublicDns } from './components/public-dns';
 import { Qdrant } from './components/qdrant';
 import { appLabels, appNamespace, appServiceAccount, RagApp } from './components/rag-app';
 import { ElastiCacheRedis } from './components/redis-elasticache';
@@ -32,6 +35,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let postgres: PostgresConnection;
   let redis: DatastoreConnection;
   let observability: Observability;
+  let dnsZoneId: string | undefined;
   // The dev cluster brings its own ingress controller (README); the AWS stacks' is an ALB.
   let ingressFrom = {
     namespaces: [devIngressNamespace, monitoringNamespace],
@@ -59,6 +63,8 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   } else {
     const clusterName = `rag-${stack}`;
     const logRetentionDays = config.logRetentionDays;
+    dnsZoneId = config.dns.hostedZoneId;
+    if (config.imageRegistry) new ImageRegistry('image-registry', config.imageRegistry);
     const network = new Network(clusterName, {
       config: config.network,
       clusterName,
@@ -66,6 +72,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     });
     const eks = new EksCluster(clusterName, { config: config.cluster, network, logRetentionDays });
     cluster = eks;
+    new PreviewAccess('preview-access', { cluster: eks, roleArns: config.cluster.previewRoleArns });
     new Karpenter(`${clusterName}-karpenter`, {
       config: config.cluster.karpenter,
       nodeDiskGb: config.cluster.nodeDiskGb,
@@ -150,6 +157,12 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       prometheusUrl: observability.prometheusUrl,
     },
   });
+  if (dnsZoneId)
+    new PublicDns('app-dns', {
+      hostedZoneId: dnsZoneId,
+      host: config.app.host,
+      target: app.loadBalancerHostname,
+    });
   new MetricsExporters('exporters', {
     cluster,
     monitoring: observability,

@@ -112,6 +112,8 @@ export class RagApp extends pulumi.ComponentResource {
   readonly imageDigest: string | null;
   readonly namespace = appNamespace;
   readonly serviceMonitorPort = 'http';
+  /** Host name the ingress controller published in the Ingress's status (the ALB on AWS). */
+  readonly loadBalancerHostname: pulumi.Output<string>;
 
   constructor(name: string, args: RagAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super('rag-platform:app:RagApp', name, {}, opts);
@@ -310,7 +312,7 @@ export class RagApp extends pulumi.ComponentResource {
       k8sOpts,
     );
 
-    new k8s.networking.v1.Ingress(
+    const ingress = new k8s.networking.v1.Ingress(
       name,
       {
         metadata: {
@@ -342,6 +344,10 @@ export class RagApp extends pulumi.ComponentResource {
         },
       },
       k8sOpts,
+    );
+
+    this.loadBalancerHostname = ingress.status.apply(
+      (s) => s?.loadBalancer?.ingress?.[0]?.hostname ?? '',
     );
 
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(

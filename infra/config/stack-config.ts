@@ -105,7 +105,19 @@ const clusterSchema = z
     nodeDiskGb: posInt(2000).describe('Root volume size of each node (GiB, encrypted gp3).'),
     publicAccessCidrs: z
       .array(cidr)
-      .describe('CIDRs allowed to reach the public API endpoint; empty keeps it private only.'),
+      .describe(
+        'CIDRs allowed to reach the public API endpoint (IAM authentication still applies). On ' +
+          'the AWS stacks: the static egress ranges of the GitHub-hosted larger runner ' +
+          '`rag-deployer` that runs every job reaching the cluster (pulumi preview/up, kubectl), ' +
+          'plus any operator range; never 0.0.0.0/0. Empty keeps the endpoint private only.',
+      ),
+    previewRoleArns: z
+      .array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
+      .default([])
+      .describe(
+        'IAM roles pull-request previews assume: they may read the cluster and only dry-run ' +
+          'writes (a ValidatingAdmissionPolicy denies the rest).',
+      ),
     adminRoleArns: z
       .array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
       // The creator gets no implicit access (bootstrapClusterCreatorAdminPermissions: false): the
@@ -392,6 +404,35 @@ const ingestionWorkersSchema = z
     message: 'must not exceed maxReplicas',
     path: ['minReplicas'],
   });
+const imageRegistrySchema = z
+  .object({
+    repositoryName: z
+      .string()
+      .regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, 'must be an ECR repository name')
+      .describe('Name of the repository (the image name the build workflow pushes).'),
+    pullAccountIds: z
+      .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))
+      .default([])
+      .describe(
+        'Accounts whose roles may pull from the repository (production’s account): the ' +
+          'repository policy grants them the pull actions, their node roles hold ' +
+          'AmazonEC2ContainerRegistryReadOnly.',
+      ),
+  })
+  .strict();
+
+const dnsSchema = z
+  .object({
+    hostedZoneId: z
+      .string()
+      .regex(/^Z[A-Z0-9]{4,32}$/, 'must be a Route 53 hosted zone id')
+      .describe('Id of the public hosted zone (`aws route53 list-hosted-zones-by-name`).'),
+    zoneName: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/)
+      .describe('Name of that zone; app.host must be a name inside it (not its apex).'),
+  })
+  .strict();
 
 const base = {
   environment: z.enum(environments).describe('Which environment this stack is.'),
@@ -433,6 +474,16 @@ const awsStackSchema = z
           'control-plane logs and VPC flow logs.',
       ),
     cluster: clusterSchema.describe('EKS cluster.'),
+    imageRegistry: imageRegistrySchema
+      .optional()
+      .describe(
+        'The ECR repository the build pushes to, created in this stack’s account (staging: the ' +
+          'build account). Production runs the same reference staging verified and pulls it ' +
+          'cross-account, so it declares no registry of its own.',
+      ),
+    dns: dnsSchema.describe(
+      'Route 53 public hosted zone holding app.host: the program points app.host at the ALB.',
+    ),
     postgres: rdsSchema.describe('RDS PostgreSQL primary, replicas and RDS Proxy.'),
     redis: elastiCacheSchema.describe('ElastiCache Redis replication group.'),
   })
@@ -471,6 +522,20 @@ export const stackConfigSchema = z
         'metricsServer',
         'install',
       ], 'must be true on AWS stacks (EKS runs no metrics-server by itself)');
+      require(c.cluster.publicAccessCidrs.length > 0, [
+        'cluster',
+        'publicAccessCidrs',
+      ], 'must list the deploy runners’ egress CIDRs (jobs reach the API from outside the VPC)');
+      for (const [i, range] of c.cluster.publicAccessCidrs.entries())
+        require(!range.endsWith('/0'), [
+          'cluster',
+          'publicAccessCidrs',
+          i,
+        ], 'must not open the API endpoint to every address');
+      require(c.app.host.endsWith(`.${c.dns.zoneName}`), [
+        'app',
+        'host',
+      ], `must be a name inside the hosted zone ${c.dns.zoneName} (a CNAME cannot sit at its apex)`);
       require(!c.metricsServer.kubeletInsecureTls, [
         'metricsServer',
         'kubeletInsecureTls',

@@ -98,6 +98,12 @@ function computedState(
       return { ...base, latestVersion: 1 };
     case 'random:index/randomPassword:RandomPassword':
       return { ...inputs, result: `pw-${name}` };
+    case 'kubernetes:networking.k8s.io/v1:Ingress':
+      return {
+        ...inputs,
+        metadata: { ...inputs.metadata, name: inputs.metadata?.name ?? name },
+        status: { loadBalancer: { ingress: [{ hostname: `k8s-${name}.elb.mock` }] } },
+      };
     case 'kubernetes:helm.sh/v3:Release':
       return { ...inputs, status: { name: inputs.name ?? name } };
   }
