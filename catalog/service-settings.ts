@@ -35,6 +35,8 @@ export const serviceSettingNames = [
   'CHAT_MODEL',
   'CHAT_API_KEY',
   'CHAT_TIMEOUT_MS',
+  'RETRIEVAL_HYBRID',
+  'RETRIEVAL_RRF_K',
   'CHUNK_SIZE',
   'CHUNK_OVERLAP',
   'MAX_DOCUMENT_BYTES',

@@ -67,6 +67,14 @@ export const configSchema = z
     CHAT_API_KEY: z.string().min(1).optional(),
     CHAT_TIMEOUT_MS: int(100, 300_000).default(30_000),
 
+    /**
+     * Hybrid retrieval: full-text (Postgres) or sparse-vector (Qdrant) search fused with vector
+     * search by reciprocal rank; `false` answers from vector search alone.
+     */
+    RETRIEVAL_HYBRID: bool.default(true),
+    /** RRF's k (rag/retrieval/reciprocal-rank-fusion.ts): larger flattens the lists' heads. */
+    RETRIEVAL_RRF_K: int(1, 1_000).default(60),
+
     CHUNK_SIZE: int(64, 16_384).default(800),
     CHUNK_OVERLAP: int(0, 4096).default(120),
     MAX_DOCUMENT_BYTES: int(1, 50 * 1024 * 1024).default(1024 * 1024),

@@ -2,7 +2,12 @@ import path from 'node:path';
 import type { Config } from './config';
 import { describeConfig } from './config';
 import { Closers } from './composition/closers';
-import { createCache, createEmbedder, createVectorStore } from './composition/adapters';
+import {
+  createCache,
+  createEmbedder,
+  createLexicalSearch,
+  createVectorStore,
+} from './composition/adapters';
 import { startDataLayer } from './composition/data-layer';
 import { drainHttp, listen } from './composition/http-server';
 import { startIngestionWorkers } from './composition/ingestion';
@@ -70,7 +75,8 @@ export async function startService(
     const cache = await createCache(config, logger, (err) => health.reportFailure('redis', err));
     closers.push(() => cache.close());
     const embedder = reportingEmbedder(createEmbedder(config, cache, metrics), health);
-    const vectors = reportingVectorStore(createVectorStore(config, embedder), health);
+    const vectorStore = createVectorStore(config, embedder);
+    const vectors = reportingVectorStore(vectorStore, health);
     const rebuild = await prepareVectorIndex({ db: data.db, embedder, vectors, logger, closers });
 
     const { retrieval, answerer } = createRetrieval(config, {
@@ -78,6 +84,7 @@ export async function startService(
       cache,
       embedder,
       vectors,
+      lexical: createLexicalSearch(config, { db: data.db, vectors: vectorStore }),
       timer,
       metrics,
       logger,

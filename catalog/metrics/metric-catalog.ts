@@ -23,6 +23,7 @@ export const labelValues = {
   queueState: ['queued', 'active', 'dead'],
   dependency: ['postgres_primary', 'postgres_replica', 'redis', 'vector_store', 'embedder', 'chat'],
   readTarget: ['replica', 'primary'],
+  retriever: ['lexical'],
 } as const;
 
 export type Stage = (typeof labelValues.stage)[number];
@@ -107,6 +108,12 @@ export const metrics = {
     type: 'counter',
     help: 'Metadata reads by the pool that served them (replica, or primary as fallback).',
     labels: ['target'],
+  },
+  retrievalDegraded: {
+    name: 'rag_retrieval_degraded_total',
+    type: 'counter',
+    help: 'Queries answered without one of the hybrid retrievers (lexical) because it failed.',
+    labels: ['retriever'],
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -13,6 +13,9 @@ import { RedisCache } from '../stores/cache/redis-cache';
 import { InProcessVectorStore } from '../stores/vector/in-process-vector-store';
 import { QdrantVectorStore } from '../stores/vector/qdrant-vector-store';
 import type { VectorStore } from '../stores/vector/vector-store';
+import type { LexicalSearch } from '../domain/lexical-search';
+import type { Database } from '../stores/postgres/database';
+import { PostgresLexicalSearch } from '../stores/postgres/lexical-search-repository';
 
 // Every optional dependency and its embedded default, chosen here and nowhere else: the rest of
 // the code only sees the interfaces.
@@ -60,6 +63,20 @@ export function createVectorStore(config: Config, embedder: Embedder): VectorSto
         dimensions: embedder.dimensions,
       })
     : new InProcessVectorStore(embedder.dimensions);
+}
+
+/**
+ * The lexical half of hybrid retrieval, beside the vectors it is fused with: Qdrant's sparse
+ * vectors when Qdrant holds the vectors, Postgres full text otherwise. Undefined when off.
+ */
+export function createLexicalSearch(
+  config: Config,
+  deps: { db: Database; vectors: VectorStore },
+): LexicalSearch | undefined {
+  if (!config.RETRIEVAL_HYBRID) return undefined;
+  return deps.vectors instanceof QdrantVectorStore
+    ? deps.vectors.sparseSearch()
+    : new PostgresLexicalSearch(deps.db);
 }
 
 /** The configured chat endpoint, or the extractive answerer, which is also the fallback. */

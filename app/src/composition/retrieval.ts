@@ -5,7 +5,9 @@ import type { StageTimer } from '../observability/stage-timer';
 import type { Answerer } from '../rag/answering/answerer';
 import { ExtractiveAnswerer } from '../rag/answering/extractive-answerer';
 import type { Embedder } from '../rag/embedding/embedder';
+import { HybridRetriever } from '../rag/retrieval/hybrid-retriever';
 import { QueryPipeline } from '../rag/retrieval/query-pipeline';
+import type { LexicalSearch } from '../domain/lexical-search';
 import type { Cache } from '../stores/cache/cache';
 import type { VectorStore } from '../stores/vector/vector-store';
 import { reportingAnswerer, type FailureSink } from '../health/outcome-reports';
@@ -20,6 +22,8 @@ export function createRetrieval(
     cache: Cache;
     embedder: Embedder;
     vectors: VectorStore;
+    /** Undefined when hybrid retrieval is off (RETRIEVAL_HYBRID=false). */
+    lexical?: LexicalSearch;
     timer: StageTimer;
     metrics: Metrics;
     logger: Logger;
@@ -34,7 +38,13 @@ export function createRetrieval(
   const retrieval = new QueryPipeline({
     chunks: deps.data.chunks,
     embedder: deps.embedder,
-    vectors: deps.vectors,
+    retriever: new HybridRetriever({
+      vectors: deps.vectors,
+      lexical: deps.lexical,
+      rrfK: config.RETRIEVAL_RRF_K,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    }),
     answerer,
     fallbackAnswerer: extractive,
     cache: deps.cache,

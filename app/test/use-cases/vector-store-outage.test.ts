@@ -10,6 +10,8 @@ import { createLogger } from '../../src/observability/logger';
 import { StageTimer } from '../../src/observability/stage-timer';
 import { ExtractiveAnswerer } from '../../src/rag/answering/extractive-answerer';
 import { LocalEmbedder } from '../../src/rag/embedding/local-embedder';
+import { HybridRetriever } from '../../src/rag/retrieval/hybrid-retriever';
+import { PostgresLexicalSearch } from '../../src/stores/postgres/lexical-search-repository';
 import { QueryPipeline } from '../../src/rag/retrieval/query-pipeline';
 import { MemoryCache } from '../../src/stores/cache/memory-cache';
 import { ChunksRepository } from '../../src/stores/postgres/chunks-repository';
@@ -51,7 +53,13 @@ describe('vector store unreachable', function () {
     const retrieval = new QueryPipeline({
       chunks: new ChunksRepository(stack.database),
       embedder,
-      vectors,
+      retriever: new HybridRetriever({
+        vectors,
+        lexical: new PostgresLexicalSearch(stack.database),
+        rrfK: 60,
+        metrics,
+        logger,
+      }),
       answerer: extractive,
       fallbackAnswerer: extractive,
       cache: new MemoryCache(),

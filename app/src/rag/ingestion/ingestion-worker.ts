@@ -73,6 +73,7 @@ export class IngestionWorker implements IngestHandlers {
       const points: VectorPoint[] = slice.map((c, j) => ({
         id: c.id,
         vector: embedded[j],
+        text: c.text,
         payload: {
           collectionId: document.collectionKey,
           documentId: document.id,

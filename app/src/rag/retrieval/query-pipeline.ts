@@ -7,13 +7,14 @@ import type { StageTimer } from '../../observability/stage-timer';
 import type { Logger } from '../../observability/logger';
 import type { Cache } from '../../stores/cache/cache';
 import { queryCacheKey } from '../../stores/cache/cache-keys';
-import type { VectorStore } from '../../stores/vector/vector-store';
 import type { Answerer, Passage } from '../answering/answerer';
 import type { Embedder } from '../embedding/embedder';
 import { UpstreamError } from '../embedding/openai-compatible-post';
+import type { HybridRetriever } from './hybrid-retriever';
 
 /**
- * Cache lookup → embed → vector search → chunk metadata (replica) → answer → cache store.
+ * Cache lookup → embed → retrieve (vector search fused with lexical search, see
+ * hybrid-retriever.ts) → chunk metadata (replica) → answer → cache store.
  * The cache key carries the collection's index version, so any re-ingest or delete that bumps it
  * makes earlier answers unreachable without a purge.
  */
@@ -22,7 +23,7 @@ export class QueryPipeline {
     private readonly deps: {
       chunks: ChunkStore;
       embedder: Embedder;
-      vectors: VectorStore;
+      retriever: HybridRetriever;
       answerer: Answerer;
       /** Answers when the configured answerer fails (a chat endpoint outage degrades, not fails). */
       fallbackAnswerer: Answerer;
@@ -36,7 +37,7 @@ export class QueryPipeline {
 
   /** @throws ConflictError when the collection was embedded with another model; DependencyUnavailableError */
   async run(collection: Collection, input: QueryInput): Promise<QueryResult> {
-    const { chunks: chunkStore, embedder, vectors, answerer, timer } = this.deps;
+    const { chunks: chunkStore, embedder, retriever, answerer, timer } = this.deps;
     if (
       collection.embeddingModel !== embedder.model ||
       collection.dimensions !== embedder.dimensions
@@ -67,10 +68,12 @@ export class QueryPipeline {
         throw err;
       }),
     );
-    // The vector store's adapter reports its own failures as domain errors (unavailable → 503).
-    const hits = await timer.time('retrieve', () =>
-      vectors.search({
-        collectionId: collection.key,
+    // The vector store's adapter reports its own failures as domain errors (unavailable → 503);
+    // a lexical search failure degrades to vector search alone inside the retriever.
+    const { hits } = await timer.time('retrieve', () =>
+      retriever.retrieve({
+        collectionKey: collection.key,
+        query: input.query,
         vector,
         topK: input.topK,
         filter: input.filter,

@@ -1,6 +1,9 @@
 // The package's types are ESM-only; this CommonJS service loads it with a dynamic import.
 import type { QdrantClient } from '@qdrant/js-client-rest' with { 'resolution-mode': 'import' };
+import type { LexicalHit, LexicalSearch, LexicalSearchRequest } from '../../domain/lexical-search';
+import type { QueryFilter } from '../../domain/query';
 import type { VectorHit, VectorPoint, VectorSearchRequest, VectorStore } from './vector-store';
+import { sparseTerms } from './sparse-terms';
 import { checkTopK, unitVector } from './vector-errors';
 import { isCollectionMissing, qdrantFailure } from './qdrant-errors';
 import { metadataPayloadPath } from './qdrant-payload-path';
@@ -13,6 +16,9 @@ import { metadataPayloadPath } from './qdrant-payload-path';
 // graph per tenant (`payload_m`), built from the tenant index. ensureReady() creates the collection
 // and payload indexes once, and again if the collection disappears; no request lists collections.
 // Every failure leaves as a domain error (see qdrant-errors.ts), never as the client's own error.
+// Beside the unnamed dense vector each point carries a sparse vector of its text's terms
+// (`text`, with Qdrant's IDF modifier): the lexical half of hybrid retrieval in this deployment
+// (sparseSearch()); retrieval fuses the two rankings itself, as it does with Postgres full text.
 
 export interface QdrantVectorStoreOptions {
   readonly url: string;
@@ -30,6 +36,10 @@ type Filter = {
   must: Record<string, unknown>[];
   must_not?: Record<string, unknown>[];
 };
+
+/** The sparse vector holding each chunk's terms; Qdrant applies IDF at query time. */
+export const sparseVectorName = 'text';
+const sparseVectorConfig = { modifier: 'idf' } as const;
 
 /** Qdrant's per-tenant HNSW layout (docs: "Configure Multitenancy", calibrate performance). */
 export const tenantHnswConfig = { m: 0, payload_m: 16 } as const;
@@ -82,6 +92,7 @@ export class QdrantVectorStore implements VectorStore {
       try {
         await client.createCollection(this.collectionName, {
           vectors: { size: this.dimensions, distance: 'Cosine' },
+          sparse_vectors: { [sparseVectorName]: { ...sparseVectorConfig } },
           hnsw_config: { ...tenantHnswConfig },
         });
       } catch (err) {
@@ -92,6 +103,16 @@ export class QdrantVectorStore implements VectorStore {
       // A collection created before the tenant layout keeps its global graph until told otherwise;
       // Qdrant rebuilds the index in the background after the update.
       const { config } = await client.getCollection(this.collectionName);
+      // A collection from before hybrid retrieval gains the sparse vector (Qdrant ≥ 1.18 adds a
+      // named vector in place); its existing points match lexically once re-ingested.
+      if (!config.params?.sparse_vectors?.[sparseVectorName]) {
+        await client.createVectorName(
+          this.collectionName,
+          sparseVectorName,
+          { sparse: { ...sparseVectorConfig } },
+          { wait: true },
+        );
+      }
       const hnsw = config.hnsw_config;
       if (hnsw.m !== tenantHnswConfig.m || hnsw.payload_m !== tenantHnswConfig.payload_m) {
         await client.updateCollection(this.collectionName, {
@@ -115,7 +136,7 @@ export class QdrantVectorStore implements VectorStore {
   async upsert(points: readonly VectorPoint[]): Promise<void> {
     const prepared = points.map((p) => ({
       id: p.id,
-      vector: Array.from(unitVector(p.vector, this.dimensions)),
+      vector: withSparse(Array.from(unitVector(p.vector, this.dimensions)), p.text),
       payload: {
         collection_id: p.payload.collectionId,
         document_id: p.payload.documentId,
@@ -137,19 +158,39 @@ export class QdrantVectorStore implements VectorStore {
     checkTopK(request.topK);
     const vector = Array.from(unitVector(request.vector, this.dimensions));
     if (request.filter?.documentIds?.length === 0) return [];
-    const filter: Filter = { must: [match('collection_id', request.collectionId)] };
-    if (request.filter?.documentIds) {
-      filter.must.push({ key: 'document_id', match: { any: [...request.filter.documentIds] } });
-    }
-    for (const [key, value] of Object.entries(request.filter?.metadata ?? {})) {
-      // Each key is one literal key of the metadata object, whatever characters it holds.
-      filter.must.push(match(metadataPayloadPath(key), value));
-    }
+    const filter = tenantFilter(request.collectionId, request.filter);
     const result = await this.run('search', (client) =>
       client.query(this.collectionName, {
         query: vector,
         filter,
         limit: request.topK,
+        with_payload: ['document_id'],
+      }),
+    );
+    return result.points.map((p) => ({
+      id: String(p.id),
+      documentId: String((p.payload as { document_id?: unknown } | null)?.document_id ?? ''),
+      score: p.score,
+    }));
+  }
+
+  /** Lexical search over the points' sparse term vectors, for hybrid retrieval. */
+  sparseSearch(): LexicalSearch {
+    return { kind: 'qdrant', search: (request) => this.searchSparse(request) };
+  }
+
+  private async searchSparse(request: LexicalSearchRequest): Promise<LexicalHit[]> {
+    checkTopK(request.limit);
+    if (request.filter?.documentIds?.length === 0) return [];
+    const terms = sparseTerms(request.query);
+    if (terms.indices.length === 0) return [];
+    const filter = tenantFilter(request.collectionKey, request.filter);
+    const result = await this.run('sparseSearch', (client) =>
+      client.query(this.collectionName, {
+        query: terms,
+        using: sparseVectorName,
+        filter,
+        limit: request.limit,
         with_payload: ['document_id'],
       }),
     );
@@ -216,6 +257,26 @@ export class QdrantVectorStore implements VectorStore {
   async close(): Promise<void> {
     // REST over fetch: no connection to tear down beyond the keep-alive pool, which unrefs itself.
   }
+}
+
+/** The dense vector alone, or with the text's sparse vector (the unnamed vector's name is ""). */
+function withSparse(dense: number[], text: string | undefined) {
+  if (text === undefined) return dense;
+  const terms = sparseTerms(text);
+  // A text of stopwords only has no term to match: the point is written without a sparse vector.
+  return terms.indices.length ? { '': dense, [sparseVectorName]: terms } : dense;
+}
+
+function tenantFilter(collectionId: string, conditions: QueryFilter | undefined): Filter {
+  const filter: Filter = { must: [match('collection_id', collectionId)] };
+  if (conditions?.documentIds) {
+    filter.must.push({ key: 'document_id', match: { any: [...conditions.documentIds] } });
+  }
+  for (const [key, value] of Object.entries(conditions?.metadata ?? {})) {
+    // Each key is one literal key of the metadata object, whatever characters it holds.
+    filter.must.push(match(metadataPayloadPath(key), value));
+  }
+  return filter;
 }
 
 function match(key: string, value: string): Record<string, unknown> {

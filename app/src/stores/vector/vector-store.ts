@@ -6,6 +6,11 @@ export interface VectorPoint {
   readonly id: string;
   readonly vector: Float32Array | readonly number[];
   readonly payload: VectorPayload;
+  /**
+   * The chunk's text, for a store that also indexes it for lexical search (Qdrant's sparse
+   * vectors); a store without lexical search ignores it.
+   */
+  readonly text?: string;
 }
 
 /** What the store keeps beside a vector; everything else about a chunk lives in Postgres. */
