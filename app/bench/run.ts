@@ -8,6 +8,7 @@
 //
 //   npm run bench                         full run (~3 minutes)
 //   BENCH_SCALE=small npm run bench       200 chunks, 1-2 s per scenario (keeps the script honest)
+//   npm run bench -- retrieval-quality    hit@1/hit@3 of vector-only vs hybrid retrieval (seconds)
 //   BENCH_CACHED_RATE (200), BENCH_UNCACHED_RATE (100), BENCH_VUS (8), BENCH_RESULTS_PATH
 //   (bench-results/latest.json)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { formatTable, overheadRatios, verdicts } from './bench-report';
 import { seededRandom, syntheticText } from './bench-stats';
 import { startHelloServer } from './hello-server';
 import { runLoadScenario, type LoadScenario, type ScenarioResult } from './load-scenarios';
+import { runRetrievalQualityBench } from './retrieval-quality/scenario';
 
 const scales = {
   full: { chunks: 10_000, rateSeconds: 30, maxSeconds: 10 },
@@ -234,7 +236,17 @@ async function main() {
   }
 }
 
-main().catch((err: unknown) => {
+const named: Record<string, () => Promise<void>> = {
+  'retrieval-quality': runRetrievalQualityBench,
+};
+const scenarioName = process.argv[2];
+if (scenarioName !== undefined && !(scenarioName in named)) {
+  console.error(
+    `unknown bench scenario '${scenarioName}'; known: ${Object.keys(named).join(', ')}`,
+  );
+  process.exit(2);
+}
+(scenarioName ? named[scenarioName]() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -12,11 +12,13 @@ export interface EvaluationQuestion {
 
 export const runbookQuestions: readonly EvaluationQuestion[] = [
   {
-    question: 'Almost every answer is computed from scratch again, lookups in Redis keep missing. Why?',
+    question:
+      'Almost every answer is computed from scratch again, lookups in Redis keep missing. Why?',
     expected: 'runbooks/alerts/CacheHitRatioCollapse.md',
   },
   {
-    question: 'After a big re-upload nothing gets served from memory any more and the embedder bill jumps',
+    question:
+      'After a big re-upload nothing gets served from memory any more and the embedder bill jumps',
     expected: 'runbooks/alerts/CacheHitRatioCollapse.md',
   },
   {
@@ -32,15 +34,18 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/alerts/IngestAvailabilityBudgetBurn.md',
   },
   {
-    question: 'More than a thousand jobs are waiting in the queue and the workers are not keeping up',
+    question:
+      'More than a thousand jobs are waiting in the queue and the workers are not keeping up',
     expected: 'runbooks/alerts/IngestionBacklog.md',
   },
   {
-    question: 'Uploads were accepted with 202 but thousands of documents still wait to be processed',
+    question:
+      'Uploads were accepted with 202 but thousands of documents still wait to be processed',
     expected: 'runbooks/alerts/IngestionBacklog.md',
   },
   {
-    question: 'Some uploaded documents exhausted every retry attempt and will never become searchable',
+    question:
+      'Some uploaded documents exhausted every retry attempt and will never become searchable',
     expected: 'runbooks/alerts/IngestionDeadLetters.md',
   },
   {
@@ -48,15 +53,18 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/alerts/IngestionFreshnessBudgetBurn.md',
   },
   {
-    question: 'Containers are being CFS-throttled near their processor limit and event loop lag climbs',
+    question:
+      'Containers are being CFS-throttled near their processor limit and event loop lag climbs',
     expected: 'runbooks/alerts/PodCpuSaturation.md',
   },
   {
-    question: 'A container keeps restarting right after start-up and the kubelet backs off longer each time',
+    question:
+      'A container keeps restarting right after start-up and the kubelet backs off longer each time',
     expected: 'runbooks/alerts/PodCrashLooping.md',
   },
   {
-    question: 'The service process exits on boot complaining about invalid settings, and kubernetes restarts it over and over',
+    question:
+      'The service process exits on boot complaining about invalid settings, and kubernetes restarts it over and over',
     expected: 'runbooks/alerts/PodCrashLooping.md',
   },
   {
@@ -64,7 +72,8 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/alerts/PodMemorySaturation.md',
   },
   {
-    question: 'Every write answers 503 and health checks against DATABASE_URL fail, but reads still work',
+    question:
+      'Every write answers 503 and health checks against DATABASE_URL fail, but reads still work',
     expected: 'runbooks/alerts/PostgresPrimaryDown.md',
   },
   {
@@ -72,7 +81,8 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/alerts/PostgresPrimaryDown.md',
   },
   {
-    question: 'One of the read-only standbys is unreachable and rag_db_reads_total shows reads shifting',
+    question:
+      'One of the read-only standbys is unreachable and rag_db_reads_total shows reads shifting',
     expected: 'runbooks/alerts/PostgresReplicaDown.md',
   },
   {
@@ -92,7 +102,8 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/alerts/QueryLatencyBudgetBurn.md',
   },
   {
-    question: 'No pod can reach the in-memory key value cache, answers are slower and nothing is reused',
+    question:
+      'No pod can reach the in-memory key value cache, answers are slower and nothing is reused',
     expected: 'runbooks/alerts/RedisDown.md',
   },
   {
@@ -112,15 +123,18 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/procedures/alerting-pipeline-down.md',
   },
   {
-    question: 'The nightly preview shows differences nobody committed; someone edited resources by hand with kubectl',
+    question:
+      'The nightly preview shows differences nobody committed; someone edited resources by hand with kubectl',
     expected: 'runbooks/procedures/drift-remediation.md',
   },
   {
-    question: 'Which cloud resource did an operator edit outside of the Pulumi program, and should pulumi up overwrite it?',
+    question:
+      'Which cloud resource did an operator edit outside of the Pulumi program, and should pulumi up overwrite it?',
     expected: 'runbooks/procedures/drift-remediation.md',
   },
   {
-    question: 'Users are affected by an outage: who acts as commander, who writes status updates, how often?',
+    question:
+      'Users are affected by an outage: who acts as commander, who writes status updates, how often?',
     expected: 'runbooks/procedures/incident-response.md',
   },
   {
@@ -136,31 +150,38 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/procedures/postgres-failover.md',
   },
   {
-    question: 'After the deploy every query on older collections answers 409 Conflict saying the collection holds other vectors',
+    question:
+      'After the deploy every query on older collections answers 409 Conflict saying the collection holds other vectors',
     expected: 'runbooks/procedures/re-embedding.md',
   },
   {
-    question: 'We want to move to a bigger OpenAI vectorizer with more dimensions; what happens to existing collections?',
+    question:
+      'We want to move to a bigger OpenAI vectorizer with more dimensions; what happens to existing collections?',
     expected: 'runbooks/procedures/re-embedding.md',
   },
   {
-    question: 'How do I requeue the uploads that exhausted QUEUE_RETRY_LIMIT once the cause is fixed?',
+    question:
+      'How do I requeue the uploads that exhausted QUEUE_RETRY_LIMIT once the cause is fixed?',
     expected: 'runbooks/procedures/replay-dead-letters.md',
   },
   {
-    question: 'A bad migration wiped rows, how do I bring the database back to how it was an hour ago?',
+    question:
+      'A bad migration wiped rows, how do I bring the database back to how it was an hour ago?',
     expected: 'runbooks/procedures/restore-postgres.md',
   },
   {
-    question: 'Someone deleted documents by mistake; can we recover them from the automated backups of the last 14 days?',
+    question:
+      'Someone deleted documents by mistake; can we recover them from the automated backups of the last 14 days?',
     expected: 'runbooks/procedures/restore-postgres.md',
   },
   {
-    question: 'The embeddings volume of the StatefulSet was lost, how do I recover the collections from a snapshot?',
+    question:
+      'The embeddings volume of the StatefulSet was lost, how do I recover the collections from a snapshot?',
     expected: 'runbooks/procedures/restore-qdrant.md',
   },
   {
-    question: 'The raft data of the secrets cluster is lost on every volume, how do we get it back?',
+    question:
+      'The raft data of the secrets cluster is lost on every volume, how do we get it back?',
     expected: 'runbooks/procedures/restore-vault.md',
   },
   {
@@ -168,11 +189,13 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     expected: 'runbooks/procedures/restore-vault.md',
   },
   {
-    question: 'Karpenter adds no more machines and the autoscaler cannot place new replicas, how do I raise the limits?',
+    question:
+      'Karpenter adds no more machines and the autoscaler cannot place new replicas, how do I raise the limits?',
     expected: 'runbooks/procedures/scaling.md',
   },
   {
-    question: 'The secrets server came back after a restart but refuses requests until KMS is reachable',
+    question:
+      'The secrets server came back after a restart but refuses requests until KMS is reachable',
     expected: 'runbooks/procedures/vault-unseal.md',
   },
   {

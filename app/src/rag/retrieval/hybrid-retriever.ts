@@ -59,7 +59,12 @@ export class HybridRetriever {
     const { vectors, lexical, rrfK, metrics, logger } = this.deps;
     const { collectionKey, topK, filter } = request;
     if (!lexical) {
-      const hits = await vectors.search({ collectionId: collectionKey, vector: request.vector, topK, filter });
+      const hits = await vectors.search({
+        collectionId: collectionKey,
+        vector: request.vector,
+        topK,
+        filter,
+      });
       return { hits, mode: 'vector' };
     }
     const depth = candidateDepth(topK);

@@ -40,7 +40,13 @@ export function reciprocalRankFusion(
       const contribution = 1 / (k + index + 1);
       const entry = fused.get(hit.id);
       if (entry) entry.sum += contribution;
-      else fused.set(hit.id, { id: hit.id, documentId: hit.documentId, sum: contribution, first: order++ });
+      else
+        fused.set(hit.id, {
+          id: hit.id,
+          documentId: hit.documentId,
+          sum: contribution,
+          first: order++,
+        });
     });
   }
   const best = lists.length / (k + 1);
