@@ -16,6 +16,20 @@ describe('configuration', () => {
     assert.equal(config.PROCESS_ROLE, 'all');
   });
 
+  it('retrieves hybrid by default with RRF k = 60; RETRIEVAL_HYBRID=false is vector only', () => {
+    assert.equal(loadConfig({}).RETRIEVAL_HYBRID, true);
+    assert.equal(loadConfig({}).RETRIEVAL_RRF_K, 60);
+    assert.equal(loadConfig({ RETRIEVAL_HYBRID: 'false' }).RETRIEVAL_HYBRID, false);
+    assert.equal(loadConfig({ RETRIEVAL_RRF_K: '10' }).RETRIEVAL_RRF_K, 10);
+    assert.throws(
+      () => loadConfig({ RETRIEVAL_HYBRID: 'yes', RETRIEVAL_RRF_K: '0' }),
+      (err: ConfigError) =>
+        ['RETRIEVAL_HYBRID', 'RETRIEVAL_RRF_K'].every((key) =>
+          err.problems.some((p) => p.startsWith(key)),
+        ),
+    );
+  });
+
   it('names every wrong setting in one error', () => {
     assert.throws(
       () =>

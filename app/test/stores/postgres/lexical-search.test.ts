@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { ChunkInput } from '../../../src/domain/chunk';
+import { PostgresLexicalSearch } from '../../../src/stores/postgres/lexical-search-repository';
+import * as indexMigration from '../../../migrations/20261130000003_index_chunk_search_vector';
+import { startDataStack, type DataStack } from './data-stack';
+import { createTestDatabase, waitFor, type TestDatabase } from './test-database';
+
+// Postgres full-text search over chunk rows, on the real primary + replica: what the trigger
+// indexes, how the ranking weighs rare terms, and the same scoping and filters as vector search.
+
+describe('PostgresLexicalSearch (real Postgres)', function () {
+  this.timeout(30_000);
+  let testDb: TestDatabase;
+  let stack: DataStack;
+  let lexical: PostgresLexicalSearch;
+  let n = 0;
+
+  before(async () => {
+    testDb = await createTestDatabase('lexical_search');
+    stack = await startDataStack(testDb);
+    lexical = new PostgresLexicalSearch(stack.database);
+  });
+  after(async () => {
+    await stack?.close();
+    await testDb?.drop();
+  });
+
+  /** A collection with indexed documents, written through the indexing repository. */
+  async function collectionWith(
+    docs: { title: string; chunks: string[]; metadata?: Record<string, string> }[],
+  ) {
+    const collection = await stack.collections.create({
+      id: `lexical-${process.pid}-${++n}`,
+      embeddingModel: 'local-hash-64',
+      dimensions: 64,
+    });
+    const ids: { documentId: string; chunkIds: string[] }[] = [];
+    for (const [i, doc] of docs.entries()) {
+      const { document } = await stack.documents.ingest(collection.key, {
+        source: `doc-${i}.md`,
+        title: doc.title,
+        mediaType: 'text/markdown',
+        content: doc.chunks.join('\n\n'),
+        metadata: doc.metadata ?? {},
+      });
+      const chunks: ChunkInput[] = doc.chunks.map((text, ordinal) => ({
+        id: randomUUID(),
+        ordinal,
+        text,
+        headingPath: ['Steps'],
+        start: 0,
+        end: text.length,
+      }));
+      await stack.indexing.completeIndexing(document.id, document.contentHash, chunks);
+      ids.push({ documentId: document.id, chunkIds: chunks.map((c) => c.id) });
+    }
+    // Searches read the replica: wait until it has every chunk row.
+    const all = ids.flatMap((d) => d.chunkIds);
+    await waitFor(
+      async () =>
+        (await stack.database.read((db) => db('chunks').whereIn('id', all).count('* as n')))[0].n ==
+        all.length,
+      10_000,
+      'chunks on the replica',
+    );
+    return { key: collection.key, ids };
+  }
+
+  it('fills search_vector on insert, from the chunk, its headings and its document title', async () => {
+    const { ids } = await collectionWith([
+      { title: 'Replica failover', chunks: ['Promote the standby with pg_ctl promote.'] },
+    ]);
+    const { rows } = await stack.database.primary.raw(
+      `SELECT search_vector @@ 'failov'::tsquery AS title, search_vector @@ 'promot'::tsquery AS body
+         FROM chunks WHERE id = ?`,
+      [ids[0].chunkIds[0]],
+    );
+    assert.deepEqual(rows[0], { title: true, body: true });
+  });
+
+  it('ranks the chunk holding the rare term first, whatever the common words say', async () => {
+    const common = 'check the service logs and restart the service if the service is slow';
+    const { key, ids } = await collectionWith([
+      { title: 'General', chunks: [common, `${common} again`, `${common} once more`] },
+      { title: 'Storage', chunks: ['The pg_wal volume is full: free space before writes stop.'] },
+    ]);
+    const hits = await lexical.search({
+      collectionKey: key,
+      query: 'the service stopped, is the WAL volume full?',
+      limit: 10,
+    });
+    assert.equal(hits[0].id, ids[1].chunkIds[0]);
+    assert.equal(hits[0].documentId, ids[1].documentId);
+    assert.ok(hits.every((h, i) => i === 0 || h.score <= hits[i - 1].score));
+  });
+
+  it('matches any of the question’s words, stemmed (a paraphrase shares only some)', async () => {
+    const { key, ids } = await collectionWith([
+      { title: 'Queue', chunks: ['Thousands of jobs are waiting; workers are saturated.'] },
+    ]);
+    const hits = await lexical.search({
+      collectionKey: key,
+      query: 'why is a job waiting so long, nobody answers the pager',
+      limit: 5,
+    });
+    assert.deepEqual(
+      hits.map((h) => h.id),
+      ids[0].chunkIds,
+    );
+  });
+
+  it('stays inside the collection and applies document and metadata filters', async () => {
+    const text = 'Redis eviction storm during the cache warm-up';
+    const a = await collectionWith([
+      { title: 'One', chunks: [text], metadata: { team: 'sre' } },
+      { title: 'Two', chunks: [text], metadata: { team: 'data' } },
+    ]);
+    const other = await collectionWith([{ title: 'Other', chunks: [text] }]);
+    const search = (filter?: Parameters<PostgresLexicalSearch['search']>[0]['filter']) =>
+      lexical.search({ collectionKey: a.key, query: 'redis eviction', limit: 10, filter });
+
+    const all = await search();
+    assert.deepEqual(
+      new Set(all.map((h) => h.documentId)),
+      new Set(a.ids.map((d) => d.documentId)),
+    );
+    assert.ok(!all.some((h) => h.documentId === other.ids[0].documentId));
+    assert.deepEqual(
+      (await search({ metadata: { team: 'data' } })).map((h) => h.documentId),
+      [a.ids[1].documentId],
+    );
+    assert.deepEqual(
+      (await search({ documentIds: [a.ids[0].documentId, 'not-a-uuid'] })).map((h) => h.documentId),
+      [a.ids[0].documentId],
+    );
+    assert.deepEqual(await search({ documentIds: ['not-a-uuid'] }), []);
+    assert.deepEqual(await search({ documentIds: [] }), []);
+  });
+
+  it('finds nothing (and does not fail) for a question of stopwords or punctuation only', async () => {
+    const { key } = await collectionWith([{ title: 'T', chunks: ['Anything at all.'] }]);
+    for (const query of ['what is it that they were', '?!', 'zzzunknownword']) {
+      assert.deepEqual(await lexical.search({ collectionKey: key, query, limit: 5 }), [], query);
+    }
+  });
+
+  it('the index migration backfills rows written before the trigger and builds a valid GIN index', async () => {
+    const { ids } = await collectionWith([{ title: 'Backfill', chunks: ['Vault unseal keys'] }]);
+    const db = stack.database.primary;
+    // As left by a version without search_vector: the rows unindexed, no index yet.
+    await db.raw('DROP INDEX chunks_search_vector_idx');
+    await db.raw('UPDATE chunks SET search_vector = NULL');
+    await indexMigration.up(db);
+    const { rows } = await db.raw(
+      'SELECT count(*)::int AS n FROM chunks WHERE search_vector IS NULL',
+    );
+    assert.equal(rows[0].n, 0);
+    const index = await db.raw(
+      "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('chunks_search_vector_idx')",
+    );
+    assert.deepEqual(index.rows, [{ valid: true }]);
+    const { rows: matched } = await db.raw(
+      "SELECT id FROM chunks WHERE search_vector @@ 'unseal'::tsquery AND id = ?",
+      [ids[0].chunkIds[0]],
+    );
+    assert.equal(matched.length, 1);
+    // The migration's session timeouts do not leak into the pooled connection it used.
+    const settings = await db.raw("SELECT current_setting('statement_timeout') AS s");
+    assert.equal(settings.rows[0].s, '5s');
+  });
+});
