@@ -7,8 +7,10 @@ import { VectorStoreRequestRejectedError } from '../../../src/stores/vector/qdra
 import {
   QdrantVectorStore,
   qdrantCollectionName,
+  sparseVectorName,
   tenantHnswConfig,
 } from '../../../src/stores/vector/qdrant-vector-store';
+import { sparseTerms } from '../../../src/stores/vector/sparse-terms';
 import type { VectorStore } from '../../../src/stores/vector/vector-store';
 import { localJsonServer, type LocalJsonServer } from '../../support/local-json-server';
 import { freePort } from '../../support/service-process';
@@ -41,6 +43,39 @@ if (qdrantUrl) {
       ).deleteCollection((store as QdrantVectorStore).collectionName);
     },
   );
+
+  describe('QdrantVectorStore sparse search (real Qdrant)', () => {
+    it('ranks points by the rare terms of their text, within the tenant', async () => {
+      const admin = await adminClient(qdrantUrl);
+      const store = new QdrantVectorStore({ url: qdrantUrl, model: 'sparse-test', dimensions: 4 });
+      await admin.deleteCollection(store.collectionName);
+      const point = (id: string, collectionId: string, text: string) => ({
+        id,
+        vector: [1, 0, 0, 0],
+        text,
+        payload: { collectionId, documentId: `doc-${id.slice(-1)}` },
+      });
+      await store.upsert([
+        point(
+          '00000000-0000-4000-8000-000000000001',
+          'a',
+          'restart the service and check the service logs',
+        ),
+        point(
+          '00000000-0000-4000-8000-000000000002',
+          'a',
+          'the pg_wal volume is full, check the slot',
+        ),
+        point('00000000-0000-4000-8000-000000000003', 'b', 'the pg_wal volume is full'),
+      ]);
+      const hits = await store
+        .sparseSearch()
+        .search({ collectionKey: 'a', query: 'check why pg_wal is full', limit: 5 });
+      assert.equal(hits[0]?.id, '00000000-0000-4000-8000-000000000002');
+      assert.ok(hits.every((h) => h.id !== '00000000-0000-4000-8000-000000000003'));
+      await admin.deleteCollection(store.collectionName);
+    });
+  });
 
   describe('QdrantVectorStore collection layout (real Qdrant)', () => {
     it('creates the collection with the per-tenant layout: tenant index, no global graph', async () => {
@@ -309,5 +344,110 @@ describe('QdrantVectorStore failure answers (Qdrant stand-in)', () => {
       query?.body.filter.must.map((c: { key: string }) => c.key),
       ['collection_id', 'metadata."a..b"', 'metadata.team'],
     );
+  });
+});
+
+describe('QdrantVectorStore sparse term vectors (Qdrant stand-in)', () => {
+  // The requests as Qdrant's API documents them (sparse vectors with the IDF modifier, the
+  // unnamed dense vector named "" beside a named sparse one, query `using` the sparse vector);
+  // what Qdrant then ranks is covered by the contract run against a real Qdrant (QDRANT_URL).
+  let fake: ReturnType<typeof fakeQdrant> | undefined;
+  afterEach(async () => fake?.server.stop());
+  const storeFor = (server: LocalJsonServer) =>
+    new QdrantVectorStore({ url: server.origin, model: 'm', dimensions: 4, timeoutMs: 2_000 });
+
+  it('creates the collection with the sparse vector, IDF applied by Qdrant', async () => {
+    fake = fakeQdrant((_m, path, _b, res) => {
+      if (!path.endsWith('/exists')) return false;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ result: { exists: false }, status: 'ok', time: 0 }));
+      return true;
+    });
+    await fake.server.start();
+    await storeFor(fake.server).ensureReady();
+    const create = fake.requests.find(
+      (r) => r.method === 'PUT' && r.path === '/collections/rag_m_4',
+    );
+    assert.deepEqual(create?.body.sparse_vectors, { [sparseVectorName]: { modifier: 'idf' } });
+  });
+
+  it('adds the sparse vector to a collection created before hybrid retrieval, and only then', async () => {
+    fake = fakeQdrant(() => false);
+    await fake.server.start();
+    await storeFor(fake.server).ensureReady();
+    const added = fake.requests.find(
+      (r) => r.method === 'PUT' && r.path === `/collections/rag_m_4/vectors/${sparseVectorName}`,
+    );
+    assert.deepEqual(added?.body, { sparse: { modifier: 'idf' } });
+
+    await fake.server.stop();
+    fake = fakeQdrant((method, path, _b, res) => {
+      if (method !== 'GET' || path !== '/collections/rag_m_4') return false;
+      res.setHeader('content-type', 'application/json');
+      const params = { sparse_vectors: { [sparseVectorName]: { modifier: 'idf' } } };
+      const config = { hnsw_config: { ...tenantHnswConfig }, params };
+      res.end(JSON.stringify({ result: { config }, status: 'ok', time: 0 }));
+      return true;
+    });
+    await fake.server.start();
+    await storeFor(fake.server).ensureReady();
+    assert.ok(!fake.requests.some((r) => r.path.includes('/vectors/')));
+  });
+
+  it('upserts each point with its dense vector as "" and its text as sparse terms', async () => {
+    fake = fakeQdrant(() => false);
+    await fake.server.start();
+    await storeFor(fake.server).upsert([
+      {
+        id: 'p1',
+        vector: [3, 0, 4, 0],
+        text: 'Replica lagging: the replica replays WAL late',
+        payload: { collectionId: 'c', documentId: 'd' },
+      },
+      { id: 'p2', vector: [1, 0, 0, 0], payload: { collectionId: 'c', documentId: 'd' } },
+    ]);
+    const upsert = fake.requests.find((r) => r.path === '/collections/rag_m_4/points');
+    assert.ok(upsert, 'no upsert request');
+    const [withText, without] = upsert.body.points;
+    assert.deepEqual(withText.vector[''], [0.6000000238418579, 0, 0.800000011920929, 0]);
+    const terms = withText.vector[sparseVectorName];
+    assert.deepEqual(terms, sparseTerms('Replica lagging: the replica replays WAL late'));
+    assert.equal(terms.indices.length, 5, 'replica, lagg, replay, wal, late; "the" dropped');
+    assert.equal(Math.max(...terms.values), 1 + Math.log(2), 'replica twice: sublinear tf');
+    assert.deepEqual(without.vector, [1, 0, 0, 0]);
+  });
+
+  it('searches the sparse vector within the tenant and its filters', async () => {
+    fake = fakeQdrant((_m, path, _b, res) => {
+      if (!path.endsWith('/points/query')) return false;
+      res.setHeader('content-type', 'application/json');
+      const points = [{ id: 'p1', score: 2.5, payload: { document_id: 'd1' } }];
+      res.end(JSON.stringify({ result: { points }, status: 'ok', time: 0 }));
+      return true;
+    });
+    await fake.server.start();
+    const lexical = storeFor(fake.server).sparseSearch();
+    assert.equal(lexical.kind, 'qdrant');
+    const hits = await lexical.search({
+      collectionKey: 'c',
+      query: 'replica lagging',
+      limit: 20,
+      filter: { metadata: { team: 'sre' } },
+    });
+    assert.deepEqual(hits, [{ id: 'p1', documentId: 'd1', score: 2.5 }]);
+    const query = fake.requests.find((r) => r.path.endsWith('/points/query'));
+    assert.equal(query?.body.using, sparseVectorName);
+    assert.deepEqual(query?.body.query, sparseTerms('replica lagging'));
+    assert.equal(query?.body.limit, 20);
+    assert.deepEqual(
+      query?.body.filter.must.map((c: { key: string }) => c.key),
+      ['collection_id', 'metadata.team'],
+    );
+    fake.requests.length = 0;
+    assert.deepEqual(
+      await lexical.search({ collectionKey: 'c', query: 'the of and', limit: 5 }),
+      [],
+    );
+    assert.ok(!fake.requests.some((r) => r.path.endsWith('/points/query')), 'no terms, no request');
   });
 });
