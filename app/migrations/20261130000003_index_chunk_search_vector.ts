@@ -23,7 +23,11 @@ export const statements = {
   // A CONCURRENTLY build that failed (lock timeout, cancelled deploy) leaves an invalid index
   // behind, which IF NOT EXISTS would then accept as done: drop it so the retry builds it again.
   dropInvalid: `DROP INDEX CONCURRENTLY IF EXISTS ${index}`,
-  createIndex: `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${index} ON chunks USING gin (search_vector)`,
+  // fastupdate off: with GIN's default pending list every search scans the entries inserted since
+  // the last vacuum, linearly (measured: 2-23 ms for a term in no chunk, 0.1 ms once flushed, at
+  // 10,000 freshly ingested chunks). Ingestion pays the index update per insert instead, off the
+  // query path.
+  createIndex: `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${index} ON chunks USING gin (search_vector) WITH (fastupdate = off)`,
   dropIndex: `DROP INDEX CONCURRENTLY IF EXISTS ${index}`,
 };
 

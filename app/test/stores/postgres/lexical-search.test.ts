@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ChunkInput } from '../../../src/domain/chunk';
-import { PostgresLexicalSearch } from '../../../src/stores/postgres/lexical-search-repository';
+import {
+  COMMON_TERM_CHUNKS,
+  PostgresLexicalSearch,
+} from '../../../src/stores/postgres/lexical-search-repository';
 import * as indexMigration from '../../../migrations/20261130000003_index_chunk_search_vector';
 import { startDataStack, type DataStack } from './data-stack';
 import { createTestDatabase, waitFor, type TestDatabase } from './test-database';
@@ -110,6 +113,30 @@ describe('PostgresLexicalSearch (real Postgres)', function () {
     );
   });
 
+  it('leaves out a term found in more chunks than the bound, so it cannot make a query read them all', async () => {
+    const everywhere = Array.from(
+      { length: COMMON_TERM_CHUNKS + 1 },
+      (_, i) => `Routine heartbeat entry ${i}`,
+    );
+    const { key, ids } = await collectionWith([
+      { title: 'Log', chunks: everywhere },
+      { title: 'Rare', chunks: ['Routine heartbeat entry with a zeppelin anomaly'] },
+    ]);
+    assert.deepEqual(
+      await lexical.search({ collectionKey: key, query: 'heartbeat', limit: 5 }),
+      [],
+    );
+    const hits = await lexical.search({
+      collectionKey: key,
+      query: 'heartbeat zeppelin',
+      limit: 5,
+    });
+    assert.deepEqual(
+      hits.map((h) => h.id),
+      ids[1].chunkIds,
+    );
+  });
+
   it('stays inside the collection and applies document and metadata filters', async () => {
     const text = 'Redis eviction storm during the cache warm-up';
     const a = await collectionWith([
@@ -160,6 +187,10 @@ describe('PostgresLexicalSearch (real Postgres)', function () {
       "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('chunks_search_vector_idx')",
     );
     assert.deepEqual(index.rows, [{ valid: true }]);
+    const options = await db.raw(
+      "SELECT reloptions FROM pg_class WHERE oid = to_regclass('chunks_search_vector_idx')",
+    );
+    assert.deepEqual(options.rows[0].reloptions, ['fastupdate=off']);
     const { rows: matched } = await db.raw(
       "SELECT id FROM chunks WHERE search_vector @@ 'unseal'::tsquery AND id = ?",
       [ids[0].chunkIds[0]],
