@@ -49,10 +49,6 @@ export class HybridRetriever {
     },
   ) {}
 
-  get hybrid(): boolean {
-    return this.deps.lexical !== undefined;
-  }
-
   async retrieve(
     request: RetrievalRequest,
   ): Promise<{ hits: RetrievedHit[]; mode: RetrievalMode }> {

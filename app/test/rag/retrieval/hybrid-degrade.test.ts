@@ -60,8 +60,8 @@ describe('hybrid retrieval when lexical search fails (real service, real Postgre
     assert.equal(ingested.status, 202);
     await eventually(
       async () =>
-        (await api.get(`/v1/collections/oncall/documents/${ingested.body.document.id}`)).body.status ===
-        'indexed',
+        (await api.get(`/v1/collections/oncall/documents/${ingested.body.document.id}`)).body
+          .status === 'indexed',
       { timeoutMs: 20_000, what: 'document indexed' },
     );
 
