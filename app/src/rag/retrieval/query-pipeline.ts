@@ -70,7 +70,7 @@ export class QueryPipeline {
     );
     // The vector store's adapter reports its own failures as domain errors (unavailable → 503);
     // a lexical search failure degrades to vector search alone inside the retriever.
-    const { hits } = await timer.time('retrieve', () =>
+    const { hits, mode } = await timer.time('retrieve', () =>
       retriever.retrieve({
         collectionKey: collection.key,
         query: input.query,
@@ -116,8 +116,11 @@ export class QueryPipeline {
       cached: false,
       indexVersion,
     };
-    // A fallback answer is not cached: the next request should try the real answerer again.
-    if (answeredBy === answerer) await timer.time('cache', () => this.cacheSet(key, result));
+    // A fallback answer, or one retrieved without lexical search because it failed, is not
+    // cached: the next request should get the real answerer and the full retrieval again.
+    if (answeredBy === answerer && mode !== 'vector-degraded') {
+      await timer.time('cache', () => this.cacheSet(key, result));
+    }
     return result;
   }
 

@@ -81,16 +81,21 @@ describe('hybrid retrieval when lexical search fails (real service, real Postgre
     // A new question each time: an answer from the cache would not search at all.
     const answered = await eventually(
       async () => {
-        const res = await api.post('/v1/query', {
-          collection: 'oncall',
-          query: `replication slot filling the disk ${Math.random()}`,
-        });
-        return (await degraded()) ? res : undefined;
+        const question = `replication slot filling the disk ${Math.random()}`;
+        const res = await api.post('/v1/query', { collection: 'oncall', query: question });
+        return (await degraded()) ? Object.assign(res, { question }) : undefined;
       },
       { timeoutMs: 20_000, what: 'a query with lexical search failing' },
     );
     assert.equal(answered.status, 200, answered.text);
     assert.equal(answered.body.citations[0]?.documentId, ingested.body.document.id);
+    // Not cached: once lexical search is back, the same question gets the full retrieval.
+    const again = await api.post('/v1/query', {
+      collection: 'oncall',
+      query: answered.question,
+    });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.body.cached, false);
     assert.ok(
       lines.some(
         (l) =>
