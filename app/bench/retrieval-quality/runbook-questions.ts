@@ -202,4 +202,14 @@ export const runbookQuestions: readonly EvaluationQuestion[] = [
     question: 'Dev cluster secrets server needs the Shamir shares typed in by hand after a reboot',
     expected: 'runbooks/procedures/vault-unseal.md',
   },
+  {
+    question:
+      'Before the launch we want to prove the service keeps its objectives at 2000 concurrent users; which k6 profile do I pick?',
+    expected: 'runbooks/procedures/sla-load-test.md',
+  },
+  {
+    question:
+      'How do I find the highest arrival rate staging holds before latency breaks, with the breakpoint profile?',
+    expected: 'runbooks/procedures/sla-load-test.md',
+  },
 ];

@@ -24,10 +24,11 @@ import { Client } from 'pg';
 // measured numbers. The hybrid floors sit below hybrid's measured result and above what vector
 // search alone reaches, so losing fusion (or lexical search) fails this test.
 
-// Measured on 42 questions (bench, 2026-11-30): vector only 0.714 / 0.857, hybrid 0.833 / 0.952.
-// Each floor is two questions below hybrid's result and above vector-only's, so a runbook added
-// by someone else may shift a hit or two without failing the build, and losing fusion does fail it.
-const floors = { hitAt1: 0.78, hitAt3: 0.9 };
+// Measured on 44 questions over 32 runbooks (bench, 2026-11-30): vector only 0.727 / 0.864
+// (32 and 38 questions), hybrid 0.818 / 0.932 (36 and 41). Each floor is the first value above
+// vector-only's and two or three questions below hybrid's, so a runbook added by someone else may
+// shift a hit or two without failing the build, and losing fusion does fail it.
+const floors = { hitAt1: 0.75, hitAt3: 0.88 };
 
 describe('retrieval quality on the runbook questions (real Postgres)', function () {
   this.timeout(120_000);
