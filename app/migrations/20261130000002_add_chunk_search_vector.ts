@@ -31,8 +31,11 @@ export const statements = {
          RETURN NEW;
        END
        $$`,
+    // On every insert and update, not `UPDATE OF <columns>`: a column list would make those
+    // columns depend on the trigger, so a later contract migration dropping one would fail.
+    // Chunk rows are replaced, never updated, so the wider trigger costs nothing.
     `CREATE OR REPLACE TRIGGER chunks_search_vector
-       BEFORE INSERT OR UPDATE OF text, heading_path, document_id ON chunks
+       BEFORE INSERT OR UPDATE ON chunks
        FOR EACH ROW EXECUTE FUNCTION rag_chunks_set_search_vector()`,
   ],
   down: [
