@@ -24,10 +24,11 @@ import { Client } from 'pg';
 // measured numbers. The hybrid floors sit below hybrid's measured result and above what vector
 // search alone reaches, so losing fusion (or lexical search) fails this test.
 
-// Measured on 44 questions over 32 runbooks (bench, 2026-11-30): vector only 0.727 / 0.864
-// (32 and 38 questions), hybrid 0.818 / 0.932 (36 and 41). Each floor is the first value above
-// vector-only's and two or three questions below hybrid's, so a runbook added by someone else may
-// shift a hit or two without failing the build, and losing fusion does fail it.
+// Measured on 44 questions (2026-11-30): over 32 runbooks vector only 0.727 / 0.864 and hybrid
+// 0.818 / 0.932; over the runbooks of main at 14:50 (more procedures compete) vector only 0.705 /
+// 0.841 (31 and 37 questions), hybrid 0.773 / 0.909 (34 and 40). Each floor is the first value
+// above vector-only's, so losing fusion fails this test; a runbook added by someone else may shift
+// a hit without failing it, but a further drop should be looked at, not the floor lowered.
 const floors = { hitAt1: 0.75, hitAt3: 0.88 };
 
 describe('retrieval quality on the runbook questions (real Postgres)', function () {
