@@ -23,7 +23,7 @@ describe('liveness while large adversarial documents are indexed', function () {
     await service?.close();
   });
 
-  it('answers /healthz within a second throughout', async () => {
+  it('answers /healthz within the liveness probe timeout (2 s) throughout', async () => {
     const contents = [
       // Quadratic for the former sentence expression: minutes of one blocked event loop.
       '.'.repeat(MiB),
@@ -67,6 +67,9 @@ describe('liveness while large adversarial documents are indexed', function () {
     }
     const worst = Math.max(...latencies);
     assert.ok(latencies.length > 10, `only ${latencies.length} liveness probes answered`);
-    assert.ok(worst < 1000, `slowest /healthz took ${worst.toFixed(0)} ms`);
+    // The pod's liveness probe (infra/components/rag-app.ts) times out after 2 s: no probe may fail.
+    // The former quadratic expressions blocked for minutes; a second of scheduling delay on a
+    // loaded test machine is not a frozen pod.
+    assert.ok(worst < 2000, `slowest /healthz took ${worst.toFixed(0)} ms`);
   });
 });
