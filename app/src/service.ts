@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { describeConfig } from './config';
 import { Closers } from './composition/closers';
 import { createCache, createEmbedder, createVectorStore } from './composition/adapters';
+import { startCollectionLookup } from './composition/collection-lookup';
 import { startDataLayer } from './composition/data-layer';
 import { drainHttp, listen } from './composition/http-server';
 import { startIngestionWorkers } from './composition/ingestion';
@@ -83,8 +84,10 @@ export async function startService(
       logger,
       health,
     });
+    const collectionLookup = await startCollectionLookup(config, { data, logger, closers });
     const api = createUseCases({
       data,
+      collectionLookup,
       vectors,
       embedder,
       retrieval,

@@ -11,7 +11,7 @@ export interface Retrieval {
 export class QueryUseCase {
   constructor(
     private readonly deps: {
-      readonly collections: CollectionStore;
+      readonly collections: Pick<CollectionStore, 'get'>;
       readonly retrieval: Retrieval;
       /** Times the collection lookup as a stage of the request (Server-Timing, stage histogram). */
       readonly timeLookup?: <T>(fn: () => Promise<T>) => Promise<T>;

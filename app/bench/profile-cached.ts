@@ -1,0 +1,73 @@
+// Profiling harness for the cached query path (not part of `npm run bench`):
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only app/bench/profile-cached.ts
+// Starts the service on the environment's Postgres + Redis, asks 20 questions until cached, then
+// drives cached queries with k6 for PROFILE_SECONDS (10) so the profile is dominated by cache hits.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { startService } from '../src/service';
+import { acquireBackingServices, createThrowawayDatabase } from './bench-services';
+import { runLoadScenario } from './load-scenarios';
+
+async function post(url: string, body: unknown) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function main() {
+  const services = await acquireBackingServices();
+  const database = await createThrowawayDatabase(services);
+  const service = await startService(
+    loadConfig({
+      DATABASE_URL: database.primaryUrl,
+      DATABASE_REPLICA_URLS: database.replicaUrl,
+      REDIS_URL: services.redisUrl,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      SEED_DEMO_CORPUS: 'false',
+    }),
+  );
+  try {
+    await post(`${service.url}/v1/collections`, { id: 'p' });
+    await post(`${service.url}/v1/collections/p/documents`, {
+      source: 'a.md',
+      content: '# Disk\n\nWhen the postgres disk fills up, check the WAL and replication slots.',
+    });
+    const questions = Array.from({ length: 20 }, (_, i) => `disk full postgres ${i}`);
+    for (let round = 0; round < 100; round++) {
+      let misses = 0;
+      for (const query of questions) {
+        const r = await post(`${service.url}/v1/query`, { collection: 'p', query, topK: 5 });
+        if (r.json.cached !== true) misses++;
+      }
+      if (misses === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const file = path.join(tmpdir(), `profile-questions-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ collection: 'p', questions, runId: 'x' }));
+    const result = await runLoadScenario({
+      name: 'cached max',
+      target: 'cached',
+      baseUrl: service.url,
+      seconds: Number(process.env.PROFILE_SECONDS ?? 10),
+      vus: 8,
+      questionsFile: file,
+    });
+    console.log(JSON.stringify(result));
+  } finally {
+    await service.close();
+    await database.drop();
+    await services.release();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
