@@ -1,8 +1,10 @@
 // Profiling harness for the cached query path (not part of `npm run bench`):
-//   node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only app/bench/profile-cached.ts
+//   node -r ts-node/register/transpile-only app/bench/profile-cached.ts [out.cpuprofile]
 // Starts the service on the environment's Postgres + Redis, asks 20 questions until cached, then
-// drives cached queries with k6 for PROFILE_SECONDS (10) so the profile is dominated by cache hits.
+// drives cached queries with k6 for PROFILE_SECONDS (10) while the V8 sampling profiler records
+// (start-up and warm-up excluded). Open the profile in Chrome DevTools or speedscope.
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
@@ -51,6 +53,10 @@ async function main() {
     }
     const file = path.join(tmpdir(), `profile-questions-${process.pid}.json`);
     writeFileSync(file, JSON.stringify({ collection: 'p', questions, runId: 'x' }));
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
     const result = await runLoadScenario({
       name: 'cached max',
       target: 'cached',
@@ -59,7 +65,11 @@ async function main() {
       vus: 8,
       questionsFile: file,
     });
+    const { profile } = await session.post('Profiler.stop');
+    const out = process.argv[2] ?? path.join(tmpdir(), `cached-path-${process.pid}.cpuprofile`);
+    writeFileSync(out, JSON.stringify(profile));
     console.log(JSON.stringify(result));
+    console.log(`profile: ${out}`);
   } finally {
     await service.close();
     await database.drop();
