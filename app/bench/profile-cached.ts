@@ -28,7 +28,8 @@ async function main() {
     loadConfig({
       DATABASE_URL: database.primaryUrl,
       DATABASE_REPLICA_URLS: database.replicaUrl,
-      REDIS_URL: services.redisUrl,
+      // PROFILE_CACHE=memory: the embedded default's cache, to see what the Redis round trip costs.
+      ...(process.env.PROFILE_CACHE === 'memory' ? {} : { REDIS_URL: services.redisUrl }),
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'warn',
