@@ -59,6 +59,18 @@ export class CollectionLookupCache implements Pick<CollectionStore, 'get'> {
     return pending;
   }
 
+  /**
+   * The entry when one is fresh, without a promise: a cached answer then costs no database stage
+   * at all (no span, no stage timing), which is most of what the cached path saves.
+   */
+  peek(id: string): Collection | undefined {
+    if (!this.listening || this.options.ttlMs <= 0) return undefined;
+    const entry = this.entries.get(id);
+    return entry && this.now() - entry.fetchedAt < this.options.ttlMs
+      ? entry.collection
+      : undefined;
+  }
+
   /** A committed change of collection `id` (to `indexVersion`, or deleted when null). */
   invalidate(id: string, indexVersion: number | null): void {
     this.epoch++;

@@ -65,6 +65,21 @@ describe('CollectionLookupCache', () => {
     assert.equal((await cache.get('a'))?.indexVersion, 2, 'the TTL bounds a missed notice');
   });
 
+  it('peeks only at a fresh entry, and never while notices are not heard', async () => {
+    assert.equal(cache.peek('a'), undefined);
+    source.set(collection('a', 1));
+    await cache.get('a');
+    assert.equal(cache.peek('a')?.indexVersion, 1);
+    cache.invalidate('a', 2);
+    assert.equal(cache.peek('a'), undefined, 'dropped by the change notice');
+    await cache.get('a');
+    now = 1_000;
+    assert.equal(cache.peek('a'), undefined, 'expired');
+    await cache.get('a');
+    cache.setListening(false);
+    assert.equal(cache.peek('a'), undefined);
+  });
+
   it('drops an entry when its change is announced, and reads the primary while the replica trails', async () => {
     source.set(collection('a', 1));
     await cache.get('a');
