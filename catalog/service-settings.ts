@@ -22,6 +22,7 @@ export const serviceSettingNames = [
   'EMBEDDED_POSTGRES_PORT',
   'REDIS_URL',
   'CACHE_TTL_SECONDS',
+  'COLLECTION_CACHE_TTL_MS',
   'QDRANT_URL',
   'QDRANT_API_KEY',
   'QDRANT_TIMEOUT_MS',

@@ -49,6 +49,8 @@ export const configSchema = z
 
     REDIS_URL: redisUrl.optional(),
     CACHE_TTL_SECONDS: int(1, 7 * 24 * 3600).default(3600),
+    /** Longest life of an in-memory collection lookup (the query path's); 0 turns it off. */
+    COLLECTION_CACHE_TTL_MS: int(0, 600_000).default(2_000),
 
     QDRANT_URL: url.optional(),
     QDRANT_API_KEY: z.string().min(1).optional(),

@@ -8,6 +8,7 @@ import {
   createLexicalSearch,
   createVectorStore,
 } from './composition/adapters';
+import { startCollectionLookup } from './composition/collection-lookup';
 import { startDataLayer } from './composition/data-layer';
 import { drainHttp, listen } from './composition/http-server';
 import { startIngestionWorkers } from './composition/ingestion';
@@ -90,8 +91,10 @@ export async function startService(
       logger,
       health,
     });
+    const collectionLookup = await startCollectionLookup(config, { data, logger, closers });
     const api = createUseCases({
       data,
+      collectionLookup,
       vectors,
       embedder,
       retrieval,

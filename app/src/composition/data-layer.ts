@@ -13,6 +13,8 @@ import type { Closers } from './closers';
 
 export interface DataLayer {
   readonly db: Database;
+  /** The primary's URL (the embedded server's when DATABASE_URL is unset). */
+  readonly primaryUrl: string;
   readonly queue: IngestQueue;
   /** Stops the queue's workers within the deadline; later calls do nothing. */
   stopQueue(deadlineMs: number): Promise<void>;
@@ -92,6 +94,7 @@ export async function startDataLayer(
   const collections = new CollectionsRepository(db);
   return {
     db,
+    primaryUrl,
     queue,
     stopQueue,
     collections,

@@ -4,6 +4,7 @@ import type { StageTimer } from '../observability/stage-timer';
 import type { Embedder } from '../rag/embedding/embedder';
 import type { QueryPipeline } from '../rag/retrieval/query-pipeline';
 import type { VectorStore } from '../stores/vector/vector-store';
+import type { CollectionLookupCache } from '../use-cases/collection-lookup-cache';
 import { CollectionUseCases } from '../use-cases/collections';
 import { DocumentUseCases } from '../use-cases/documents';
 import { QueryUseCase } from '../use-cases/query';
@@ -15,6 +16,8 @@ export function createUseCases(deps: {
   vectors: VectorStore;
   embedder: Embedder;
   retrieval: QueryPipeline;
+  /** The query path's collection lookups (kept in memory, invalidated on every change). */
+  collectionLookup: CollectionLookupCache;
   timer: StageTimer;
   logger: Logger;
   maxDocumentBytes: number;
@@ -34,7 +37,7 @@ export function createUseCases(deps: {
       logger,
     }),
     queries: new QueryUseCase({
-      collections: data.collections,
+      collections: deps.collectionLookup,
       retrieval,
       timeLookup: (fn) => timer.time('db', fn),
     }),

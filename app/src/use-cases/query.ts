@@ -11,7 +11,10 @@ export interface Retrieval {
 export class QueryUseCase {
   constructor(
     private readonly deps: {
-      readonly collections: CollectionStore;
+      readonly collections: Pick<CollectionStore, 'get'> & {
+        /** A collection already in memory, if the store keeps any (collection-lookup-cache.ts). */
+        peek?(id: string): Collection | undefined;
+      };
       readonly retrieval: Retrieval;
       /** Times the collection lookup as a stage of the request (Server-Timing, stage histogram). */
       readonly timeLookup?: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -21,7 +24,9 @@ export class QueryUseCase {
   /** @throws NotFoundError, ConflictError (embedder mismatch), DependencyUnavailableError */
   async answer(input: QueryInput): Promise<QueryResult> {
     const { collections, retrieval, timeLookup = (fn) => fn() } = this.deps;
-    const collection = await timeLookup(() => collections.get(input.collection));
+    const collection =
+      collections.peek?.(input.collection) ??
+      (await timeLookup(() => collections.get(input.collection)));
     if (!collection) throw new NotFoundError('collection', input.collection);
     return retrieval.run(collection, input);
   }

@@ -3,6 +3,8 @@ import type { VectorStore } from '../../stores/vector/vector-store';
 import type { Embedder } from '../embedding/embedder';
 
 const batchSize = 512;
+/** Texts embedded per call: the local embedder runs on the event loop, so the rebuild yields often. */
+const embedSlice = 64;
 
 /**
  * The in-process index lives in memory, but the chunks it indexes are durable in Postgres: on
@@ -35,7 +37,13 @@ export async function rehydrateVectorIndex(deps: {
       .limit(batchSize)
       .select('c.id', 'c.document_id', 'c.collection_id', 'c.text', 'd.metadata');
     if (rows.length === 0) return restored;
-    const embedded = await embedder.embed(rows.map((r) => r.text));
+    // Between slices the event loop serves /healthz and requests: a 100k-chunk rebuild with the
+    // local embedder is tens of seconds of CPU that must not starve liveness.
+    const embedded: Float32Array[] = [];
+    for (let i = 0; i < rows.length; i += embedSlice) {
+      embedded.push(...(await embedder.embed(rows.slice(i, i + embedSlice).map((r) => r.text))));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     await vectors.upsert(
       rows.map((r, i) => ({
         id: r.id,

@@ -3,6 +3,7 @@ import type { Collection, NewCollection, ReadOptions } from '../../domain/collec
 import { ConflictError, NotFoundError } from '../../domain/errors';
 import type { Page, PageRequest } from '../../domain/page';
 import type { CollectionStore } from '../../domain/ports';
+import { collectionChangesChannel, encodeCollectionChange } from './collection-changes';
 import type { Database } from './database';
 import { decodeCursor, encodeCursor } from './pagination';
 import { isUuid, uniqueViolation, withPostgres } from './postgres-errors';
@@ -91,8 +92,14 @@ export class CollectionsRepository implements CollectionStore {
     return withPostgres(async () => {
       if (!isUuid(key)) return false;
       // The row lock comes first and the cascade then locks the documents: the lock order.
-      const deleted = await this.db.primary('collections').where({ id: key }).delete();
-      return deleted > 0;
+      return this.db.transaction(async (trx) => {
+        const deleted = await trx<CollectionRow>('collections')
+          .where({ id: key })
+          .delete()
+          .returning(['name']);
+        for (const row of deleted) await notifyChange(trx, row.name, null);
+        return deleted.length > 0;
+      });
     });
   }
 
@@ -114,14 +121,25 @@ export class CollectionsRepository implements CollectionStore {
     const [row] = await db<CollectionRow>('collections')
       .where({ id: key })
       .update({ index_version: db.raw('index_version + 1'), updated_at: db.fn.now() })
-      .returning(['index_version']);
+      .returning(['index_version', 'name']);
     if (!row) throw new NotFoundError('collection', key);
-    return Number(row.index_version);
+    const version = Number(row.index_version);
+    // Delivered when (and only if) the caller's transaction commits.
+    await notifyChange(db, row.name, version);
+    return version;
   }
 
   private lookup<T>(options: ReadOptions, fn: (db: Knex) => Promise<T | undefined>) {
     return options.fromPrimary ? fn(this.db.primary) : this.db.lookup(fn);
   }
+}
+
+/** Tells every instance's collection lookup cache (use-cases/collection-lookup-cache.ts). */
+async function notifyChange(db: Knex, id: string, indexVersion: number | null): Promise<void> {
+  await db.raw('SELECT pg_notify(?, ?)', [
+    collectionChangesChannel,
+    encodeCollectionChange({ id, indexVersion }),
+  ]);
 }
 
 function toCollection(row: CollectionRow): Collection {
