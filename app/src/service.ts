@@ -114,6 +114,7 @@ export async function startService(
       tracer,
       version,
       isShuttingDown: () => shuttingDown,
+      faultInjectionFile: config.FAULT_INJECTION_FILE,
     });
     const { server, port, url } = await listen(app, config.PORT, config.HOST);
     logger.info('listening', {
