@@ -5,6 +5,7 @@ import type { DependencyStates } from '../health/dependency-states';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { buildOpenApiDocument, mountRoutes, type ApiRoute } from './api-route';
+import type { FaultFile } from '../faults/fault-file';
 import { faultGate } from './middleware/fault-injection';
 import { methodNotAllowed } from './middleware/method-not-allowed';
 import { observeResponse } from './middleware/observe-response';
@@ -24,8 +25,8 @@ export interface AppOptions {
   readonly version: string;
   /** True once shutdown began: readiness fails so load balancers stop sending traffic. */
   readonly isShuttingDown: () => boolean;
-  /** FAULT_INJECTION_FILE: the fire drills' fault gate on the API routes (never in production). */
-  readonly faultInjectionFile?: string;
+  /** FAULT_INJECTION_FILE: the fire drills' faults on the API routes (never in production). */
+  readonly faults?: FaultFile;
 }
 
 export function apiRoutes(api: ApiDependencies): ApiRoute[] {
@@ -74,8 +75,8 @@ export function createApp(options: AppOptions): Express {
 
   // Each operation reads its own body, with its own limit (api-route.ts, body-limits.ts).
   const router = express.Router({ strict: false });
-  const gate = options.faultInjectionFile ? faultGate(options.faultInjectionFile) : undefined;
-  mountRoutes(router, routes, (route) => (gate ? [gate.forRoute(route)] : []));
+  const faults = options.faults;
+  mountRoutes(router, routes, (route) => (faults ? [faultGate(faults, route)] : []));
   app.use(router);
   app.use(methodNotAllowed(routes));
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
-import type { InjectedFaults } from '../../src/http/middleware/fault-injection';
+import type { InjectedFaults } from '../../src/faults/fault-file';
 import type { RunningService } from '../../src/service';
 import { eventually, startTestService, uniqueName } from '../support/test-service';
 
@@ -88,6 +88,37 @@ describe('fault injection for fire drills (FAULT_INJECTION_FILE)', function () {
       { what: 'a delayed 200' },
     );
     rmSync(file);
+  });
+
+  it('a paused ingestion holds documents queued until the pause ends', async () => {
+    const collection = uniqueName('faults');
+    assert.equal((await post('/v1/collections', { id: collection })).status, 201);
+    write({ ingestionPaused: true });
+    // Past the gate's refresh, so the worker has read the pause before the document is queued.
+    await eventually(async () => (await fetch(`${service.url}/healthz`)).ok && Date.now(), {
+      what: 'service',
+    });
+    const started = Date.now();
+    await eventually(() => Date.now() - started > 400, { what: 'the pause read', intervalMs: 100 });
+    const res = await post(`/v1/collections/${collection}/documents`, {
+      source: 'paused.md',
+      content: 'Held by the drill until the pause ends.',
+    });
+    assert.equal(res.status, 202);
+    const { document } = (await res.json()) as { document: { id: string } };
+    const status = async () =>
+      (
+        (await (
+          await fetch(`${service.url}/v1/collections/${collection}/documents/${document.id}`)
+        ).json()) as { status: string }
+      ).status;
+    const queuedSince = Date.now();
+    await eventually(() => Date.now() - queuedSince > 1_500, { what: 'time', intervalMs: 100 });
+    assert.equal(await status(), 'queued');
+    rmSync(file);
+    await eventually(async () => (await status()) === 'indexed', {
+      what: 'indexed after the pause',
+    });
   });
 
   it('production refuses the setting', () => {
