@@ -50,7 +50,15 @@ export function shippedAlert(alert: string, severity: string): ShippedAlert {
   return found;
 }
 
-/** The labels Prometheus sends with the alert: the rule's, the alert name, and the scrape's namespace. */
+/**
+ * The labels Prometheus sends with the alert: the alert name, the rule's labels and, when the
+ * expression keeps it, the namespace every scrape target carries.
+ */
 export function expectedLabels(a: ShippedAlert): Record<string, string> {
-  return { alertname: a.alert, namespace: serviceIdentity.namespace, ...a.labels };
+  const keepsNamespace = /\bby \([^)]*\bnamespace\b/.test(a.expr);
+  return {
+    alertname: a.alert,
+    ...(keepsNamespace ? { namespace: serviceIdentity.namespace } : {}),
+    ...a.labels,
+  };
 }
