@@ -35,7 +35,9 @@ export function formatDuration(ms: number): string {
 }
 
 export function scaleDuration(text: string, factor: number): string {
-  return formatDuration(Math.max(1, Math.round(durationMs(text) * factor)));
+  const ms = durationMs(text);
+  if (ms === 0) return text;
+  return formatDuration(Math.max(1, Math.round(ms * factor)));
 }
 
 /** Every duration literal of a PromQL expression scaled; the rest of the text untouched. */
