@@ -64,7 +64,7 @@ async function post(url: string, body: unknown): Promise<Response> {
   });
 }
 
-async function ingestMany(ctx: DrillContext, count: number, prefix: string): Promise<void> {
+export async function ingestMany(ctx: DrillContext, count: number, prefix: string): Promise<void> {
   const base = `${ctx.stack.serviceUrl}/v1/collections/${ctx.traffic.collection}/documents`;
   let next = 0;
   await Promise.all(
@@ -78,6 +78,38 @@ async function ingestMany(ctx: DrillContext, count: number, prefix: string): Pro
           throw new Error(`ingest ${prefix}-${i}: ${r.status} ${await r.text()}`);
       }
     }),
+  );
+}
+
+/** A trigger that fails every chunk insert: indexing fails until the job is dead-lettered. */
+export async function rejectChunkWrites(stack: DrillStack): Promise<void> {
+  await psql(
+    stack.services.pgPort,
+    `CREATE OR REPLACE FUNCTION drill_reject_chunks() RETURNS trigger LANGUAGE plpgsql AS
+       $$ BEGIN RAISE EXCEPTION 'fire drill: chunk writes rejected'; END $$;
+     CREATE OR REPLACE TRIGGER drill_reject_chunks BEFORE INSERT ON chunks
+       FOR EACH ROW EXECUTE FUNCTION drill_reject_chunks()`,
+  );
+}
+
+export async function allowChunkWrites(stack: DrillStack): Promise<void> {
+  await psql(
+    stack.services.pgPort,
+    'DROP TRIGGER IF EXISTS drill_reject_chunks ON chunks; DROP FUNCTION IF EXISTS drill_reject_chunks()',
+  );
+}
+
+/** The dead-lettered documents of a collection, once there are some. */
+export async function deadDocuments(stack: DrillStack, collection: string): Promise<string[]> {
+  const base = `${stack.serviceUrl}/v1/collections/${collection}/documents`;
+  return eventually(
+    async () => {
+      const r = (await (await fetch(`${base}?status=dead&limit=100`)).json()) as {
+        items: { id: string }[];
+      };
+      return r.items.length ? r.items.map((d) => d.id) : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, what: 'dead-lettered documents listed' },
   );
 }
 
@@ -133,34 +165,16 @@ export const fireDrills: readonly FireDrill[] = [
     fault:
       'a trigger on chunks rejects every insert, so indexing fails until the job is dead-lettered',
     async inject(ctx) {
-      await psql(
-        ctx.stack.services.pgPort,
-        `CREATE OR REPLACE FUNCTION drill_reject_chunks() RETURNS trigger LANGUAGE plpgsql AS
-           $$ BEGIN RAISE EXCEPTION 'fire drill: chunk writes rejected'; END $$;
-         CREATE TRIGGER drill_reject_chunks BEFORE INSERT ON chunks
-           FOR EACH ROW EXECUTE FUNCTION drill_reject_chunks()`,
-      );
-      await ingestMany(ctx, 1, 'dead-letter');
+      await rejectChunkWrites(ctx.stack);
+      await ingestMany(ctx, 1, `dead-letter-${Date.now()}`);
     },
     async remove({ stack, traffic }) {
-      await psql(
-        stack.services.pgPort,
-        'DROP TRIGGER IF EXISTS drill_reject_chunks ON chunks; DROP FUNCTION IF EXISTS drill_reject_chunks()',
-      );
+      await allowChunkWrites(stack);
       // runbooks/procedures/replay-dead-letters.md: re-queue each dead document through the API.
       const base = `${stack.serviceUrl}/v1/collections/${traffic.collection}/documents`;
-      const dead = await eventually(
-        async () => {
-          const r = (await (await fetch(`${base}?status=dead&limit=100`)).json()) as {
-            items: { id: string }[];
-          };
-          return r.items.length ? r.items : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 250, what: 'the dead documents listed' },
-      );
-      for (const d of dead) {
-        const r = await fetch(`${base}/${d.id}/retry`, { method: 'POST' });
-        if (r.status >= 300) throw new Error(`retry ${d.id}: ${r.status} ${await r.text()}`);
+      for (const id of await deadDocuments(stack, traffic.collection)) {
+        const r = await fetch(`${base}/${id}/retry`, { method: 'POST' });
+        if (r.status >= 300) throw new Error(`retry ${id}: ${r.status} ${await r.text()}`);
       }
     },
   },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { receivers } from '../../../catalog/alerting/receivers';
 import { eventually } from '../../../test-support/eventually';
+import { prepareCommandContext, runLocalCommands } from '../commands/local-commands';
 import { fireDrill } from '../fire/fire-drills';
 import { runFireDrill, type FireDrillResult } from '../fire/run-fire-drill';
 import { startTraffic } from '../fire/traffic';
@@ -61,6 +62,33 @@ describe('fire drills (live, compressed clock)', function () {
     assert.equal(beat.receiver, receivers.heartbeat);
     assert.equal(beat.integration, 'webhook');
     assert.equal(beat.status, 'firing');
+  });
+
+  it('every runbook command the local stack can run succeeds against it', async () => {
+    const traffic = await startTraffic(stack.serviceUrl);
+    try {
+      const runs = await runLocalCommands(stack, await prepareCommandContext(stack, traffic));
+      const failed = runs
+        .filter((r) => r.outcome === 'failed')
+        .map((r) => `${r.file}:${r.line}: ${r.ran}\n    ${r.detail}`);
+      assert.deepEqual(failed, []);
+      const ran = runs.filter((r) => r.outcome === 'ok');
+      for (const tool of ['curl', 'amtool']) {
+        assert.ok(
+          ran.some((r) => r.ran?.startsWith(tool)),
+          `no ${tool} command ran`,
+        );
+      }
+      assert.ok(
+        ran.some((r) => r.kind === 'promql'),
+        'no PromQL ran',
+      );
+      console.log(
+        `      ${ran.length} runbook commands and queries ran; ${runs.length - ran.length} need a cluster or cloud`,
+      );
+    } finally {
+      await traffic.stop();
+    }
   });
 
   it('nothing reached the receiver that it could not decode', () => {
