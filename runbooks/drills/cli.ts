@@ -62,7 +62,7 @@ async function runFire(
   names: string[],
   timeScale: number,
   commands: boolean,
-): Promise<{ fire: FireDrillResult[]; commands: CommandRun[] }> {
+): Promise<{ fire: FireDrillResult[]; failures: string[]; commands: CommandRun[] }> {
   const drills = names.map(fireDrill);
   const stack = await startDrillStack({ timeScale });
   log(
@@ -70,9 +70,17 @@ async function runFire(
   );
   const traffic = await startTraffic(stack.serviceUrl);
   const results: FireDrillResult[] = [];
+  const failures: string[] = [];
   let commandRuns: CommandRun[] = [];
   try {
-    for (const drill of drills) results.push(await runFireDrill(stack, traffic, drill, log));
+    for (const drill of drills) {
+      try {
+        results.push(await runFireDrill(stack, traffic, drill, log));
+      } catch (err) {
+        failures.push(`${drill.name}: ${(err as Error).message}`);
+        log(`${drill.name}: FAILED: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
     if (commands) {
       log('runbook commands: running every command the local stack can run');
       commandRuns = await runLocalCommands(stack, await prepareCommandContext(stack, traffic));
@@ -81,7 +89,7 @@ async function runFire(
     await traffic.stop();
     await stack.stop();
   }
-  return { fire: results, commands: commandRuns };
+  return { fire: results, failures, commands: commandRuns };
 }
 
 function reportCommands(runs: CommandRun[]): boolean {
@@ -107,7 +115,7 @@ function report(results: FireDrillResult[]): void {
   );
   for (const r of results) {
     console.log(
-      `${r.drill.padEnd(27)} ${`${r.alert}/${r.severity}`.padEnd(34)} ${r.receiver.padEnd(14)} ${`${(r.timeToPageMs / 1000).toFixed(1)} s`.padStart(12)}  ${`${(r.timeToResolveMs / 1000).toFixed(1)} s`.padStart(15)}`,
+      `${r.drill.padEnd(27)} ${`${r.alert}/${r.severity}${r.deliveredAs ? ` (as ${r.deliveredAs})` : ''}`.padEnd(34)} ${r.receiver.padEnd(14)} ${`${(r.timeToPageMs / 1000).toFixed(1)} s`.padStart(12)}  ${`${(r.timeToResolveMs / 1000).toFixed(1)} s`.padStart(15)}`,
     );
   }
 }
@@ -132,6 +140,8 @@ async function main(): Promise<void> {
   if (fire.length || names.includes('runbook-commands')) {
     const results = await runFire(fire, options.timeScale, names.includes('runbook-commands'));
     if (results.fire.length) report(results.fire);
+    for (const f of results.failures) console.log(`FAILED ${f}`);
+    ok = ok && results.failures.length === 0;
     if (names.includes('runbook-commands')) ok = reportCommands(results.commands) && ok;
   }
   if (names.includes('restore-pitr')) {

@@ -24,6 +24,12 @@ export interface FireDrill {
   readonly fault: string;
   /** Real time the fault needs beyond the scaled rule timings (value thresholds: lag seconds). */
   readonly realTimeMs?: number;
+  /**
+   * The alert another one inhibits on this fault (the shipped inhibition rules): the drill then
+   * shows the alert active but suppressed in Alertmanager, and the inhibitor is what reaches
+   * on-call (and what the times are measured on).
+   */
+  readonly inhibitedBy?: { readonly alert: string; readonly severity: 'critical' | 'warning' };
   inject(ctx: DrillContext): Promise<void>;
   remove(ctx: DrillContext): Promise<void>;
 }
@@ -149,6 +155,9 @@ export const fireDrills: readonly FireDrill[] = [
       'WAL replay paused on the replica (pg_wal_replay_pause()) while the primary takes writes',
     // The lag threshold is a value (30 s of replay lag): real seconds on any clock.
     realTimeMs: 35_000,
+    // Past DATABASE_REPLICA_MAX_LAG_SECONDS (5 s by default) the service stops reading from the
+    // replica and reports it not up, so PostgresReplicaDown fires first and inhibits this alert.
+    inhibitedBy: { alert: 'PostgresReplicaDown', severity: 'warning' },
     async inject({ stack, traffic }) {
       await psql(stack.services.replicaPort, 'SELECT pg_wal_replay_pause()');
       traffic.set({ ingestsPerSecond: 2 });

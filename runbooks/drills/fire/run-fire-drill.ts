@@ -20,6 +20,8 @@ export interface FireDrillResult {
   readonly drill: string;
   readonly alert: string;
   readonly severity: string;
+  /** The alert that reached on-call instead, when the drilled one is inhibited. */
+  readonly deliveredAs?: string;
   readonly receiver: string;
   readonly integrations: string[];
   readonly timeToPageMs: number;
@@ -91,86 +93,119 @@ export async function runFireDrill(
   drill: FireDrill,
   log: (line: string) => void = () => undefined,
 ): Promise<FireDrillResult> {
-  const receiver = intendedReceiver(drill.severity);
+  // What reaches on-call: the drilled alert, or the one that inhibits it on this fault.
+  const delivered = drill.inhibitedBy ?? { alert: drill.alert, severity: drill.severity };
+  const deliveredDrill = { ...drill, ...delivered };
+  const receiver = intendedReceiver(delivered.severity);
   const integrations = observableIntegrations(receiver);
   const { fireMs, resolveMs } = budgets(drill, stack.timeScale);
   const ours = (n: Notification, status: Notification['status'], since: number) =>
-    n.alertname === drill.alert && n.status === status && n.at >= since;
+    n.alertname === delivered.alert && n.status === status && n.at >= since;
   const problems: string[] = [];
 
   log(`${drill.name}: injecting: ${drill.fault}`);
   const injectedAt = Date.now();
-  await drill.inject({ stack, traffic });
-  const firing = await eventually(
-    () => {
-      const got = stack.receiver.notifications.filter((n) => ours(n, 'firing', injectedAt));
-      return integrations.every((i) => got.some((n) => n.integration === i)) ? got : undefined;
-    },
-    {
-      timeoutMs: fireMs,
-      intervalMs: 250,
-      what: `${drill.alert} firing at ${integrations.join(' and ')}`,
-    },
-  ).catch((err: Error) => {
-    throw new Error(
-      `${err.message}\nreceived: ${JSON.stringify(stack.receiver.notifications.slice(-10))}`,
-    );
-  });
-  const pagedAt = Math.min(...firing.map((n) => n.at));
-  for (const n of firing) {
-    if (n.receiver !== receiver)
-      problems.push(`${n.integration}: sent by ${n.receiver}, not ${receiver}`);
-    check(problems, drill, n);
-  }
-  // Labels for integrations that do not carry them (Slack): what Alertmanager routed, by receiver.
-  const routed = (await stack.alertmanagerAlerts()).filter(
-    (a) => a.labels.alertname === drill.alert && a.labels.severity === drill.severity,
-  );
-  if (!routed.length) problems.push('Alertmanager holds no such alert');
-  for (const a of routed) {
-    for (const [k, v] of Object.entries(
-      expectedLabels(shippedAlert(drill.alert, drill.severity)),
-    )) {
-      if (a.labels[k] !== v) problems.push(`alertmanager: label ${k}=${a.labels[k]} ≠ ${v}`);
-    }
-    if (!a.receivers.some((r) => r.name === receiver)) {
-      problems.push(
-        `alertmanager: routed to ${a.receivers.map((r) => r.name).join(',')}, not ${receiver}`,
+  let removed = false;
+  try {
+    await drill.inject({ stack, traffic });
+    const firing = await eventually(
+      () => {
+        const got = stack.receiver.notifications.filter((n) => ours(n, 'firing', injectedAt));
+        return integrations.every((i) => got.some((n) => n.integration === i)) ? got : undefined;
+      },
+      {
+        timeoutMs: fireMs,
+        intervalMs: 250,
+        what: `${delivered.alert} firing at ${integrations.join(' and ')}`,
+      },
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\nreceived: ${JSON.stringify(stack.receiver.notifications.filter((n) => n.alertname !== 'Watchdog').slice(-10))}`,
       );
+    });
+    const pagedAt = Math.min(...firing.map((n) => n.at));
+    for (const n of firing) {
+      if (n.receiver !== receiver) {
+        problems.push(`${n.integration}: sent by ${n.receiver}, not ${receiver}`);
+      }
+      check(problems, deliveredDrill, n);
     }
+    // Labels for integrations that do not carry them (Slack): what Alertmanager routed, by receiver.
+    const routed = (await stack.alertmanagerAlerts()).filter(
+      (a) => a.labels.alertname === delivered.alert && a.labels.severity === delivered.severity,
+    );
+    if (!routed.length) problems.push('Alertmanager holds no such alert');
+    for (const a of routed) {
+      for (const [k, v] of Object.entries(
+        expectedLabels(shippedAlert(delivered.alert, delivered.severity)),
+      )) {
+        if (a.labels[k] !== v) problems.push(`alertmanager: label ${k}=${a.labels[k]} ≠ ${v}`);
+      }
+      if (!a.receivers.some((r) => r.name === receiver)) {
+        problems.push(
+          `alertmanager: routed to ${a.receivers.map((r) => r.name).join(',')}, not ${receiver}`,
+        );
+      }
+    }
+    if (drill.inhibitedBy) {
+      // The drilled alert itself is active in Alertmanager, and muted by the inhibitor.
+      await eventually(
+        async () =>
+          (await stack.alertmanagerAlerts()).some(
+            (a) =>
+              a.labels.alertname === drill.alert &&
+              a.labels.severity === drill.severity &&
+              a.status.state === 'suppressed' &&
+              a.status.inhibitedBy.length > 0,
+          ),
+        {
+          timeoutMs: fireMs,
+          intervalMs: 250,
+          what: `${drill.alert} active and inhibited by ${delivered.alert}`,
+        },
+      );
+      if (
+        stack.receiver.notifications.some((n) => n.alertname === drill.alert && n.at >= injectedAt)
+      ) {
+        problems.push(`${drill.alert} reached a receiver although ${delivered.alert} inhibits it`);
+      }
+    }
+    log(
+      `${drill.name}: ${delivered.alert} reached ${receiver} after ${((pagedAt - injectedAt) / 1000).toFixed(1)} s${drill.inhibitedBy ? ` (${drill.alert} active, inhibited)` : ''}; removing the fault`,
+    );
+
+    const removedAt = Date.now();
+    removed = true;
+    await drill.remove({ stack, traffic });
+    const resolved = await eventually(
+      () => {
+        const got = stack.receiver.notifications.filter((n) => ours(n, 'resolved', removedAt));
+        return integrations.every((i) => got.some((n) => n.integration === i)) ? got : undefined;
+      },
+      {
+        timeoutMs: resolveMs,
+        intervalMs: 250,
+        what: `${delivered.alert} resolved at ${integrations.join(' and ')}`,
+      },
+    );
+    for (const n of resolved) check(problems, deliveredDrill, n);
+    if (problems.length) throw new Error(`${drill.name}:\n  ${problems.join('\n  ')}`);
+    const result = {
+      drill: drill.name,
+      alert: drill.alert,
+      severity: drill.severity,
+      ...(drill.inhibitedBy ? { deliveredAs: delivered.alert } : {}),
+      receiver,
+      integrations,
+      timeToPageMs: pagedAt - injectedAt,
+      timeToResolveMs: Math.min(...resolved.map((n) => n.at)) - removedAt,
+      timeScale: stack.timeScale,
+    };
+    log(`${drill.name}: resolved after ${(result.timeToResolveMs / 1000).toFixed(1)} s`);
+    return result;
+  } finally {
+    // A failed drill never leaves its fault behind on the shared servers.
+    if (!removed) await drill.remove({ stack, traffic }).catch(() => undefined);
+    traffic.set({ queriesPerSecond: 0, ingestsPerSecond: 0, uniqueQueries: false });
   }
-  log(
-    `${drill.name}: ${drill.alert} reached ${receiver} after ${((pagedAt - injectedAt) / 1000).toFixed(1)} s; removing the fault`,
-  );
-
-  const removedAt = Date.now();
-  await drill.remove({ stack, traffic });
-  const resolved = await eventually(
-    () => {
-      const got = stack.receiver.notifications.filter((n) => ours(n, 'resolved', removedAt));
-      return integrations.every((i) => got.some((n) => n.integration === i)) ? got : undefined;
-    },
-    {
-      timeoutMs: resolveMs,
-      intervalMs: 250,
-      what: `${drill.alert} resolved at ${integrations.join(' and ')}`,
-    },
-  );
-  for (const n of resolved) check(problems, drill, n);
-  traffic.set({ queriesPerSecond: 0, ingestsPerSecond: 0, uniqueQueries: false });
-  if (problems.length) throw new Error(`${drill.name}:\n  ${problems.join('\n  ')}`);
-  const result = {
-    drill: drill.name,
-    alert: drill.alert,
-    severity: drill.severity,
-    receiver,
-    integrations,
-    timeToPageMs: pagedAt - injectedAt,
-    timeToResolveMs: Math.min(...resolved.map((n) => n.at)) - removedAt,
-    timeScale: stack.timeScale,
-  };
-  log(`${drill.name}: resolved after ${(result.timeToResolveMs / 1000).toFixed(1)} s`);
-  return result;
 }
-
-export { shippedAlerts };
