@@ -8,7 +8,7 @@ import { repoRoot } from '../stack/processes';
 import { durationMs } from '../stack/time-scale';
 import type { Notification } from '../stack/webhook-receiver';
 import type { FireDrill } from './fire-drills';
-import { expectedLabels, shippedAlert, shippedAlerts } from './shipped-alerts';
+import { expectedLabels, shippedAlert } from './shipped-alerts';
 import type { Traffic } from './traffic';
 
 // One fire drill, end to end: inject the fault, wait for the page (or ticket) at the webhook
