@@ -23,7 +23,7 @@ export const generatedRuleFiles = () =>
     .map((f) => `alerts/generated/${f}`);
 export const shippedAlertmanagerConfig = 'alerts/generated/alertmanager.yaml';
 
-/** The settings the drills run the service with (documented in runbooks/drills/README.md). */
+/** The settings the drills run the service with (documented in scripts/drills/README.md). */
 export const drillServiceSettings = {
   NODE_ENV: 'development',
   LOG_LEVEL: 'warn',
