@@ -49,6 +49,7 @@ export const serviceSettingNames = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'DEMO_CORPUS_DIR',
   'SEED_DEMO_CORPUS',
+  'FAULT_INJECTION_FILE',
 ] as const;
 
 export type ServiceSettingName = (typeof serviceSettingNames)[number];

@@ -91,11 +91,18 @@ export const configSchema = z
 
     DEMO_CORPUS_DIR: z.string().min(1).default('runbooks'),
     SEED_DEMO_CORPUS: bool.optional(),
+    /** Fire drills only: a JSON file of faults to inject on the API routes (http/middleware/fault-injection.ts). */
+    FAULT_INJECTION_FILE: z.string().min(1).optional(),
   })
   .strict()
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
     path: ['CHUNK_OVERLAP'],
     message: 'must be smaller than CHUNK_SIZE',
+  })
+  // Injected faults must never reach real users: a production process refuses to start with them.
+  .refine((c) => c.NODE_ENV !== 'production' || !c.FAULT_INJECTION_FILE, {
+    path: ['FAULT_INJECTION_FILE'],
+    message: 'is for fire drills and is refused with NODE_ENV=production',
   })
   // A remote model must be named: the name is stored on every collection it embeds for, and a
   // default would let another model's vectors pass as compatible.

@@ -15,6 +15,7 @@ import { startIngestionWorkers } from './composition/ingestion';
 import { createRetrieval } from './composition/retrieval';
 import { createUseCases } from './composition/use-cases';
 import { prepareVectorIndex } from './composition/vector-index';
+import { faultFile } from './faults/fault-file';
 import { apiRoutes, createApp } from './http/app';
 import { dependencyProbes } from './health/dependency-probes';
 import { DependencyStates } from './health/dependency-states';
@@ -103,10 +104,11 @@ export async function startService(
       maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
     });
 
+    const faults = config.FAULT_INJECTION_FILE ? faultFile(config.FAULT_INJECTION_FILE) : undefined;
     // An API-only process never takes a job, so ingestion cannot slow its queries; a worker-only
     // one still runs the HTTP server, for its probes and /metrics.
     if (config.PROCESS_ROLE !== 'api')
-      await startIngestionWorkers(config, { data, embedder, vectors, metrics, logger });
+      await startIngestionWorkers(config, { data, embedder, vectors, metrics, logger, faults });
 
     await health.start(
       dependencyProbes({ config, db: data.db, queue: data.queue, cache, vectors, rebuild }),
@@ -124,6 +126,7 @@ export async function startService(
       tracer,
       version,
       isShuttingDown: () => shuttingDown,
+      faults,
     });
     const { server, port, url } = await listen(app, config.PORT, config.HOST);
     logger.info('listening', {

@@ -1,5 +1,11 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
 import type { z } from 'zod';
 import { HttpProblem, problemContentType, validationProblem } from './problem';
 import { problemSchema } from './schemas';
@@ -100,27 +106,38 @@ function bodyReader(route: ApiRoute) {
   };
 }
 
-export function mountRoutes(router: Router, routes: readonly ApiRoute[]): void {
+export function mountRoutes(
+  router: Router,
+  routes: readonly ApiRoute[],
+  /** Middleware run first once a route matched (the drills' fault gate); none by default. */
+  before: (route: ApiRoute) => RequestHandler[] = () => [],
+): void {
   for (const route of routes) {
-    router[route.method](route.path, bodyReader(route), async (req: Request, res: Response) => {
-      if (route.body && !req.is('application/json')) {
-        throw new HttpProblem(
-          415,
-          'unsupported-media-type',
-          'Unsupported media type',
-          'Send the body as application/json.',
-        );
-      }
-      const input = {
-        params: parse(route.params, req.params, 'path'),
-        query: parse(route.query, req.query, 'query'),
-        body: parse(route.body, req.body, 'body'),
-      };
-      const result = await route.handle(input as never, req);
-      for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
-      if (result.body === undefined) res.status(result.status).end();
-      else res.status(result.status).json(result.body);
-    });
+    router[route.method](
+      route.path,
+      ...before(route),
+      bodyReader(route),
+      async (req: Request, res: Response) => {
+        if (route.body && !req.is('application/json')) {
+          throw new HttpProblem(
+            415,
+            'unsupported-media-type',
+            'Unsupported media type',
+            'Send the body as application/json.',
+          );
+        }
+        const input = {
+          params: parse(route.params, req.params, 'path'),
+          query: parse(route.query, req.query, 'query'),
+          body: parse(route.body, req.body, 'body'),
+        };
+        const result = await route.handle(input as never, req);
+        for (const [name, value] of Object.entries(result.headers ?? {}))
+          res.setHeader(name, value);
+        if (result.body === undefined) res.status(result.status).end();
+        else res.status(result.status).json(result.body);
+      },
+    );
   }
 }
 

@@ -5,6 +5,8 @@ import type { DependencyStates } from '../health/dependency-states';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { buildOpenApiDocument, mountRoutes, type ApiRoute } from './api-route';
+import type { FaultFile } from '../faults/fault-file';
+import { faultGate } from './middleware/fault-injection';
 import { methodNotAllowed } from './middleware/method-not-allowed';
 import { observeResponse } from './middleware/observe-response';
 import { requestContext } from './middleware/request-context';
@@ -23,6 +25,8 @@ export interface AppOptions {
   readonly version: string;
   /** True once shutdown began: readiness fails so load balancers stop sending traffic. */
   readonly isShuttingDown: () => boolean;
+  /** FAULT_INJECTION_FILE: the fire drills' faults on the API routes (never in production). */
+  readonly faults?: FaultFile;
 }
 
 export function apiRoutes(api: ApiDependencies): ApiRoute[] {
@@ -71,7 +75,8 @@ export function createApp(options: AppOptions): Express {
 
   // Each operation reads its own body, with its own limit (api-route.ts, body-limits.ts).
   const router = express.Router({ strict: false });
-  mountRoutes(router, routes);
+  const faults = options.faults;
+  mountRoutes(router, routes, (route) => (faults ? [faultGate(faults, route)] : []));
   app.use(router);
   app.use(methodNotAllowed(routes));
 
