@@ -68,6 +68,14 @@ function templateReads(templates: string[], keys: Set<string>, open: Set<string>
       const parts = m[1].slice(1).split('.');
       for (let i = 1; i <= parts.length; i++) keys.add(parts.slice(0, i).join('.'));
     }
+    // `dig "a" "b" <default> .Values.x`: reads x.a.b (the last argument before the map is the default).
+    for (const m of text.matchAll(
+      new RegExp(String.raw`dig((?:\s+"[^"]*")+)\s+\S+\s+${ref}`, 'g'),
+    )) {
+      const base = m[2].slice(1).split('.');
+      const path = [...base, ...[...m[1].matchAll(/"([^"]*)"/g)].map((q) => q[1])];
+      for (let i = 1; i <= path.length; i++) keys.add(path.slice(0, i).join('.'));
+    }
     for (const m of text.matchAll(
       new RegExp(String.raw`(?:toYaml|tpl|toJson)\s+\(?\s*${ref}`, 'g'),
     ))
@@ -91,7 +99,8 @@ export function describeChart(valuesYaml: string, templates: string[]): ValuesDe
   const open = new Set<string>();
   walk(parse(valuesYaml), '', keys, open);
   commentedKeys(valuesYaml, keys);
-  templateReads(templates, keys, open);
+  // Charts render some values strings with `tpl` (tempo's `config`): what those read counts too.
+  templateReads([valuesYaml, ...templates], keys, open);
   return { keys: [...keys].sort(), open: [...open].filter(Boolean).sort() };
 }
 
