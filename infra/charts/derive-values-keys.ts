@@ -87,7 +87,9 @@ function templateReads(templates: string[], keys: Set<string>, open: Set<string>
       const m = new RegExp(String.raw`with\s+${ref}\s*-?}}`).exec(line);
       if (
         m &&
-        /toYaml\s+\.\s|toYaml\s+\.\)|tpl\s+\(toYaml\s+\.\)/.test(lines.slice(i, i + 4).join('\n'))
+        /toYaml\s+\.\s|toYaml\s+\.\)|tpl\s+\(toYaml\s+\.\)|\(\.\s*\|\s*toYaml\)/.test(
+          lines.slice(i, i + 4).join('\n'),
+        )
       )
         open.add(m[1].slice(1));
     });
