@@ -510,6 +510,8 @@ export class PlatformBackups extends pulumi.ComponentResource {
       `${name}-${backupJobs.preMigration.job}`,
       {
         metadata: {
+          // Named: on-call reads its logs by this name (replaced, never two at once).
+          name: backupJobs.preMigration.job,
           namespace: ns,
           labels: { 'app.kubernetes.io/name': backupJobs.preMigration.job },
         },

@@ -56,7 +56,9 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
         enableKeyRotation: true,
         deletionWindowInDays: 30,
       },
-      parent,
+      // It also decrypts every backup of the instance (automated, manual, AWS Backup's recovery
+      // points keep the source's key): it outlives the instance and the stack.
+      { parent: this, protect: production, retainOnDelete: true },
     );
 
     const subnets = new aws.rds.SubnetGroup(name, { subnetIds: network.privateSubnetIds }, parent);

@@ -83,7 +83,8 @@ export class Vault extends pulumi.ComponentResource {
           enableKeyRotation: true,
           deletionWindowInDays: 30,
         },
-        { parent: this, protect: args.production },
+        // Raft snapshots restore only into a Vault unsealed by this key: it outlives the stack.
+        { parent: this, protect: args.production, retainOnDelete: true },
       );
       const role = cluster.serviceAccountRole(
         `${name}-unseal`,
