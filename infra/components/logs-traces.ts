@@ -1,6 +1,13 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import {
+  dataSourceUids,
+  provisionedVariable,
+  traceIdLogField,
+  traceIdMatcherRegex,
+  tracesToLogsQuery,
+} from '../../catalog/observability/trace-log-links';
 import { serviceIdentity } from '../../catalog/service-identity';
 import type { StackConfig } from '../config/stack-config';
 import type { ClusterHandle } from './cluster';
@@ -24,26 +31,6 @@ const tempoUrl = `http://tempo.${monitoringNamespace}.svc.cluster.local:${tempoP
 /** OTEL_EXPORTER_OTLP_ENDPOINT of the service in every stack. */
 export const otlpEndpoint = `http://tempo.${monitoringNamespace}.svc.cluster.local:${tempoOtlpHttpPort}`;
 
-/** Grafana data source uids: the links between them name each other by these. */
-export const dataSourceUids = { loki: 'loki', tempo: 'tempo' } as const;
-/** The service's log field that carries the W3C trace id (app/src/observability/logger.ts). */
-export const traceIdLogField = 'traceId';
-/** Stream labels the collector gives every pod's lines (from the pod's metadata). */
-export const logStreamLabels = ['namespace', 'pod', 'container', 'app'] as const;
-
-/**
- * Grafana expands `$VAR` and `${VAR}` in provisioning files as environment variables; `$$` is a
- * literal `$`. Grafana's own link variables (`${__trace.traceId}`) are therefore written `$${...}`.
- */
-const grafanaVariable = (name: string) => `$\${${name}}`;
-
-/** Trace -> logs: every line of the service's namespace carrying the span's trace id. */
-export const tracesToLogsQuery =
-  `{namespace="${serviceIdentity.namespace}"} |= "${grafanaVariable('__trace.traceId')}" ` +
-  `| json | ${traceIdLogField}="${grafanaVariable('__trace.traceId')}"`;
-/** Log line -> trace: the trace id in the service's JSON line (32 lowercase hex digits). */
-export const traceIdMatcherRegex = `"${traceIdLogField}":"([0-9a-f]{32})"`;
-
 /** The Grafana data sources, as the sidecar provisions them. */
 export function dataSources(): Record<string, unknown> {
   return {
@@ -62,7 +49,7 @@ export function dataSources(): Record<string, unknown> {
               name: 'TraceID',
               matcherType: 'regex',
               matcherRegex: traceIdMatcherRegex,
-              url: grafanaVariable('__value.raw'),
+              url: provisionedVariable('__value.raw'),
               datasourceUid: dataSourceUids.tempo,
               urlDisplayLabel: 'View trace',
             },
