@@ -97,6 +97,8 @@ function computedState(
       return { ...base, name, endpoint: `${name}.proxy.mock` };
     case 'aws:elasticache/replicationGroup:ReplicationGroup':
       return { ...base, primaryEndpointAddress: `${name}.cache.mock` };
+    case 'aws:s3/bucket:Bucket':
+      return { ...base, bucket: `${name}-bucket` };
     case 'aws:kms/key:Key':
       return { ...base, keyId: `key-${name}` };
     case 'aws:ec2/launchTemplate:LaunchTemplate':
