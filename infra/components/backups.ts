@@ -282,10 +282,14 @@ export class PlatformBackups extends pulumi.ComponentResource {
           policyTypes: ['Egress'],
           egress: [
             {
-              to: [inNamespace('kube-system', 'kube-dns')].map((p) => ({
-                ...p,
-                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-              })),
+              to: [
+                {
+                  namespaceSelector: {
+                    matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
+                  },
+                  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+                },
+              ],
               ports: [
                 { protocol: 'UDP', port: 53 },
                 { protocol: 'TCP', port: 53 },

@@ -466,7 +466,10 @@ const backupsSchema = z
     schedule: z
       .string()
       .regex(/^cron\(.+\)$/, 'must be an AWS cron expression such as cron(0 2 * * ? *)')
-      .describe('AWS Backup plan schedule (UTC), outside the RDS backup window.'),
+      .describe(
+        'AWS Backup plan schedule (UTC): after the RDS backup window and the weekly maintenance ' +
+          'window (RDS refuses a snapshot while it backs up or patches).',
+      ),
     qdrantSnapshotSchedule: cronSchedule.describe(
       'CronJob schedule (UTC) of the Qdrant snapshots shipped to S3.',
     ),

@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { statefulComponents } from '../backups/stateful-components';
 import { backupJobs, backupsNamespace, pvcNamespaceTag } from '../components/backups';
+import { weeklyMaintenance } from '../../catalog/alerting/maintenance-windows';
+import { rdsBackupWindow } from '../config/maintenance-windows';
 import { parseStackConfig, type AwsStackConfig } from '../config/stack-config';
 import {
   repoRoot,
@@ -366,6 +368,27 @@ describe('infra backups', function () {
           `rag-${stack}-backups-snapshots`,
         );
         assert.equal(lifecycle.inputs.rules[0].expiration.days, config().backups.retentionDays);
+      });
+
+      it('starts AWS Backup outside the RDS backup window and the weekly maintenance window', () => {
+        const minutes = (hhmm: string) => {
+          const [h, m] = hhmm.split(':').map(Number);
+          return h * 60 + m;
+        };
+        const [minute, hour] = /^cron\((\S+) (\S+) /.exec(config().backups.schedule)!.slice(1);
+        assert.match(`${minute}${hour}`, /^\d+$/, 'one fixed time a day');
+        const at = Number(hour) * 60 + Number(minute);
+        const busy = [
+          rdsBackupWindow.split('-').map(minutes),
+          [minutes(weeklyMaintenance.start), minutes(weeklyMaintenance.end)],
+        ];
+        // The plan's start window (minutes) is when the job may start: none of it may overlap.
+        const startWindow = plan().inputs.rules[0].startWindow as number;
+        for (const [from, to] of busy)
+          assert.ok(
+            at >= to || at + startWindow <= from,
+            `${config().backups.schedule} overlaps ${from}-${to}`,
+          );
       });
 
       it('gives the Vault snapshot CronJob a role that can read a raft snapshot and nothing else', () => {
