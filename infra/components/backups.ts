@@ -358,7 +358,11 @@ export class PlatformBackups extends pulumi.ComponentResource {
               Resource: [args.postgres.arn, snapshotArn],
             },
             { Effect: 'Allow', Action: ['rds:DeleteDBSnapshot'], Resource: snapshotArn },
-            { Effect: 'Allow', Action: ['rds:DescribeDBSnapshots'], Resource: '*' },
+            {
+              Effect: 'Allow',
+              Action: ['rds:DescribeDBSnapshots', 'rds:DescribeDBInstances'],
+              Resource: '*',
+            },
           ],
         }),
       ),
@@ -596,6 +600,8 @@ echo "shipped s3://$BACKUP_BUCKET/$key"
 // newest KEEP of those this Job took, delete older ones.
 const preMigrationSnapshotScript = `#!/bin/sh
 set -eu
+# RDS refuses a snapshot while the instance backs up, patches or modifies: wait for it.
+until aws rds wait db-instance-available --db-instance-identifier "$DB_INSTANCE"; do echo "waiting for $DB_INSTANCE"; done
 id="$DB_INSTANCE$SNAPSHOT_INFIX$(date -u +%Y%m%d%H%M%S)"
 aws rds create-db-snapshot --db-instance-identifier "$DB_INSTANCE" --db-snapshot-identifier "$id" >/dev/null
 until aws rds wait db-snapshot-available --db-snapshot-identifier "$id"; do echo "still waiting for $id"; done
