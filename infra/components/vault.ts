@@ -309,7 +309,8 @@ vault write auth/kubernetes/role/${vaultSnapshotRole} \\
     : '';
   return `#!/bin/sh
 set -eu
-export VAULT_TOKEN="$(cat /vault-admin/token)"
+VAULT_TOKEN="$(cat /vault-admin/token)"
+export VAULT_TOKEN
 until vault status >/dev/null 2>&1; do echo "waiting for an unsealed Vault at $VAULT_ADDR"; sleep 5; done
 vault secrets list | grep -q '^${kvMount}/' || vault secrets enable -path=${kvMount} kv-v2
 vault auth list | grep -q '^kubernetes/' || vault auth enable kubernetes

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { statefulComponents } from '../backups/stateful-components';
@@ -442,6 +443,30 @@ describe('infra backups', function () {
       });
     });
   }
+
+  it('ships backup and Vault configure scripts shellcheck finds nothing in', async () => {
+    const run = runs.get('production')!;
+    const maps = run
+      .ofType('kubernetes:core/v1:ConfigMap')
+      .filter((c) => ['backup-scripts', 'vault-configure'].includes(c.inputs.metadata.name));
+    const scripts = maps.flatMap((c) => Object.entries(c.inputs.data as Record<string, string>));
+    assert.equal(scripts.length, 5);
+    for (const [name, text] of scripts) {
+      // POSIX sh: the images' /bin/sh (the Vault image's is busybox).
+      const result = spawnSync('shellcheck', ['--shell=sh', '--severity=warning', '-'], {
+        input: text,
+        encoding: 'utf8',
+      });
+      assert.equal(result.error, undefined, 'shellcheck runs (scripts/tools/debian-packages.sh)');
+      assert.equal(result.status, 0, `${name}:\n${result.stdout}`);
+    }
+    // The check is live: an unquoted expansion and a bashism are caught.
+    const bad = spawnSync('shellcheck', ['--shell=sh', '--severity=warning', '-'], {
+      input: '#!/bin/sh\nfiles=(a b)\necho ${files[0]}\n',
+      encoding: 'utf8',
+    });
+    assert.notEqual(bad.status, 0);
+  });
 
   it('runs no backup workloads on dev (its cluster is throw-away)', async () => {
     const dev = await runStack('dev');
