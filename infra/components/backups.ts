@@ -567,15 +567,24 @@ const qdrantSnapshotScript = `#!/bin/sh
 set -eu
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
 auth="api-key: $QDRANT_API_KEY"
+# Field values of a compact JSON answer (a plain assignment, so a failed call stops the script).
+names() { printf '%s' "$1" | grep -o '"name":"[^"]*"' | cut -d'"' -f4 || true; }
 for node in $QDRANT_NODES; do
   base="http://$node:$QDRANT_PORT"
   pod="\${node%%.*}"
-  for collection in $(curl -fsS -H "$auth" "$base/collections" | grep -o '"name":"[^"]*"' | cut -d'"' -f4); do
-    name="$(curl -fsS -X POST -H "$auth" "$base/collections/$collection/snapshots?wait=true" | grep -o '"name":"[^"]*"' | head -n1 | cut -d'"' -f4)"
-    curl -fsS -H "$auth" "$base/collections/$collection/snapshots/$name" \\
-      | aws s3 cp - "s3://$BACKUP_BUCKET/$PREFIX/$stamp/$pod/$collection/$name"
+  listing="$(curl -fsS -H "$auth" "$base/collections")"
+  for collection in $(names "$listing"); do
+    created="$(curl -fsS -X POST -H "$auth" "$base/collections/$collection/snapshots?wait=true")"
+    name="$(names "$created" | head -n1)"
+    [ -n "$name" ] || { echo "no snapshot name from $pod for $collection: $created" >&2; exit 1; }
+    key="$PREFIX/$stamp/$pod/$collection/$name"
+    # No pipefail in sh: a failed download is recorded beside the pipe and fails the Job.
+    rm -f "$HOME/download-failed"
+    { curl -fsS -H "$auth" "$base/collections/$collection/snapshots/$name" || touch "$HOME/download-failed"; } \\
+      | aws s3 cp - "s3://$BACKUP_BUCKET/$key"
+    [ ! -e "$HOME/download-failed" ] || { echo "download of $key failed" >&2; exit 1; }
     curl -fsS -X DELETE -H "$auth" "$base/collections/$collection/snapshots/$name" >/dev/null
-    echo "shipped $pod $collection $name to s3://$BACKUP_BUCKET/$PREFIX/$stamp/$pod/$collection/"
+    echo "shipped s3://$BACKUP_BUCKET/$key"
   done
 done
 `;
