@@ -1,11 +1,13 @@
 import * as pulumi from '@pulumi/pulumi';
 import { serviceIdentity } from '../catalog/service-identity';
 import { ArgoRollouts } from './components/argo-rollouts';
+import { PlatformBackups } from './components/backups';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { LoadBalancerController } from './components/ingress-controller';
 import { Karpenter } from './components/karpenter';
 import { Keda } from './components/keda';
+import { LogsAndTraces } from './components/logs-traces';
 import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
 import { ImageRegistry } from './components/image-registry';
@@ -36,6 +38,8 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let redis: DatastoreConnection;
   let observability: Observability;
   let dnsZoneId: string | undefined;
+  // AWS stacks only: the dev stack's data lives in a throw-away cluster (README).
+  let backups: ((qdrant: Qdrant) => PlatformBackups) | undefined;
   // The dev cluster brings its own ingress controller (README); the AWS stacks' is an ALB.
   let ingressFrom = {
     namespaces: [devIngressNamespace, monitoringNamespace],
@@ -86,7 +90,19 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       clientSecurityGroupId: eks.securityGroupId,
       logRetentionDays,
     };
-    postgres = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
+    const rds = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
+    postgres = rds;
+    const backupConfig = config.backups;
+    backups = (qdrant) =>
+      new PlatformBackups(`rag-${stack}-backups`, {
+        config: backupConfig,
+        production,
+        cluster: eks,
+        postgres: { ...rds.primary, backupRetentionDays: config.postgres.backupRetentionDays },
+        qdrant: { apiKey: qdrant.apiKey, replicas: config.qdrant.replicas },
+        vaultImage: config.vault.image,
+        appImage: config.app.image,
+      });
     redis = new ElastiCacheRedis(`rag-${stack}-redis`, { config: config.redis, ...clients });
     new LoadBalancerController('aws-load-balancer-controller', {
       cluster: eks,
@@ -109,6 +125,18 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     cluster,
     monitoring: observability,
   });
+  const backup = backups?.(qdrant);
+  const logsAndTraces = new LogsAndTraces(
+    'logs-traces',
+    {
+      config: config.telemetry,
+      cluster,
+      production,
+      namespace: observability.namespace,
+    },
+    // After kube-prometheus-stack: its release stands on the monitoring Namespace and runs Grafana.
+    { dependsOn: [observability.crdsInstalled] },
+  );
   const secrets = {
     DATABASE_URL: postgres.url,
     DATABASE_REPLICA_URLS: postgres.replicaUrls,
@@ -122,6 +150,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     app: { namespace: appNamespace, serviceAccount: appServiceAccount },
     appSecrets: secrets,
     monitoring: observability,
+    snapshotter: backup?.snapshotter,
   });
   const highlyAvailable = config.environment !== 'dev';
   const rollouts = new ArgoRollouts('argo-rollouts', {
@@ -135,16 +164,22 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     config: config.app,
     cluster,
     secretSettings: Object.keys(secrets),
-    settings: { QDRANT_URL: qdrant.url, SERVICE_NAME: serviceIdentity.service },
+    settings: {
+      QDRANT_URL: qdrant.url,
+      SERVICE_NAME: serviceIdentity.service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: logsAndTraces.otlpEndpoint,
+    },
     egress: [
       { peers: postgres.egressPeers, port: postgres.port },
       { peers: redis.egressPeers, port: redis.port },
       { peers: qdrant.egressPeers, port: qdrant.port },
       { peers: vault.egressPeers, port: 8200 },
+      { peers: logsAndTraces.tracePeers, port: logsAndTraces.tracePort },
     ],
     ingressFromNamespaces: ingressFrom.namespaces,
     ingressFromCidrs: ingressFrom.cidrs,
-    dependsOn: [vault.configured],
+    // The migration Job runs only after the pre-migration snapshot is available.
+    dependsOn: [vault.configured, ...(backup ? [backup.preMigration] : [])],
     rollout: {
       config: config.rollouts,
       crdsInstalled: rollouts.crdsInstalled,

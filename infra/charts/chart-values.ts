@@ -335,6 +335,35 @@ export const chartDescriptions: readonly ChartDescription[] = [
       return out;
     },
   ),
+  describe(
+    'loki',
+    '6.55.0',
+    { deploymentMode: 'SimpleScalable', 'singleBinary.replicas': 0 },
+    (v) =>
+      // templates/single-binary/pdb.yaml: the top-level block as is (toYaml), single binary only.
+      valueAt(v, 'deploymentMode') === 'SingleBinary' && truthy(valueAt(v, 'podDisruptionBudget'))
+        ? [bothWhenTruthy(v, 'podDisruptionBudget', num(valueAt(v, 'singleBinary.replicas'), 0))]
+        : [],
+  ),
+  // tempo 1.24.4 (single binary) renders no PodDisruptionBudget at all.
+  describe('tempo', '1.24.4', {}, () => []),
+  describe(
+    'alloy',
+    '1.11.1',
+    { 'controller.type': 'daemonset', 'controller.podDisruptionBudget.enabled': false },
+    (v) =>
+      // templates/pdb.yaml: fails for a DaemonSet; each bound written when truthy.
+      truthy(valueAt(v, 'controller.podDisruptionBudget.enabled')) &&
+      valueAt(v, 'controller.type') !== 'daemonset'
+        ? [
+            bothWhenTruthy(
+              v,
+              'controller.podDisruptionBudget',
+              num(valueAt(v, 'controller.replicas'), 1),
+            ),
+          ]
+        : [],
+  ),
 ];
 
 /** `chart` as a release names it: a repository chart name or an OCI reference ending in it. */

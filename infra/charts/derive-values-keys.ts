@@ -68,6 +68,14 @@ function templateReads(templates: string[], keys: Set<string>, open: Set<string>
       const parts = m[1].slice(1).split('.');
       for (let i = 1; i <= parts.length; i++) keys.add(parts.slice(0, i).join('.'));
     }
+    // `dig "a" "b" <default> .Values.x`: reads x.a.b (the last argument before the map is the default).
+    for (const m of text.matchAll(
+      new RegExp(String.raw`dig((?:\s+"[^"]*")+)\s+\S+\s+${ref}`, 'g'),
+    )) {
+      const base = m[2].slice(1).split('.');
+      const path = [...base, ...[...m[1].matchAll(/"([^"]*)"/g)].map((q) => q[1])];
+      for (let i = 1; i <= path.length; i++) keys.add(path.slice(0, i).join('.'));
+    }
     for (const m of text.matchAll(
       new RegExp(String.raw`(?:toYaml|tpl|toJson)\s+\(?\s*${ref}`, 'g'),
     ))
@@ -79,7 +87,9 @@ function templateReads(templates: string[], keys: Set<string>, open: Set<string>
       const m = new RegExp(String.raw`with\s+${ref}\s*-?}}`).exec(line);
       if (
         m &&
-        /toYaml\s+\.\s|toYaml\s+\.\)|tpl\s+\(toYaml\s+\.\)/.test(lines.slice(i, i + 4).join('\n'))
+        /toYaml\s+\.\s|toYaml\s+\.\)|tpl\s+\(toYaml\s+\.\)|\(\.\s*\|\s*toYaml\)/.test(
+          lines.slice(i, i + 4).join('\n'),
+        )
       )
         open.add(m[1].slice(1));
     });
@@ -91,7 +101,8 @@ export function describeChart(valuesYaml: string, templates: string[]): ValuesDe
   const open = new Set<string>();
   walk(parse(valuesYaml), '', keys, open);
   commentedKeys(valuesYaml, keys);
-  templateReads(templates, keys, open);
+  // Charts render some values strings with `tpl` (tempo's `config`): what those read counts too.
+  templateReads([valuesYaml, ...templates], keys, open);
   return { keys: [...keys].sort(), open: [...open].filter(Boolean).sort() };
 }
 

@@ -38,6 +38,8 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
   readonly exporterTargets: readonly PostgresExporterTarget[];
   readonly port = 5432;
   readonly egressPeers;
+  /** The primary, for backups (AWS Backup selection, cross-region replication, snapshots). */
+  readonly primary: { arn: pulumi.Output<string>; identifier: pulumi.Output<string> };
 
   constructor(name: string, args: RdsPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super('rag-platform:postgres:RdsPostgres', name, {}, opts);
@@ -54,7 +56,9 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
         enableKeyRotation: true,
         deletionWindowInDays: 30,
       },
-      parent,
+      // It also decrypts every backup of the instance (automated, manual, AWS Backup's recovery
+      // points keep the source's key): it outlives the instance and the stack.
+      { parent: this, protect: production, retainOnDelete: true },
     );
 
     const subnets = new aws.rds.SubnetGroup(name, { subnetIds: network.privateSubnetIds }, parent);
@@ -200,6 +204,9 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
         deletionProtection: config.deletionProtection,
         skipFinalSnapshot: !production,
         finalSnapshotIdentifier: production ? `${name}-final` : undefined,
+        // Deleting the instance (by mistake, or a replacement) keeps its automated backups for
+        // their retention: point-in-time restore stays possible after the instance is gone.
+        deleteAutomatedBackups: false,
       },
       { ...stateful, dependsOn: logGroups(name) },
     );
@@ -308,6 +315,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
     // The proxy presents an ACM certificate (publicly trusted): full verification works with
     // Node's default CAs. Replicas present the RDS CA, which is not in that store, so their
     // connections are encrypted with libpq `require` semantics.
+    this.primary = { arn: primary.arn, identifier: primary.identifier };
     this.endpoint = proxy.endpoint;
     this.url = pulumi.secret(
       pulumi.interpolate`postgres://${username}:${password.result}@${proxy.endpoint}:5432/${database}?sslmode=verify-full`,

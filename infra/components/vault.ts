@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -21,15 +22,19 @@ export interface VaultArgs {
   appSecrets: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Vault's ServiceMonitor needs the monitoring CRDs installed first. */
   monitoring: MonitoringCrds;
+  /** The account the scheduled raft snapshots run as: it gets a role with the snapshot policy only. */
+  snapshotter?: { namespace: string; serviceAccount: string };
 }
 
 export const vaultNamespace = 'vault';
 export const vaultAppRole = serviceIdentity.service;
+/** Kubernetes auth role (and policy) of the raft snapshot CronJob: reading a snapshot, nothing else. */
+export const vaultSnapshotRole = 'raft-snapshot';
 const kvMount = 'secret';
 const appKvPath = `${serviceIdentity.service}/config`;
 /** The KV v2 API path Vault Agent templates read (`<mount>/data/<path>`). */
 export const vaultAppSecretPath = `${kvMount}/data/${appKvPath}`;
-const vaultAddress = `http://vault-active.${vaultNamespace}.svc:8200`;
+export const vaultAddress = `http://vault-active.${vaultNamespace}.svc:8200`;
 /** The chart's headless Service: it lists every server pod, ready or not (sealed, standby). */
 export const vaultInternalServiceLabels = {
   'app.kubernetes.io/name': 'vault',
@@ -78,7 +83,8 @@ export class Vault extends pulumi.ComponentResource {
           enableKeyRotation: true,
           deletionWindowInDays: 30,
         },
-        { parent: this, protect: args.production },
+        // Raft snapshots restore only into a Vault unsealed by this key: it outlives the stack.
+        { parent: this, protect: args.production, retainOnDelete: true },
       );
       const role = cluster.serviceAccountRole(
         `${name}-unseal`,
@@ -200,11 +206,12 @@ ${seal}service_registration "kubernetes" {}
       },
       k8sOpts,
     );
+    const configure = configureScript(args.app, args.snapshotter);
     const script = new k8s.core.v1.ConfigMap(
       `${name}-configure`,
       {
         metadata: { name: 'vault-configure', namespace: ns },
-        data: { 'configure.sh': configureScript(args.app) },
+        data: { 'configure.sh': configure },
       },
       k8sOpts,
     );
@@ -222,7 +229,15 @@ ${seal}service_registration "kubernetes" {}
           backoffLimit: 20,
           activeDeadlineSeconds: 3600,
           template: {
-            metadata: { labels: { 'app.kubernetes.io/name': 'vault-configure' } },
+            metadata: {
+              labels: { 'app.kubernetes.io/name': 'vault-configure' },
+              // A changed script changes the spec, so the Job is replaced and runs it again.
+              annotations: {
+                'rag-platform/configure-sha256': createHash('sha256')
+                  .update(configure)
+                  .digest('hex'),
+              },
+            },
             spec: {
               restartPolicy: 'OnFailure',
               serviceAccountName: account.metadata.name,
@@ -275,10 +290,27 @@ ${seal}service_registration "kubernetes" {}
 }
 
 /** Idempotent: every step is an upsert, so re-running after a settings change is safe. */
-function configureScript(app: { namespace: string; serviceAccount: string }): string {
+function configureScript(
+  app: { namespace: string; serviceAccount: string },
+  snapshotter?: { namespace: string; serviceAccount: string },
+): string {
+  // `vault operator raft snapshot save` reads sys/storage/raft/snapshot; nothing else is granted.
+  const snapshotRole = snapshotter
+    ? `vault policy write ${vaultSnapshotRole} - <<'POLICY'
+path "sys/storage/raft/snapshot" {
+  capabilities = ["read"]
+}
+POLICY
+vault write auth/kubernetes/role/${vaultSnapshotRole} \\
+  bound_service_account_names=${snapshotter.serviceAccount} \\
+  bound_service_account_namespaces=${snapshotter.namespace} \\
+  token_policies=${vaultSnapshotRole} token_ttl=15m token_max_ttl=1h
+`
+    : '';
   return `#!/bin/sh
 set -eu
-export VAULT_TOKEN="$(cat /vault-admin/token)"
+VAULT_TOKEN="$(cat /vault-admin/token)"
+export VAULT_TOKEN
 until vault status >/dev/null 2>&1; do echo "waiting for an unsealed Vault at $VAULT_ADDR"; sleep 5; done
 vault secrets list | grep -q '^${kvMount}/' || vault secrets enable -path=${kvMount} kv-v2
 vault auth list | grep -q '^kubernetes/' || vault auth enable kubernetes
@@ -292,7 +324,7 @@ vault write auth/kubernetes/role/${vaultAppRole} \\
   bound_service_account_names=${app.serviceAccount} \\
   bound_service_account_namespaces=${app.namespace} \\
   token_policies=${vaultAppRole} token_ttl=1h token_max_ttl=4h
-args=""
+${snapshotRole}args=""
 for f in /settings/*; do args="$args $(basename "$f")=@$f"; done
 # shellcheck disable=SC2086
 vault kv put ${kvMount}/${appKvPath} $args

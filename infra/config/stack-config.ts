@@ -17,6 +17,7 @@ export const infraOwnedSettings = new Set([
   'PORT',
   'SERVICE_NAME',
   'PROCESS_ROLE',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
 ]);
 const appSettingNames = new Set<string>(serviceSettingNames);
 
@@ -434,6 +435,81 @@ const dnsSchema = z
   })
   .strict();
 
+const cronSchedule = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron schedule such as 15 3 * * *');
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}-[a-z]+-\d$/, 'must be an AWS region like eu-central-1');
+
+const backupsSchema = z
+  .object({
+    retentionDays: z
+      .number()
+      .int()
+      .min(7)
+      .max(3650)
+      .describe(
+        'How long AWS Backup keeps recovery points (RDS, the Qdrant and Vault volumes) and how ' +
+          'long the Qdrant and Vault snapshots stay in the backup bucket (days).',
+      ),
+    copyRegion: awsRegion.describe(
+      'Region that holds the cross-region copies (AWS Backup copy, RDS automated backup ' +
+        'replication): a regional outage must not take the backups with it.',
+    ),
+    copyRetentionDays: z
+      .number()
+      .int()
+      .min(7)
+      .max(3650)
+      .describe('How long the copies in copyRegion are kept (days).'),
+    schedule: z
+      .string()
+      .regex(/^cron\(.+\)$/, 'must be an AWS cron expression such as cron(0 2 * * ? *)')
+      .describe(
+        'AWS Backup plan schedule (UTC): after the RDS backup window and the weekly maintenance ' +
+          'window (RDS refuses a snapshot while it backs up or patches).',
+      ),
+    qdrantSnapshotSchedule: cronSchedule.describe(
+      'CronJob schedule (UTC) of the Qdrant snapshots shipped to S3.',
+    ),
+    vaultSnapshotSchedule: cronSchedule.describe(
+      'CronJob schedule (UTC) of the Vault raft snapshots shipped to S3.',
+    ),
+    preMigrationSnapshotsKept: posInt(50).describe(
+      'Manual RDS snapshots taken before migrations that are kept (older ones are deleted).',
+    ),
+    toolsImage: z
+      .string()
+      .regex(taggedRef, 'must be an image with a pinned tag')
+      .describe('Image with the AWS CLI and curl the backup Jobs run (amazon/aws-cli).'),
+  })
+  .strict()
+  .refine((b) => b.copyRetentionDays >= b.retentionDays, {
+    message: 'must be >= backups.retentionDays (the copy outlives the original)',
+    path: ['copyRetentionDays'],
+  });
+
+const telemetrySchema = z
+  .object({
+    lokiChartVersion: z.string().min(1).describe('grafana/loki Helm chart version (log store).'),
+    tempoChartVersion: z
+      .string()
+      .min(1)
+      .describe('grafana/tempo Helm chart version (trace store).'),
+    alloyChartVersion: z
+      .string()
+      .min(1)
+      .describe('grafana/alloy Helm chart version (the DaemonSet shipping pod logs to Loki).'),
+    logRetentionDays: posInt(400).describe('How long Loki keeps log lines (days).'),
+    traceRetentionDays: posInt(400).describe('How long Tempo keeps traces (days).'),
+    storageGb: posInt(2000).describe(
+      'Volume of Loki and of Tempo (GiB): their write-ahead logs, and all their data on dev ' +
+        '(AWS stacks keep chunks and blocks in S3).',
+    ),
+  })
+  .strict();
+
 const base = {
   environment: z.enum(environments).describe('Which environment this stack is.'),
   metricsServer: metricsServerSchema.describe('The resource metrics API every HPA reads.'),
@@ -449,6 +525,7 @@ const base = {
     'Ingestion worker pods (PROCESS_ROLE=worker), apart from the API pods so ingestion never ' +
       'slows queries; scaled by KEDA on the queue depth the API exports.',
   ),
+  telemetry: telemetrySchema.describe('Log store (Loki), trace store (Tempo) and log collector.'),
   alertmanagerReceiverSecrets: z
     .record(z.string().regex(/^[a-z0-9-]+$/), z.string().min(1))
     .default({})
@@ -486,6 +563,9 @@ const awsStackSchema = z
     ),
     postgres: rdsSchema.describe('RDS PostgreSQL primary, replicas and RDS Proxy.'),
     redis: elastiCacheSchema.describe('ElastiCache Redis replication group.'),
+    backups: backupsSchema.describe(
+      'Backups of every stateful component (AWS Backup, cross-region copies, snapshots to S3).',
+    ),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import { alertmanagerReceiverSecret } from '../../catalog/alerting/receiver-secr
 import { serviceIdentity } from '../../catalog/service-identity';
 import { guardrails } from '../policy/policies';
 import { stackOutputNames } from '../stack-outputs';
+import { tempoOtlpHttpPort } from '../components/logs-traces';
 import { runPolicies } from './support/policy-runner';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 import { allContainers, workloadOf } from '../policy/workload-containers';
@@ -137,7 +138,7 @@ describe('infra stacks under mocks', function () {
           egress.spec.egress
             .flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port))
             .sort(),
-          [53, 53, 5432, 6333, 6379, 8200].sort(),
+          [53, 53, 5432, 6333, 6379, 8200, tempoOtlpHttpPort].sort(),
         );
         const ingress = one(run, 'kubernetes:networking.k8s.io/v1:Ingress');
         assert.deepEqual(ingress.spec.tls[0].hosts, [run.config.app.host]);

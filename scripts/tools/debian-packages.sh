@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite runs for real: Postgres (primary + streaming replica), Redis,
 # Prometheus + promtool, Alertmanager + amtool, and the postgres/redis exporters the live
-# Prometheus test scrapes, and jq. Installs only what is missing.
+# Prometheus test scrapes, jq (the runbook command drill) and shellcheck (the shell the Pulumi
+# program ships in ConfigMaps). Installs only what is missing.
 set -euo pipefail
 need=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
@@ -13,6 +14,7 @@ command -v prometheus-postgres-exporter >/dev/null || need+=(prometheus-postgres
 command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
 # The runbook command drill runs the runbooks' `curl ... | jq` lines.
 command -v jq >/dev/null || need+=(jq)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "missing tools: ${need[*]}. Install the Debian packages '${need[*]}' (apt-get install -y ${need[*]}) or their equivalents, then re-run." >&2

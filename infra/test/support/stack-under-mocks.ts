@@ -27,6 +27,11 @@ export interface CapturedResource {
    * components, plus resources whose outputs feed the inputs), as `<type>::<name>` keys.
    */
   dependencies: string[];
+  /** `<type>::<name>` of the explicit provider the resource was declared with, if any. */
+  provider?: string;
+  /** The `protect` and `retainOnDelete` options it was declared with. */
+  protect: boolean;
+  retainOnDelete: boolean;
 }
 
 /** How `CapturedResource.dependencies` names a resource. */
@@ -92,6 +97,8 @@ function computedState(
       return { ...base, name, endpoint: `${name}.proxy.mock` };
     case 'aws:elasticache/replicationGroup:ReplicationGroup':
       return { ...base, primaryEndpointAddress: `${name}.cache.mock` };
+    case 'aws:s3/bucket:Bucket':
+      return { ...base, bucket: `${name}-bucket` };
     case 'aws:kms/key:Key':
       return { ...base, keyId: `key-${name}` };
     case 'aws:ec2/launchTemplate:LaunchTemplate':
@@ -155,6 +162,7 @@ async function runStackOnce(
   const artifacts = loadGeneratedArtifacts(repoRoot);
   const resources: CapturedResource[] = [];
   const dependenciesByKey = new Map<string, string[]>();
+  const optionsByKey = new Map<string, { protect: boolean; retainOnDelete: boolean }>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
@@ -163,6 +171,10 @@ async function runStackOnce(
           name: args.name,
           inputs: unwrapSecrets(args.inputs),
           dependencies: dependenciesByKey.get(resourceKey(args)) ?? [],
+          ...(optionsByKey.get(resourceKey(args)) ?? { protect: false, retainOnDelete: false }),
+          ...(args.provider
+            ? { provider: keyOfUrn(args.provider.split('::').slice(0, -1).join('::')) }
+            : {}),
         });
         return {
           id: mockId(args.type, args.name),
@@ -175,7 +187,7 @@ async function runStackOnce(
     stack,
     false,
   );
-  recordDependencies(dependenciesByKey);
+  recordDependencies(dependenciesByKey, optionsByKey);
   const raw = {
     ...stackConfigMap(stack),
     'rag-platform:alertmanagerReceiverSecrets': JSON.stringify(receiverSecretsFor(artifacts)),
@@ -205,6 +217,8 @@ interface RegisterResourceRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
 }
 
 /**
@@ -212,7 +226,10 @@ interface RegisterResourceRequest {
  * (mock) resource monitor carries the dependency URNs the engine would order the deployment by, so
  * wrap the monitor's registerResource and keep them, keyed like the captured resources.
  */
-function recordDependencies(into: Map<string, string[]>): void {
+function recordDependencies(
+  into: Map<string, string[]>,
+  options: Map<string, { protect: boolean; retainOnDelete: boolean }>,
+): void {
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterResourceRequest, callback: unknown): unknown;
   };
@@ -221,6 +238,10 @@ function recordDependencies(into: Map<string, string[]>): void {
     const key = resourceKey({ type: req.getType(), name: req.getName() });
     if (into.has(key)) throw new Error(`two resources are registered as ${key}`);
     into.set(key, req.getDependenciesList().map(keyOfUrn));
+    options.set(key, {
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete() === true,
+    });
     return register(req, callback);
   };
 }
