@@ -22,6 +22,22 @@ export function ragPipelineDashboard() {
     .withRow(row('Query pipeline'))
     .withPanel(
       timeSeriesPanel(
+        'Model endpoints health (1 = up)',
+        'bool',
+        [
+          {
+            expr: `min by (dependency) (${sel(metrics.dependencyUp, { ...job, dependency: { re: 'embedder|chat' } })})`,
+            legend: '{{dependency}}',
+          },
+        ],
+        'The embedding and chat endpoints as the API health checks see them, worst pod (only ' +
+          'configured ones appear: the local embedder and extractive answers have no endpoint). ' +
+          'embedder at 0: queries answer 503 (EmbedderDown); chat at 0: answers are extractive ' +
+          '(ChatEndpointDown).',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
         'Stage latency p95',
         's',
         [
