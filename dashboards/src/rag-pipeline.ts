@@ -22,17 +22,17 @@ export function ragPipelineDashboard() {
     .withRow(row('Query pipeline'))
     .withPanel(
       timeSeriesPanel(
-        'Model endpoints health (1 = up)',
+        'Pipeline dependencies (1 = up)',
         'bool',
         [
           {
-            expr: `min by (dependency) (${sel(metrics.dependencyUp, { ...job, dependency: { re: 'embedder|chat' } })})`,
+            expr: `min by (dependency) (${sel(metrics.dependencyUp, job)})`,
             legend: '{{dependency}}',
           },
         ],
-        'The embedding and chat endpoints as the API health checks see them, worst pod (only ' +
-          'configured ones appear: the local embedder and extractive answers have no endpoint). ' +
-          'embedder at 0: queries answer 503 (EmbedderDown); chat at 0: answers are extractive ' +
+        'Every dependency of the query and ingestion pipeline as the API health checks see it, ' +
+          'worst pod. embedder and chat appear only when an endpoint is configured: embedder at 0 ' +
+          'means queries answer 503 (EmbedderDown), chat at 0 means answers are extractive ' +
           '(ChatEndpointDown).',
       ),
     )
