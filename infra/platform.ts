@@ -52,6 +52,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       cluster: on,
       artifacts,
       receiverSecrets: config.alertmanagerReceiverSecrets,
+      ingressClassName: config.app.ingressClassName,
     });
 
   if (config.environment === 'dev') {

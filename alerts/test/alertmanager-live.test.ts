@@ -194,11 +194,17 @@ describe('Alertmanager live: inhibition and time intervals', function () {
     const am = await startAlertmanager(configWith(windows), dir);
     const delivered = () => receiver.deliveries.map((d) => ({ path: d.path, alerts: d.body }));
     try {
-      // PodCpuSaturation: a warning none of the posted alerts inhibits.
+      // PodCpuSaturation: a warning none of the posted alerts inhibits. NoSeverityCheck: ours
+      // without a severity. KubeNodeNotReady: a foreign page. InfoInhibitor: kube-prometheus-
+      // stack's, in the Watchdog's namespace, which must not inhibit the heartbeat.
+      const ownLabels = { team: labelsOf('Watchdog').team, service: labelsOf('Watchdog').service };
       await am.post([
         labelsOf('PodCpuSaturation'),
         labelsOf('PostgresPrimaryDown'),
         { alertname: 'Watchdog', ...labelsOf('Watchdog') },
+        { alertname: 'NoSeverityCheck', namespace: 'rag', ...ownLabels },
+        { alertname: 'KubeNodeNotReady', severity: 'critical', namespace: 'kube-system' },
+        { alertname: 'InfoInhibitor', severity: 'none', namespace: 'rag' },
       ]);
       await eventually(() => done(delivered(), am.log()), {
         timeoutMs: 30_000,
@@ -224,12 +230,26 @@ describe('Alertmanager live: inhibition and time intervals', function () {
     timeIntervals: [{ weekdays: [otherDay] }],
   }));
 
+  /**
+   * How often the debug log shows a group of this alert flushed. A group flushes one notification
+   * after another, so a second flush means the first one's delivery (or mute) is over.
+   */
+  const flushes = (log: string, alert: string) =>
+    log
+      .split('\n')
+      .filter((l) => l.includes('msg=flushing') && l.includes(`alertname=\\"${alert}\\"`)).length;
   const slack = (d: { path: string; alerts: string }[], alert: string) =>
     d.some((x) => x.path === '/slack' && x.alerts.includes(alert));
   const pagerDuty = (d: { path: string; alerts: string }[]) =>
     d.some((x) => x.path === '/pagerduty' && x.alerts.includes('test-routing-key'));
   const heartbeat = (d: { path: string; alerts: string }[]) =>
     d.some((x) => x.path === '/heartbeat' && x.alerts.includes('Watchdog'));
+
+  const clusterChannel = (d: { path: string; alerts: string }[], alert: string) =>
+    d.some(
+      (x) =>
+        x.path === '/slack' && x.alerts.includes(alert) && x.alerts.includes('#cluster-alerts'),
+    );
 
   it('outside a maintenance window: warnings reach Slack, pages reach PagerDuty and Slack, Watchdog the heartbeat', async () => {
     const { d } = await deliveriesFor(
@@ -238,21 +258,36 @@ describe('Alertmanager live: inhibition and time intervals', function () {
         slack(d, 'PodCpuSaturation') &&
         pagerDuty(d) &&
         slack(d, 'PostgresPrimaryDown') &&
+        slack(d, 'NoSeverityCheck') &&
+        clusterChannel(d, 'KubeNodeNotReady') &&
         heartbeat(d),
     );
     assert.ok(slack(d, 'PodCpuSaturation'), JSON.stringify(d));
     assert.ok(pagerDuty(d), JSON.stringify(d));
     assert.ok(slack(d, 'PostgresPrimaryDown'), JSON.stringify(d));
-    assert.ok(heartbeat(d), JSON.stringify(d));
+    assert.ok(slack(d, 'NoSeverityCheck'), 'an alert without severity reaches the ticket channel');
+    assert.ok(clusterChannel(d, 'KubeNodeNotReady'), JSON.stringify(d));
+    assert.ok(
+      !d.some((x) => x.path === '/pagerduty' && x.alerts.includes('KubeNodeNotReady')),
+      'a foreign page must not reach our PagerDuty',
+    );
+    assert.ok(!d.some((x) => x.alerts.includes('InfoInhibitor')), 'InfoInhibitor reaches nobody');
+    assert.ok(heartbeat(d), 'InfoInhibitor must not inhibit the heartbeat');
   });
 
   it('inside a maintenance window: warnings are muted, pages and the heartbeat still go out', async () => {
     // Only the warning's route is muted here; its pipeline logs the mute when it would have sent.
     const { d, log } = await deliveriesFor(
       allWeek,
-      (d, log) => pagerDuty(d) && heartbeat(d) && /route is within mute time/.test(log),
+      (d, log) =>
+        pagerDuty(d) &&
+        heartbeat(d) &&
+        flushes(log, 'PodCpuSaturation') >= 2 &&
+        flushes(log, 'NoSeverityCheck') >= 2,
     );
     assert.ok(!d.some((x) => x.alerts.includes('PodCpuSaturation')), JSON.stringify(d));
+    assert.ok(!d.some((x) => x.alerts.includes('NoSeverityCheck')), JSON.stringify(d));
+    assert.ok(flushes(log, 'NoSeverityCheck') >= 2, 'the no-severity route ran (and was muted)');
     assert.match(log, /route is within mute time/, 'the warning route ran and was muted');
     assert.ok(pagerDuty(d), JSON.stringify(d));
     assert.ok(heartbeat(d), JSON.stringify(d));

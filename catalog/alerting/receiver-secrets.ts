@@ -16,4 +16,10 @@ export const receiverSecretFiles = {
   pagerDutyRoutingKey: 'pagerduty-routing-key',
   slackWebhookUrl: 'slack-webhook-url',
   smtpPassword: 'smtp-password',
+  /**
+   * The external dead-man's switch's ping URL (a healthchecks.io check, Dead Man's Snitch, or any
+   * service that alerts when pings stop). Its token is a credential: whoever holds it can keep a
+   * dead pipeline looking alive.
+   */
+  deadMansSwitchUrl: 'deadmans-switch-url',
 } as const;

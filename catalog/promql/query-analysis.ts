@@ -19,9 +19,17 @@ export function substituteGrafanaVariables(expr: string): string {
   return expr.replace(/\$__rate_interval|\$__interval|\$__range/g, '5m');
 }
 
+export interface LabelMatch {
+  readonly label: string;
+  readonly op: '=' | '!=' | '=~' | '!~';
+  readonly value: string;
+}
+
 export interface MetricReference {
   readonly name: string;
   readonly matcherLabels: readonly string[];
+  /** The selector's matchers with their operators and (unquoted) values. */
+  readonly matchers: readonly LabelMatch[];
   /** Inside rate(), irate() or increase() (the only valid places for a counter). */
   readonly insideRate: boolean;
 }
@@ -48,6 +56,28 @@ function isInsideRate(expr: string, selector: SyntaxNode): boolean {
   return !!id && rateFunctions.has(text(expr, id));
 }
 
+/** PromQL strings are Go-quoted ("..." with escapes, '...', or raw `...`). */
+function unquote(literal: string): string {
+  if (literal.startsWith('"')) {
+    try {
+      return JSON.parse(literal) as string;
+    } catch {
+      // Go escapes JSON lacks (\a, \x..): the raw text is close enough for label checks.
+    }
+  }
+  return literal.slice(1, -1);
+}
+
+function labelMatch(expr: string, m: SyntaxNode): LabelMatch {
+  const op = m.getChild('MatchOp');
+  const value = m.getChild('StringLiteral');
+  return {
+    label: text(expr, m.getChild('LabelName') ?? m),
+    op: (op ? text(expr, op) : '=') as LabelMatch['op'],
+    value: value ? unquote(text(expr, value)) : '',
+  };
+}
+
 export function analyzeQuery(rawExpr: string): QueryAnalysis {
   const expr = substituteGrafanaVariables(rawExpr);
   const syntaxErrors: string[] = [];
@@ -65,14 +95,14 @@ export function analyzeQuery(rawExpr: string): QueryAnalysis {
       const node = ref.node;
       if (ref.type.name === 'VectorSelector') {
         const id = node.getChild('Identifier');
-        const matchers = node
-          .getChild('LabelMatchers')
-          ?.getChildren('UnquotedLabelMatcher')
-          .map((m) => text(expr, m.getChild('LabelName') ?? m));
+        const matchNodes =
+          node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? [];
+        const matchers = matchNodes.map((m) => text(expr, m.getChild('LabelName') ?? m));
         if (id) {
           refs.push({
             name: text(expr, id),
-            matcherLabels: matchers ?? [],
+            matcherLabels: matchers,
+            matchers: matchNodes.map((m) => labelMatch(expr, m)),
             insideRate: isInsideRate(expr, node),
           });
         }

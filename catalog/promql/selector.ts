@@ -1,12 +1,18 @@
-import type { MetricDefinition } from '../metrics/metric-catalog';
-import { exporterMetrics, type ExporterMetricName } from '../metrics/exporter-metrics';
+import type { defaultProcessMetrics, MetricDefinition } from '../metrics/metric-catalog';
+import {
+  exporterMetrics,
+  type ExporterMetricName,
+  type targetLabels,
+} from '../metrics/exporter-metrics';
 
 // Builds PromQL selectors from the metric catalog and the declared exporter list, so no rule or
 // panel spells a metric name as a free string: renaming a catalog entry renames every query.
 
 export type LabelMatcher = string | { readonly re: string } | { readonly ne: string };
 
-type LabelsOf<D extends MetricDefinition> = D['labels'][number];
+/** Labels Prometheus adds to every scraped series (the scrape target's identity, e.g. `job`). */
+type TargetLabel = (typeof targetLabels)[number];
+type LabelsOf<D extends MetricDefinition> = D['labels'][number] | TargetLabel;
 type HistogramSuffix = '_bucket' | '_sum' | '_count';
 
 function renderMatchers(matchers: Record<string, LabelMatcher | undefined>): string {
@@ -37,6 +43,14 @@ export function hsel<D extends MetricDefinition>(
 ): string {
   if (def.type !== 'histogram') throw new Error(`${def.name} is not a histogram`);
   return def.name + suffix + renderMatchers(matchers);
+}
+
+/** A selector on one of prom-client's default process metrics (every Node.js process has them). */
+export function psel(
+  name: (typeof defaultProcessMetrics)[number],
+  matchers: Partial<Record<TargetLabel, LabelMatcher>> = {},
+): string {
+  return name + renderMatchers(matchers);
 }
 
 /** A selector on a declared exporter metric. */

@@ -4,8 +4,9 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { dashboardUids } from '../../catalog/dashboard-uids';
 
-// The few panel shapes our dashboards use, so every panel gets a title, a unit and the
-// `$datasource` variable by construction (the lint test checks the JSON anyway).
+// The few panel shapes our dashboards use, so every panel gets a title, a unit, a description
+// (what it shows and how to read it, in Grafana's (i) tooltip) and the `$datasource` variable by
+// construction (the lint test checks the JSON anyway).
 
 export const datasourceVariable = 'datasource';
 export const datasourceRef = { type: 'prometheus', uid: `\${${datasourceVariable}}` };
@@ -32,21 +33,28 @@ export function timeSeriesPanel(
   title: string,
   unit: string,
   queries: readonly Query[],
-  description?: string,
+  description: string,
 ) {
-  const p = new timeseries.PanelBuilder()
+  return new timeseries.PanelBuilder()
     .title(title)
+    .description(description)
     .unit(unit)
     .datasource(datasourceRef)
     .targets(targets(queries))
     .height(8)
     .span(12);
-  return description ? p.description(description) : p;
 }
 
-export function statPanel(title: string, unit: string, queries: readonly Query[], span = 6) {
+export function statPanel(
+  title: string,
+  unit: string,
+  queries: readonly Query[],
+  description: string,
+  span = 6,
+) {
   return new stat.PanelBuilder()
     .title(title)
+    .description(description)
     .unit(unit)
     .datasource(datasourceRef)
     .targets(targets(queries.map((q) => ({ ...q }))).map((t) => t.instant()))

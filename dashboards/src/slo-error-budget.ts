@@ -21,22 +21,39 @@ export function sloDashboard() {
     d = d
       .withRow(row(`${slo.title}: ${slo.objective * 100}% over ${slo.periodDays}d`))
       .withPanel(
-        statPanel('Error budget remaining', 'percentunit', [
-          { expr: `${sloSeries.periodErrorBudgetRemaining}${s}` },
-        ]),
+        statPanel(
+          'Error budget remaining',
+          'percentunit',
+          [{ expr: `${sloSeries.periodErrorBudgetRemaining}${s}` }],
+          `Share of the ${slo.periodDays}-day error budget of ${slo.id} not yet spent. ` +
+            'Negative: the objective is already missed for this period.',
+        ),
       )
       .withPanel(
-        statPanel('Burn rate now (5m)', 'x', [{ expr: `${sloSeries.currentBurnRate}${s}` }]),
+        statPanel(
+          'Burn rate now (5m)',
+          'x',
+          [{ expr: `${sloSeries.currentBurnRate}${s}` }],
+          'How fast the budget burns over the last 5 minutes: 1x spends exactly the budget over ' +
+            `${slo.periodDays} days; the page threshold is the highest factor listed below.`,
+        ),
       )
       .withPanel(
-        statPanel(`Burn rate over ${slo.periodDays}d`, 'x', [
-          { expr: `${sloSeries.periodBurnRate}${s}` },
-        ]),
+        statPanel(
+          `Burn rate over ${slo.periodDays}d`,
+          'x',
+          [{ expr: `${sloSeries.periodBurnRate}${s}` }],
+          `Average burn rate over the whole ${slo.periodDays}-day period: above 1x the SLO ` +
+            'will be missed if nothing changes.',
+        ),
       )
       .withPanel(
-        statPanel('SLI (good events, 5m)', 'percentunit', [
-          { expr: `1 - ${sliRecordName('5m')}${s}` },
-        ]),
+        statPanel(
+          'SLI (good events, 5m)',
+          'percentunit',
+          [{ expr: `1 - ${sliRecordName('5m')}${s}` }],
+          `Share of good events over the last 5 minutes (objective ${slo.objective * 100}%).`,
+        ),
       )
       .withPanel(
         timeSeriesPanel(

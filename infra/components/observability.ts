@@ -4,8 +4,10 @@ import * as random from '@pulumi/random';
 import { alertmanagerReceiverSecret } from '../../catalog/alerting/receiver-secrets';
 import type { StackConfig } from '../config/stack-config';
 import { type GeneratedArtifacts } from '../observability/generated-artifacts';
+import { grafanaUrlFor, withStackDashboardLinks } from '../observability/dashboard-links';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
+import { grafanaIngress } from './grafana-ingress';
 
 export interface ObservabilityArgs {
   config: StackConfig['observability'];
@@ -13,7 +15,16 @@ export interface ObservabilityArgs {
   artifacts: GeneratedArtifacts;
   /** File name -> value for the receiver secrets the Alertmanager config reads. */
   receiverSecrets: Record<string, string>;
+  /** IngressClass of Grafana's Ingress: the one the API's Ingress uses. */
+  ingressClassName: string;
 }
+
+/**
+ * The Alertmanager the stack runs, pinned rather than the chart's default: the generated config
+ * needs >= 0.26 (webhook url_file), and the tests check it with amtool of this same version
+ * (scripts/tools/amtool.sh; a test compares the two).
+ */
+export const alertmanagerVersion = 'v0.28.1';
 
 export const monitoringNamespace = 'monitoring';
 /** kube-prometheus-stack's control-plane monitors whose targets a managed or local cluster hides. */
@@ -60,6 +71,14 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
         `alertmanagerReceiverSecrets is missing ${missing.join(', ')} (read by alerts/generated/alertmanager.yaml); ` +
           `set each with \`pulumi config set --secret --path 'alertmanagerReceiverSecrets.<name>' <value>\``,
       );
+    }
+    // URLs Alertmanager calls (Slack webhook, the dead-man's switch ping): a typo would only show
+    // as failed notifications, or as a heartbeat page nobody can explain.
+    const badUrls = artifacts.receiverSecretFiles.filter(
+      (f) => f.endsWith('-url') && !/^https:\/\/[^\s/]+\/\S*$/.test(args.receiverSecrets[f]),
+    );
+    if (badUrls.length > 0) {
+      throw new Error(`alertmanagerReceiverSecrets: ${badUrls.join(', ')} must be an https URL`);
     }
 
     const namespace = new k8s.core.v1.Namespace(
@@ -131,6 +150,7 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
           alertmanager: {
             config: artifacts.alertmanagerConfig,
             alertmanagerSpec: {
+              image: { tag: alertmanagerVersion },
               replicas: config.alertmanagerReplicas,
               secrets: [receiverSecretName],
               storage: storage(5),
@@ -195,7 +215,7 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
             namespace: ns,
             labels: { 'app.kubernetes.io/part-of': 'rag-platform' },
           },
-          spec: { groups: file.groups },
+          spec: { groups: withStackDashboardLinks(file.groups, grafanaUrlFor(config.grafanaHost)) },
         },
         afterCrds,
       );
@@ -214,6 +234,11 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
         k8sOpts,
       );
     }
+    grafanaIngress(
+      `${name}-grafana`,
+      { config, namespace: ns, ingressClassName: args.ingressClassName },
+      k8sOpts,
+    );
     this.registerOutputs({});
   }
 

@@ -275,6 +275,25 @@ const observabilitySchema = z
     grafanaReplicas: posInt(3).describe(
       'Grafana replicas; above one they keep no volume (everything is provisioned from the repo).',
     ),
+    grafanaHost: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/)
+      .describe(
+        "Host name Grafana's Ingress serves (internal load balancer on AWS): every alert's " +
+          'dashboard_url in this stack points at it, so it must resolve for on-call.',
+      ),
+    grafanaTlsCertificateArn: z
+      .string()
+      .regex(/^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate\/.+$/)
+      .optional()
+      .describe("ACM certificate covering grafanaHost, for Grafana's load balancer (AWS stacks)."),
+    grafanaTlsSecretName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Kubernetes TLS secret in namespace monitoring for Grafana's Ingress (dev stacks).",
+      ),
   })
   .strict();
 
@@ -594,6 +613,10 @@ export const stackConfigSchema = z
         'app',
         'tlsCertificateArn',
       ], 'is required on AWS stacks');
+      require(c.observability.grafanaTlsCertificateArn !== undefined, [
+        'observability',
+        'grafanaTlsCertificateArn',
+      ], 'is required on AWS stacks');
       require(c.app.ingressClassName === 'alb', [
         'app',
         'ingressClassName',
@@ -624,6 +647,10 @@ export const stackConfigSchema = z
       require(c.app.tlsSecretName !== undefined, [
         'app',
         'tlsSecretName',
+      ], 'is required on the dev stack');
+      require(c.observability.grafanaTlsSecretName !== undefined, [
+        'observability',
+        'grafanaTlsSecretName',
       ], 'is required on the dev stack');
     }
     for (const name of Object.keys(c.app.settings)) {

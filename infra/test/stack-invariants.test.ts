@@ -1,3 +1,4 @@
+import { grafanaUrlFor, withStackDashboardLinks } from '../observability/dashboard-links';
 import assert from 'node:assert/strict';
 import { alertmanagerReceiverSecret } from '../../catalog/alerting/receiver-secrets';
 import { serviceIdentity } from '../../catalog/service-identity';
@@ -140,8 +141,11 @@ describe('infra stacks under mocks', function () {
             .sort(),
           [53, 53, 5432, 6333, 6379, 8200, tempoOtlpHttpPort].sort(),
         );
-        const ingress = one(run, 'kubernetes:networking.k8s.io/v1:Ingress');
-        assert.deepEqual(ingress.spec.tls[0].hosts, [run.config.app.host]);
+        const ingress = run
+          .ofType('kubernetes:networking.k8s.io/v1:Ingress')
+          .filter((i) => i.inputs.metadata.namespace === serviceIdentity.namespace);
+        assert.equal(ingress.length, 1, 'one Ingress for the service');
+        assert.deepEqual(ingress[0].inputs.spec.tls[0].hosts, [run.config.app.host]);
       });
 
       it('ships the generated rules, dashboards and Alertmanager config', () => {
@@ -152,7 +156,15 @@ describe('infra stacks under mocks', function () {
           Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
         assert.deepEqual(
           byName(rules.map((r) => [r.inputs.metadata.name, r.inputs.spec.groups])),
-          byName(run.artifacts.ruleFiles.map((f) => [`rag-${f.name}`, f.groups])),
+          byName(
+            run.artifacts.ruleFiles.map((f) => [
+              `rag-${f.name}`,
+              withStackDashboardLinks(
+                f.groups,
+                grafanaUrlFor(run.config.observability.grafanaHost),
+              ),
+            ]),
+          ),
         );
         const dashboards = run
           .ofType('kubernetes:core/v1:ConfigMap')

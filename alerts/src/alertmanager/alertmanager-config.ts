@@ -11,16 +11,29 @@ import {
   type MaintenanceWindow,
 } from '../../../catalog/alerting/maintenance-windows';
 
-// Alertmanager routing: critical pages (PagerDuty + Slack), warning becomes a ticket (Slack +
-// email), info goes nowhere, the Watchdog feeds a heartbeat. Secrets are files mounted from a
-// Kubernetes secret, never values in this config. Every setting a test needs to redirect is an
-// option, so tests run the same generator against local receivers.
+// Alertmanager routing. This team's alerts (label team=<ours>): critical pages (PagerDuty +
+// Slack), warning and anything without a known severity becomes a ticket (Slack + email), info
+// goes nowhere, the Watchdog feeds an external dead-man's switch. Everything else Prometheus
+// evaluates (kube-prometheus-stack's default rules, other teams' PrometheusRules) goes to the
+// cluster's channel and never pages this team. Secrets are files mounted from a Kubernetes
+// secret, never values in this config. Every setting a test needs to redirect is an option, so
+// tests run the same generator against local receivers.
+//
+// The dead-man's switch is an external service (a healthchecks.io-style ping URL, per stack, a
+// receiver secret), not something in the cluster: an in-cluster checker dies with the cluster,
+// the node pool or the network it would have to report. The service alerts its own way (its
+// PagerDuty integration) when the minutely ping stops. `url_file` needs Alertmanager >= 0.26: infra
+// pins the deployed Alertmanager, and the tests' amtool, to the same version.
 
 export interface AlertmanagerOptions {
   readonly secretsDir: string;
   readonly pagerDutyUrl?: string;
   readonly smtpSmarthost: string;
-  readonly heartbeatUrl: string;
+  /**
+   * A literal heartbeat URL instead of the secret file, for local Alertmanagers older than 0.26
+   * (Debian's 0.25 in the live tests), which have no webhook `url_file`.
+   */
+  readonly heartbeatUrl?: string;
   readonly groupWait: string;
   readonly groupInterval: string;
   readonly windows: readonly MaintenanceWindow[];
@@ -30,9 +43,6 @@ export const defaultAlertmanagerOptions: AlertmanagerOptions = {
   // The Secret's mount point in the Alertmanager pods, so the config ships as generated.
   secretsDir: receiverSecretsDir,
   smtpSmarthost: 'smtp.rag.internal:587',
-  // Alertmanager 0.25 (the version amtool checks with) has no webhook url_file; the heartbeat
-  // endpoint is an in-cluster service, not a credential.
-  heartbeatUrl: 'http://alert-heartbeat.monitoring.svc:8080/ping',
   groupWait: '30s',
   groupInterval: '5m',
   windows: maintenanceWindows,
@@ -54,10 +64,27 @@ function dependencyInhibitions() {
   });
 }
 
+/** Labels every alert this team's rules carry (alerts/src/render): what makes an alert ours. */
+export const ownAlertMatcher = `team="${serviceIdentity.team}"`;
+
+/**
+ * kube-prometheus-stack's InfoInhibitor fires while a namespace has only info alerts; its
+ * documented use is an inhibition of those info alerts. Ours never reach anyone anyway, and the
+ * Watchdog is info: limiting the inhibition to foreign alerts keeps it off the heartbeat.
+ */
+function infoInhibitorRule() {
+  return {
+    source_matchers: ['alertname="InfoInhibitor"'],
+    target_matchers: ['severity="info"', `team!="${serviceIdentity.team}"`],
+    equal: ['namespace'],
+  };
+}
+
 export function alertmanagerConfig(options: Partial<AlertmanagerOptions> = {}) {
   const o = { ...defaultAlertmanagerOptions, ...options };
   const secret = (name: string) => `${o.secretsDir}/${name}`;
   const muted = o.windows.map((w) => w.name);
+  const ticket = { receiver: receivers.ticket, repeat_interval: '12h', mute_time_intervals: muted };
   return {
     global: {
       resolve_timeout: '5m',
@@ -70,8 +97,9 @@ export function alertmanagerConfig(options: Partial<AlertmanagerOptions> = {}) {
       ...(o.pagerDutyUrl ? { pagerduty_url: o.pagerDutyUrl } : {}),
     },
     route: {
-      // Unknown severities still reach humans.
-      receiver: receivers.ticket,
+      // Never reached: every alert is either ours or foreign (the two routes below). The root
+      // may not carry a mute, so nothing should rely on it.
+      receiver: receivers.foreign,
       group_by: ['alertname', 'namespace', 'slo'],
       group_wait: o.groupWait,
       group_interval: o.groupInterval,
@@ -79,19 +107,43 @@ export function alertmanagerConfig(options: Partial<AlertmanagerOptions> = {}) {
       routes: [
         {
           receiver: receivers.heartbeat,
-          matchers: ['alertname="Watchdog"'],
+          matchers: ['alertname="Watchdog"', ownAlertMatcher],
           group_wait: '0s',
           group_interval: '1m',
           repeat_interval: '1m',
         },
-        { receiver: receivers.page, matchers: ['severity="critical"'], repeat_interval: '1h' },
         {
-          receiver: receivers.ticket,
-          matchers: ['severity="warning"'],
-          repeat_interval: '12h',
-          mute_time_intervals: muted,
+          // kube-prometheus-stack's own Watchdog (ours feeds the dead-man's switch) and its
+          // InfoInhibitor (only an inhibition source): both always fire and must reach nobody.
+          receiver: receivers.none,
+          matchers: ['alertname=~"Watchdog|InfoInhibitor"'],
         },
-        { receiver: receivers.none, matchers: ['severity="info"'], mute_time_intervals: muted },
+        {
+          // Ours. Anything without a known severity (or none at all) stays here: a ticket,
+          // muted in maintenance windows like any other ticket.
+          ...ticket,
+          matchers: [ownAlertMatcher],
+          routes: [
+            { receiver: receivers.page, matchers: ['severity="critical"'], repeat_interval: '1h' },
+            { ...ticket, matchers: ['severity="warning"'] },
+            { receiver: receivers.none, matchers: ['severity="info"'], mute_time_intervals: muted },
+            { ...ticket, matchers: ['severity=""'] },
+          ],
+        },
+        {
+          // Foreign: the cluster's channel. Their pages stay unmuted; info and none go nowhere.
+          receiver: receivers.foreign,
+          matchers: [`team!="${serviceIdentity.team}"`],
+          mute_time_intervals: muted,
+          routes: [
+            { receiver: receivers.foreign, matchers: ['severity="critical"'] },
+            {
+              receiver: receivers.none,
+              matchers: ['severity=~"info|none"'],
+              mute_time_intervals: muted,
+            },
+          ],
+        },
       ],
     },
     inhibit_rules: [
@@ -102,6 +154,7 @@ export function alertmanagerConfig(options: Partial<AlertmanagerOptions> = {}) {
         equal: ['alertname', 'service', 'namespace', 'slo'],
       },
       ...dependencyInhibitions(),
+      infoInhibitorRule(),
     ],
     receivers: [
       { name: receivers.none },
@@ -127,7 +180,18 @@ export function alertmanagerConfig(options: Partial<AlertmanagerOptions> = {}) {
       },
       {
         name: receivers.heartbeat,
-        webhook_configs: [{ url: o.heartbeatUrl, send_resolved: false }],
+        webhook_configs: [
+          {
+            ...(o.heartbeatUrl
+              ? { url: o.heartbeatUrl }
+              : { url_file: secret(receiverSecretFiles.deadMansSwitchUrl) }),
+            send_resolved: false,
+          },
+        ],
+      },
+      {
+        name: receivers.foreign,
+        slack_configs: [slack('#cluster-alerts')],
       },
     ],
     time_intervals: o.windows.map((w) => ({ name: w.name, time_intervals: w.timeIntervals })),

@@ -114,6 +114,39 @@ function dependencyAlerts(): AlertDefinition[] {
       inhibits: ['CacheHitRatioCollapse'],
     }),
     dependencyDown({
+      alert: 'EmbedderDown',
+      dependency: 'embedder',
+      what: 'text-embedding endpoint',
+      // Only a configured endpoint (EMBEDDER_URL) is checked: the local embedder cannot be down.
+      consequence:
+        'Queries cannot embed the question and answer 503; ingestion jobs retry and may ' +
+        'dead-letter.',
+      for: '2m',
+      severity: 'critical',
+      dashboardUid: dashboardUids.ragPipeline,
+      inhibits: [
+        burnAlert('query-availability'),
+        burnAlert('query-latency'),
+        burnAlert('ingestion-freshness'),
+        'IngestionBacklog',
+        'IngestionDeadLetters',
+      ],
+    }),
+    dependencyDown({
+      alert: 'ChatEndpointDown',
+      dependency: 'chat',
+      what: 'chat completion endpoint',
+      // Degraded, not failing: answers fall back to extractive ones, so it files a ticket. It
+      // inhibits nothing: slow chat calls burn the latency budget, and that page stays visible.
+      consequence:
+        'Answers fall back to extractive ones (quoted passages, no generated text); queries ' +
+        'still succeed.',
+      for: '5m',
+      severity: 'warning',
+      dashboardUid: dashboardUids.ragPipeline,
+      inhibits: [],
+    }),
+    dependencyDown({
       alert: 'VectorStoreDown',
       dependency: 'vector_store',
       what: 'vector store (Qdrant)',

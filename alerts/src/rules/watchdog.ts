@@ -1,8 +1,9 @@
 import { dashboardUids } from '../../../catalog/dashboard-uids';
 import type { AlertDefinition } from './rule-model';
 
-// The heartbeat: an alert that always fires, routed to a receiver that pages when it stops
-// arriving, so a broken Prometheus, rule evaluation or Alertmanager is noticed.
+// The heartbeat: an alert that always fires, routed to an external dead-man's switch that pages
+// when it stops arriving, so a broken Prometheus, rule evaluation, Alertmanager or cluster is
+// noticed (alerts/src/alertmanager says why the switch is outside the cluster).
 
 export const watchdogGroup = 'rag-watchdog';
 
@@ -15,8 +16,8 @@ export function watchdogAlert(): AlertDefinition {
     severity: 'info',
     summary: 'Always firing: proves the alerting pipeline delivers.',
     description:
-      'This alert always fires. The heartbeat receiver pages when it stops arriving, meaning ' +
-      'Prometheus, its rules or Alertmanager are broken.',
+      "This alert always fires. The external dead-man's switch pages when it stops arriving, " +
+      'meaning Prometheus, its rules, Alertmanager or the cluster are broken.',
     dashboardUid: dashboardUids.onCallHome,
     tests: {
       fires: {

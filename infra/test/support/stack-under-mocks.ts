@@ -61,7 +61,12 @@ export function stackConfigMap(stack: StackName): Record<string, string> {
 
 /** Receiver secrets are set with `pulumi config set --secret`, never committed: supply them as the CLI would. */
 function receiverSecretsFor(artifacts: GeneratedArtifacts): Record<string, string> {
-  return Object.fromEntries(artifacts.receiverSecretFiles.map((f) => [f, `test-value-of-${f}`]));
+  return Object.fromEntries(
+    artifacts.receiverSecretFiles.map((f) => [
+      f,
+      f.endsWith('-url') ? `https://receivers.test/${f}` : `test-value-of-${f}`,
+    ]),
+  );
 }
 
 /** Provider ids; AWS's prefixed forms where objects validate them (EC2NodeClass subnet terms). */
