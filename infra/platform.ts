@@ -1,27 +1,32 @@
 import * as pulumi from '@pulumi/pulumi';
 import { serviceIdentity } from '../catalog/service-identity';
-import { ArgoRollouts } from './components/argo-rollouts';
+import { ArgoRollouts, argoRolloutsNamespace } from './components/argo-rollouts';
 import { PlatformBackups } from './components/backups';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { LoadBalancerController } from './components/ingress-controller';
 import { Karpenter } from './components/karpenter';
-import { Keda } from './components/keda';
+import { Keda, kedaNamespace } from './components/keda';
 import { LogsAndTraces } from './components/logs-traces';
 import { MetricsServer } from './components/metrics-server';
 import { MetricsExporters } from './components/metrics-exporters';
 import { ImageRegistry } from './components/image-registry';
 import { Network } from './components/network';
 import { Observability, monitoringNamespace } from './components/observability';
-import { CloudNativePostgres } from './components/postgres-cloudnative';
+import { PlatformNetworkPolicies } from './components/platform-network-policies';
+import {
+  CloudNativePostgres,
+  cnpgInstancePods,
+  cnpgOperatorNamespace,
+} from './components/postgres-cloudnative';
 import { RdsPostgres } from './components/postgres-rds';
 import { PreviewAccess } from './components/preview-access';
 import { PublicDns } from './components/public-dns';
-import { Qdrant } from './components/qdrant';
+import { Qdrant, qdrantNamespace } from './components/qdrant';
 import { appLabels, appNamespace, appServiceAccount, RagApp } from './components/rag-app';
 import { ElastiCacheRedis } from './components/redis-elasticache';
-import { InClusterRedis } from './components/redis-in-cluster';
-import { Vault } from './components/vault';
+import { InClusterRedis, redisPods } from './components/redis-in-cluster';
+import { Vault, vaultNamespace } from './components/vault';
 import type { StackConfig } from './config/stack-config';
 import type { GeneratedArtifacts } from './observability/generated-artifacts';
 import type { StackOutputs } from './stack-outputs';
@@ -40,6 +45,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let dnsZoneId: string | undefined;
   // AWS stacks only: the dev stack's data lives in a throw-away cluster (README).
   let backups: ((qdrant: Qdrant) => PlatformBackups) | undefined;
+  let inClusterStores: ConstructorParameters<typeof PlatformNetworkPolicies>[1]['inCluster'];
   // The dev cluster brings its own ingress controller (README); the AWS stacks' is an ALB.
   let ingressFrom = {
     namespaces: [devIngressNamespace, monitoringNamespace],
@@ -58,13 +64,19 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   if (config.environment === 'dev') {
     cluster = new ExistingCluster(`rag-${stack}`, config.cluster);
     observability = monitoringFor(cluster);
-    postgres = new CloudNativePostgres('postgres', {
+    const cnpg = new CloudNativePostgres('postgres', {
       config: config.postgres,
       cluster,
       namespace: appNamespace,
       monitoring: observability,
     });
+    postgres = cnpg;
     redis = new InClusterRedis('redis', { config: config.redis, cluster, namespace: appNamespace });
+    inClusterStores = {
+      postgresPods: cnpgInstancePods,
+      cnpgOperator: { namespace: cnpgOperatorNamespace, installed: cnpg.operatorInstalled },
+      redisPods,
+    };
   } else {
     const clusterName = `rag-${stack}`;
     const logRetentionDays = config.logRetentionDays;
@@ -206,6 +218,23 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     postgres: postgres.exporterTargets,
     redis: { url: redis.url, host: redis.endpoint },
     publicUrl: app.url,
+  });
+  new PlatformNetworkPolicies('network-policies', {
+    cluster,
+    app: { namespace: appNamespace, pods: appLabels },
+    ingressFrom,
+    monitoring: { namespace: observability.namespace, installed: observability.crdsInstalled },
+    vault: { namespace: vaultNamespace, installed: vault.installed },
+    qdrant: { namespace: qdrantNamespace, installed: qdrant.installed, port: qdrant.port },
+    argoRollouts: { namespace: argoRolloutsNamespace, installed: rollouts.crdsInstalled },
+    keda: { namespace: kedaNamespace, installed: keda.crdsInstalled },
+    postgres: {
+      peers: postgres.egressPeers,
+      port: postgres.port,
+      exporterRoles: postgres.exporterTargets.map((t) => t.role),
+    },
+    redis: { peers: redis.egressPeers, port: redis.port },
+    inCluster: inClusterStores,
   });
   observability.monitorService(
     serviceIdentity.job,

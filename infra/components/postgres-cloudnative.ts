@@ -17,6 +17,9 @@ export interface CloudNativePostgresArgs {
 const database = 'rag';
 const username = 'rag';
 const clusterName = 'rag-pg';
+/** The label the operator puts on every instance pod of the Cluster. */
+export const cnpgInstancePods = { 'cnpg.io/cluster': clusterName };
+export const cnpgOperatorNamespace = 'cnpg-system';
 
 /**
  * In-cluster Postgres for the dev stack: the CloudNativePG operator and a Cluster of one primary
@@ -30,6 +33,8 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
   readonly exporterTargets: readonly PostgresExporterTarget[];
   readonly port = 5432;
   readonly egressPeers;
+  /** The operator's release, which creates its namespace. */
+  readonly operatorInstalled: k8s.helm.v3.Release;
 
   constructor(name: string, args: CloudNativePostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super('rag-platform:postgres:CloudNativePostgres', name, {}, opts);
@@ -42,12 +47,13 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
         chart: 'cloudnative-pg',
         version: config.operatorChartVersion,
         repositoryOpts: { repo: 'https://cloudnative-pg.github.io/charts' },
-        namespace: 'cnpg-system',
+        namespace: cnpgOperatorNamespace,
         createNamespace: true,
         atomic: true,
       },
       k8sOpts,
     );
+    this.operatorInstalled = operator;
 
     const password = new random.RandomPassword(
       `${name}-app`,
@@ -113,7 +119,7 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
     this.egressPeers = [
       {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-        podSelector: { matchLabels: { 'cnpg.io/cluster': clusterName } },
+        podSelector: { matchLabels: cnpgInstancePods },
       },
     ];
     this.registerOutputs({ endpoint: this.endpoint });

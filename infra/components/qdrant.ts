@@ -19,6 +19,8 @@ export class Qdrant extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   readonly apiKey: pulumi.Output<string>;
   readonly port = 6333;
+  /** The chart's release, which creates the namespace. */
+  readonly installed: k8s.helm.v3.Release;
   readonly egressPeers = [
     {
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': qdrantNamespace } },
@@ -86,6 +88,7 @@ export class Qdrant extends pulumi.ComponentResource {
       },
       afterMonitoringCrds(args.monitoring, { parent: this, provider: cluster.provider }),
     );
+    this.installed = release;
     this.apiKey = pulumi.secret(apiKey.result);
     this.url = pulumi.interpolate`http://${release.status.name}.${qdrantNamespace}.svc.cluster.local:${this.port}`;
     this.registerOutputs({ url: this.url });

@@ -16,6 +16,12 @@ export interface InClusterRedisArgs {
 }
 
 /** A single password-protected Redis with an append-only file on a volume (dev stack). */
+/** The Redis pods' labels (what their NetworkPolicy selects). */
+export const redisPods = {
+  'app.kubernetes.io/name': 'redis',
+  'app.kubernetes.io/part-of': 'rag-platform',
+};
+
 export class InClusterRedis extends pulumi.ComponentResource implements DatastoreConnection {
   readonly url: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
@@ -26,10 +32,7 @@ export class InClusterRedis extends pulumi.ComponentResource implements Datastor
     super('rag-platform:redis:InClusterRedis', name, {}, opts);
     const k8sOpts = { parent: this, provider: args.cluster.provider };
     const { config, namespace } = args;
-    const labels = {
-      'app.kubernetes.io/name': 'redis',
-      'app.kubernetes.io/part-of': 'rag-platform',
-    };
+    const labels = redisPods;
 
     const password = new random.RandomPassword(
       `${name}-auth`,

@@ -61,6 +61,8 @@ export class Vault extends pulumi.ComponentResource {
     },
   ];
   readonly configured: k8s.batch.v1.Job;
+  /** The chart's release: the namespace's servers and injector exist once it is installed. */
+  readonly installed: k8s.helm.v3.Release;
 
   constructor(name: string, args: VaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super('rag-platform:vault:Vault', name, {}, opts);
@@ -167,6 +169,7 @@ ${seal}service_registration "kubernetes" {}
       },
       k8sOpts,
     );
+    this.installed = release;
 
     // Every server pod is a target (through the headless Service, which publishes not-ready
     // addresses): a sealed or standby server is scraped too, and one that stops answering shows
