@@ -22,8 +22,8 @@ export interface LogsAndTracesArgs {
   namespace: pulumi.Input<string>;
 }
 
-const lokiPort = 3100;
-const tempoPort = 3200;
+export const lokiPort = 3100;
+export const tempoPort = 3200;
 /** Tempo's OTLP/HTTP receiver: the service's exporter posts to `<endpoint>/v1/traces`. */
 export const tempoOtlpHttpPort = 4318;
 const lokiUrl = `http://loki.${monitoringNamespace}.svc.cluster.local:${lokiPort}`;

@@ -1,6 +1,7 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { ClusterHandle } from './cluster';
+import { lokiPort, tempoOtlpHttpPort, tempoPort } from './logs-traces';
 import {
   allowFlows,
   anyPod,
@@ -51,6 +52,9 @@ export const chartPods = {
   prometheus: { 'app.kubernetes.io/name': 'prometheus' },
   alertmanager: { 'app.kubernetes.io/name': 'alertmanager' },
   grafana: { 'app.kubernetes.io/name': 'grafana' },
+  loki: { 'app.kubernetes.io/name': 'loki' },
+  tempo: { 'app.kubernetes.io/name': 'tempo' },
+  alloy: { 'app.kubernetes.io/name': 'alloy' },
   kubeStateMetrics: { 'app.kubernetes.io/name': 'kube-state-metrics' },
   prometheusOperator: { 'app.kubernetes.io/name': 'kube-prometheus-stack-prometheus-operator' },
   vaultServer: { 'app.kubernetes.io/name': 'vault', component: 'server' },
@@ -164,7 +168,44 @@ export class PlatformNetworkPolicies extends pulumi.ComponentResource {
             ],
             ports: ports(9090, 9093),
           },
+          // The log and trace data sources.
+          { peers: [podsIn(monitoring.namespace, chartPods.loki)], ports: ports(lokiPort) },
+          { peers: [podsIn(monitoring.namespace, chartPods.tempo)], ports: ports(tempoPort) },
         ],
+      },
+      {
+        // Loki: pushes from the collector, queries from Grafana, scrapes. Its S3 traffic (443)
+        // leaves through the namespace-wide Kubernetes API rule.
+        name: 'loki',
+        pods: chartPods.loki,
+        ingress: [
+          {
+            peers: [
+              podsIn(monitoring.namespace, chartPods.alloy),
+              podsIn(monitoring.namespace, chartPods.grafana),
+              prometheus,
+            ],
+            ports: ports(lokiPort),
+          },
+        ],
+      },
+      {
+        // Tempo: the service's OTLP exports, Grafana's queries, scrapes.
+        name: 'tempo',
+        pods: chartPods.tempo,
+        ingress: [
+          { peers: [podsIn(app.namespace)], ports: ports(tempoOtlpHttpPort) },
+          {
+            peers: [podsIn(monitoring.namespace, chartPods.grafana), prometheus],
+            ports: ports(tempoPort),
+          },
+        ],
+      },
+      {
+        // The collector ships every pod's log lines to Loki.
+        name: 'alloy',
+        pods: chartPods.alloy,
+        egress: [{ peers: [podsIn(monitoring.namespace, chartPods.loki)], ports: ports(lokiPort) }],
       },
       {
         // Its admission webhook (PrometheusRule validation) and metrics share the https port.
