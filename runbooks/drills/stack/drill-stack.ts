@@ -6,7 +6,7 @@ import { scrapeJobs } from '../../../catalog/metrics/scrape-jobs';
 import { serviceIdentity } from '../../../catalog/service-identity';
 import { eventually, GiveUp } from '../../../test-support/eventually';
 import { acquireLocalServices, type LocalServices } from './local-services';
-import { freePort, repoRoot, startProcess, type Started } from './processes';
+import { freePort, goTool, repoRoot, startProcess, type Started } from './processes';
 import { drillAlertmanagerConfig, scaledRuleFile } from './time-scale';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
@@ -114,7 +114,7 @@ export async function startDrillStack(options: { timeScale: number }): Promise<D
     writeFileSync(path.join(secretsDir, 'pagerduty-routing-key'), 'drill-routing-key');
     writeFileSync(path.join(secretsDir, 'smtp-password'), 'drill');
     writeFileSync(path.join(dir, 'alertmanager.yml'), stringify(amConfig));
-    const am = startProcess('prometheus-alertmanager', [
+    const am = startProcess(goTool('alertmanager'), [
       `--config.file=${path.join(dir, 'alertmanager.yml')}`,
       `--storage.path=${path.join(dir, 'alertmanager')}`,
       `--web.listen-address=127.0.0.1:${amPort}`,

@@ -1,10 +1,19 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { homedir } from 'node:os';
 import path from 'node:path';
 
 // Child processes of a drill: the real servers it starts and the tools it runs.
 
 export const repoRoot = path.resolve(__dirname, '../../..');
+
+/**
+ * A tool the project builds from its Go module (scripts/tools/*.sh) into GOPATH/bin, such as the
+ * Alertmanager at the deployed version: Debian's older one cannot load the shipped config.
+ */
+export function goTool(name: string): string {
+  return path.join(process.env.GOPATH ?? path.join(homedir(), 'go'), 'bin', name);
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -121,6 +121,9 @@ export function drillAlertmanagerConfig(
       pd.url = `${endpoints.receiverUrl}/pagerduty/${receiver.name}`;
     }
     for (const hook of (receiver.webhook_configs as Obj[] | undefined) ?? []) {
+      // The dead-man's switch reads its URL from a secret file (url_file); Alertmanager takes
+      // one of url and url_file, so the drill's endpoint replaces the file.
+      delete hook.url_file;
       hook.url = `${endpoints.receiverUrl}/webhook/${receiver.name}`;
     }
   }
