@@ -133,7 +133,14 @@ export async function startWebhookReceiver(
       } catch (err) {
         undecoded.push(`${req.url}: ${String(err)}: ${body.slice(0, 500)}`);
       }
-      // PagerDuty's Events API answers 202 with this body; Slack and webhooks take any 2xx.
+      // Answer as each real endpoint does. Alertmanager >= 0.27 reads Slack's answer: a JSON
+      // body without `"ok": true` (or a text body other than `ok`) is a failed notification,
+      // which then never counts as sent, so its resolution is never sent either.
+      if ((req.url ?? '').startsWith('/slack')) {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      }
+      // PagerDuty's Events API answers 202 with this body; webhooks take any 2xx.
       res
         .writeHead(202, { 'content-type': 'application/json' })
         .end('{"status":"success","message":"Event processed"}');
