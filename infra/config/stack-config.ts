@@ -15,6 +15,7 @@ export const infraOwnedSettings = new Set([
   'QDRANT_API_KEY',
   'NODE_ENV',
   'PORT',
+  'INTERNAL_PORT',
   'SERVICE_NAME',
   'PROCESS_ROLE',
 ]);
