@@ -49,11 +49,17 @@ export interface RagAppArgs {
 
 // Every name comes from the identity the alerts and dashboards select on (namespace, job,
 // deployment), so what runs is what they watch.
-/** What the Ingress publishes; everything else the service serves stays inside the cluster. */
+/**
+ * What the Ingress publishes; everything else the service serves stays inside the cluster. The
+ * health endpoints answer with a status alone on the public port (the detail and /metrics are on
+ * the internal one), and the deploy's smoke test and uptime checks read them from outside.
+ */
 export const publicPaths = [
   { path: '/v1', pathType: 'Prefix' },
   { path: '/openapi.json', pathType: 'Exact' },
   { path: '/docs', pathType: 'Prefix' },
+  { path: '/healthz', pathType: 'Exact' },
+  { path: '/readyz', pathType: 'Exact' },
 ] as const;
 
 export const appNamespace = serviceIdentity.namespace;
@@ -351,9 +357,8 @@ export class RagApp extends pulumi.ComponentResource {
             {
               host: config.host,
               http: {
-                // Only what clients use: the API and its description (generated from the
-                // routes, nothing deployment-specific in it). Health and metrics stay in the
-                // cluster: the kubelet and the ALB's health check reach pods directly.
+                // Only what clients use: the API, its description (generated from the routes,
+                // nothing deployment-specific in it) and the status-only health endpoints.
                 paths: publicPaths.map(({ path, pathType }) => ({
                   path,
                   pathType,

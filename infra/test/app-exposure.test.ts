@@ -36,7 +36,7 @@ for (const stackName of stacks) {
         (c: { name: string }) => c.name === appContainer.name,
       );
 
-    it('publishes /v1, /openapi.json and /docs only, all to the public port', () => {
+    it('publishes the API, its description and the status-only health paths, never /metrics', () => {
       const ingress = one(
         'kubernetes:networking.k8s.io/v1:Ingress',
         (r) => r.inputs.metadata.name === serviceIdentity.service,
@@ -50,6 +50,8 @@ for (const stackName of stacks) {
           ['/v1', 'Prefix'],
           ['/openapi.json', 'Exact'],
           ['/docs', 'Prefix'],
+          ['/healthz', 'Exact'],
+          ['/readyz', 'Exact'],
         ],
       );
       for (const p of paths) assert.equal(p.backend.service.port.name, 'http');
