@@ -12,7 +12,7 @@ import {
   restrictedPodSecurityContext,
 } from '../kubernetes/pod-security';
 import type { ClusterHandle } from './cluster';
-import { albIngressAnnotations } from './ingress-controller';
+import { albIdleTimeoutSeconds, albIngressAnnotations } from './ingress-controller';
 import { vaultAppRole, vaultAppSecretPath } from './vault';
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -173,6 +173,8 @@ export class RagApp extends pulumi.ComponentResource {
       { name: 'NODE_ENV', value: 'production' },
       { name: 'PORT', value: String(httpPort) },
       { name: 'INTERNAL_PORT', value: String(internalPort) },
+      // Idle connections outlive the load balancer's, so the ALB never reuses one being closed.
+      { name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', value: String((albIdleTimeoutSeconds + 5) * 1000) },
       ...Object.entries({ ...config.settings, ...args.settings }).map(([n, value]) => ({
         name: n,
         value,

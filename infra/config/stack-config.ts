@@ -16,6 +16,7 @@ export const infraOwnedSettings = new Set([
   'NODE_ENV',
   'PORT',
   'INTERNAL_PORT',
+  'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   'SERVICE_NAME',
   'PROCESS_ROLE',
 ]);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { serviceIdentity } from '../../catalog/service-identity';
-import { loadConfig } from '../../app/src/config';
 import { albIdleTimeoutSeconds } from '../components/ingress-controller';
 import { appContainer, publicPaths } from '../components/rag-app';
 import {
@@ -102,7 +101,7 @@ for (const stackName of stacks) {
           )
           .map((e: { name: string; value: string }) => [e.name, e.value]),
       );
-      const keepAlive = loadConfig(env).HTTP_KEEP_ALIVE_TIMEOUT_MS;
+      const keepAlive = Number(env.HTTP_KEEP_ALIVE_TIMEOUT_MS);
       assert.ok(keepAlive > albIdleTimeoutSeconds * 1000, `${keepAlive} ms`);
       const ingress = one(
         'kubernetes:networking.k8s.io/v1:Ingress',
