@@ -87,6 +87,34 @@ export const configSchema = z
     QUEUE_JOB_EXPIRE_SECONDS: int(1, 86_400).default(300),
 
     SHUTDOWN_DEADLINE_MS: int(0, 600_000).default(20_000),
+
+    /**
+     * Browser origins allowed to call the API (exact `scheme://host[:port]`, `*` outside production).
+     * Empty: no cross-origin access. Production refuses `*` and loopback origins.
+     */
+    CORS_ALLOWED_ORIGINS: csv(z.string().min(1)).default([]),
+    /** A whole request (headers and body) must arrive within this; slow uploads are cut off. */
+    HTTP_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+    /** The headers must arrive within this: a slowloris client holds a socket no longer. */
+    HTTP_HEADERS_TIMEOUT_MS: int(500, 600_000).default(10_000),
+    /**
+     * Idle keep-alive connections are closed after this. Behind a proxy it must exceed the proxy's
+     * own idle timeout (the ALB's is 60 s), or the server closes a connection the proxy is about to
+     * reuse and the proxy's request gets a reset.
+     */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000, 600_000).default(65_000),
+    /** Open connections per process; those above are closed on accept. */
+    HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(2_000),
+    /**
+     * When set, /metrics and the readiness detail are served on this port only (for the in-cluster
+     * scraper and operators), and the main port's /readyz answers with its status alone.
+     */
+    INTERNAL_PORT: int(0, 65535).optional(),
+    /**
+     * Whether answers say if they came from the cache (`cached`) and carry a `Server-Timing` header.
+     * Both tell one caller about what others asked; default on outside production only.
+     */
+    EXPOSE_QUERY_DIAGNOSTICS: bool.optional(),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
 
     DEMO_CORPUS_DIR: z.string().min(1).default('runbooks'),
@@ -109,7 +137,45 @@ export const configSchema = z
   .refine((c) => !c.EMBEDDER_URL || c.EMBEDDER_MODEL, {
     path: ['EMBEDDER_MODEL'],
     message: 'is required when EMBEDDER_URL is set',
+  })
+  // Node refuses a headers timeout longer than the request timeout.
+  .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS',
+  })
+  .superRefine((c, ctx) => {
+    for (const origin of c.CORS_ALLOWED_ORIGINS) {
+      const problem = corsOriginProblem(origin, c.NODE_ENV === 'production');
+      if (problem)
+        ctx.addIssue({ code: 'custom', path: ['CORS_ALLOWED_ORIGINS'], message: problem });
+    }
   });
+
+/** EXPOSE_QUERY_DIAGNOSTICS with its default: on outside production. */
+export function exposesQueryDiagnostics(config: Config): boolean {
+  return config.EXPOSE_QUERY_DIAGNOSTICS ?? config.NODE_ENV !== 'production';
+}
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]', '0.0.0.0']);
+
+/** Why an allowed origin is refused, if it is: a browser compares origins exactly. */
+function corsOriginProblem(origin: string, production: boolean): string | undefined {
+  if (origin === '*') return production ? 'wildcard origin is refused in production' : undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return `${origin} is not an origin`;
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin)
+    return `${origin} is not an origin (scheme://host[:port], no path or trailing slash)`;
+  if (!production) return undefined;
+  const host = parsed.hostname;
+  if (loopbackHosts.has(host) || host.endsWith('.localhost') || host.startsWith('127.'))
+    return `loopback origin ${origin} is refused in production`;
+  if (parsed.protocol !== 'https:') return `${origin} must use https in production`;
+  return undefined;
+}
 
 export type Config = z.infer<typeof configSchema>;
 

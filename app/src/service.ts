@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from './config';
-import { describeConfig } from './config';
+import { describeConfig, exposesQueryDiagnostics } from './config';
 import { Closers } from './composition/closers';
 import {
   createCache,
@@ -10,13 +10,14 @@ import {
 } from './composition/adapters';
 import { startCollectionLookup } from './composition/collection-lookup';
 import { startDataLayer } from './composition/data-layer';
-import { drainHttp, listen } from './composition/http-server';
+import { drainHttp, listen, serverLimits } from './composition/http-server';
 import { startIngestionWorkers } from './composition/ingestion';
 import { createRetrieval } from './composition/retrieval';
 import { createUseCases } from './composition/use-cases';
 import { prepareVectorIndex } from './composition/vector-index';
 import { faultFile } from './faults/fault-file';
-import { apiRoutes, createApp } from './http/app';
+
+import { apiRoutes, createApp, createInternalApp } from './http/app';
 import { dependencyProbes } from './health/dependency-probes';
 import { DependencyStates } from './health/dependency-states';
 import { reportingEmbedder, reportingVectorStore } from './health/outcome-reports';
@@ -29,6 +30,8 @@ import { seedDemoCorpus } from './rag/corpus/demo-corpus';
 export interface RunningService {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics and the readiness detail are served when INTERNAL_PORT is set. */
+  readonly internalUrl?: string;
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -127,10 +130,26 @@ export async function startService(
       version,
       isShuttingDown: () => shuttingDown,
       faults,
+      corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
+      exposeQueryDiagnostics: exposesQueryDiagnostics(config),
+      internalEndpointsElsewhere: config.INTERNAL_PORT !== undefined,
     });
-    const { server, port, url } = await listen(app, config.PORT, config.HOST);
+    const limits = serverLimits(config);
+    const { server, port, url } = await listen(app, config.PORT, config.HOST, limits);
+    closers.push(() => drainHttp(server, 0));
+    const internal =
+      config.INTERNAL_PORT === undefined
+        ? undefined
+        : await listen(
+            createInternalApp({ health, metrics, isShuttingDown: () => shuttingDown }),
+            config.INTERNAL_PORT,
+            config.HOST,
+            limits,
+          );
+    if (internal) closers.push(() => drainHttp(internal.server, 0));
     logger.info('listening', {
       url,
+      internalUrl: internal?.url,
       routes: apiRoutes(api).length,
       database: data.embedded ? 'embedded' : 'external',
       cache: cache.kind,
@@ -164,7 +183,7 @@ export async function startService(
       })();
       return closing;
     };
-    return { url, port, config, logger, metrics, health, close };
+    return { url, port, internalUrl: internal?.url, config, logger, metrics, health, close };
   } catch (err) {
     await closers.closeAll();
     throw err;

@@ -192,6 +192,13 @@ export class LoadBalancerController extends pulumi.ComponentResource {
 }
 
 /**
+ * The ALB's idle timeout (AWS's default, stated so it cannot drift unseen). The service's
+ * HTTP_KEEP_ALIVE_TIMEOUT_MS must exceed it: a server that closes an idle connection first races
+ * the ALB reusing it, and that request fails with a reset (502 at the ALB).
+ */
+export const albIdleTimeoutSeconds = 60;
+
+/**
  * Annotations of an internet-facing ALB Ingress: HTTPS with the ACM certificate, HTTP answered
  * with a redirect, and X-Forwarded-For replaced (not appended to) by the ALB, so the client
  * address the service sees comes from the load balancer and never from the client.
@@ -207,6 +214,7 @@ export function albIngressAnnotations(certificateArn: string): Record<string, st
     'alb.ingress.kubernetes.io/healthcheck-path': '/readyz',
     'alb.ingress.kubernetes.io/load-balancer-attributes':
       'routing.http.xff_header_processing.mode=replace,' +
-      'routing.http.drop_invalid_header_fields.enabled=true',
+      'routing.http.drop_invalid_header_fields.enabled=true,' +
+      `idle_timeout.timeout_seconds=${albIdleTimeoutSeconds}`,
   };
 }

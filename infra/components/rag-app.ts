@@ -12,7 +12,7 @@ import {
   restrictedPodSecurityContext,
 } from '../kubernetes/pod-security';
 import type { ClusterHandle } from './cluster';
-import { albIngressAnnotations } from './ingress-controller';
+import { albIdleTimeoutSeconds, albIngressAnnotations } from './ingress-controller';
 import { vaultAppRole, vaultAppSecretPath } from './vault';
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -49,6 +49,19 @@ export interface RagAppArgs {
 
 // Every name comes from the identity the alerts and dashboards select on (namespace, job,
 // deployment), so what runs is what they watch.
+/**
+ * What the Ingress publishes; everything else the service serves stays inside the cluster. The
+ * health endpoints answer with a status alone on the public port (the detail and /metrics are on
+ * the internal one), and the deploy's smoke test and uptime checks read them from outside.
+ */
+export const publicPaths = [
+  { path: '/v1', pathType: 'Prefix' },
+  { path: '/openapi.json', pathType: 'Exact' },
+  { path: '/docs', pathType: 'Prefix' },
+  { path: '/healthz', pathType: 'Exact' },
+  { path: '/readyz', pathType: 'Exact' },
+] as const;
+
 export const appNamespace = serviceIdentity.namespace;
 export const appServiceAccount = serviceIdentity.serviceAccount;
 /** On every pod of the service (API and migrations): what its egress NetworkPolicy selects. */
@@ -72,6 +85,11 @@ export const appContainer = {
   uid: 10001,
   httpPort: 8080,
   /**
+   * INTERNAL_PORT (app/src/config.ts): /metrics and the readiness detail, for the in-cluster
+   * scraper only. The Ingress never routes to it and the public port serves neither.
+   */
+  internalPort: 9090,
+  /**
    * node on tsc's output (`npm run build`), paths relative to the image's WORKDIR: what the
    * package.json scripts (start, migrate) run after building, without npm, which needs a writable
    * cache and would swallow SIGTERM.
@@ -83,7 +101,7 @@ export const appContainer = {
   /** The only writable path (emptyDir); the root filesystem is read-only. */
   writablePath: '/tmp',
 } as const;
-const { uid, httpPort } = appContainer;
+const { uid, httpPort, internalPort } = appContainer;
 
 /** The generated SLO burn-rate analysis every canary step is judged by. */
 export const canaryAnalysisTemplateName = `${serviceIdentity.service}-slo-burn-rate`;
@@ -111,7 +129,8 @@ export class RagApp extends pulumi.ComponentResource {
   readonly image: string;
   readonly imageDigest: string | null;
   readonly namespace = appNamespace;
-  readonly serviceMonitorPort = 'http';
+  /** The Service port Prometheus scrapes: the internal listener, never the public one. */
+  readonly serviceMonitorPort = 'metrics';
   /** Host name the ingress controller published in the Ingress's status (the ALB on AWS). */
   readonly loadBalancerHostname: pulumi.Output<string>;
 
@@ -153,6 +172,9 @@ export class RagApp extends pulumi.ComponentResource {
       ...(role ? [{ name: 'PROCESS_ROLE', value: role }] : []),
       { name: 'NODE_ENV', value: 'production' },
       { name: 'PORT', value: String(httpPort) },
+      { name: 'INTERNAL_PORT', value: String(internalPort) },
+      // Idle connections outlive the load balancer's, so the ALB never reuses one being closed.
+      { name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', value: String((albIdleTimeoutSeconds + 5) * 1000) },
       ...Object.entries({ ...config.settings, ...args.settings }).map(([n, value]) => ({
         name: n,
         value,
@@ -233,7 +255,10 @@ export class RagApp extends pulumi.ComponentResource {
         ...podSpec(
           [...appContainer.serveCommand],
           {
-            ports: [{ name: 'http', containerPort: httpPort }],
+            ports: [
+              { name: 'http', containerPort: httpPort },
+              { name: 'internal', containerPort: internalPort },
+            ],
             startupProbe: { ...httpGet('/healthz'), periodSeconds: 2, failureThreshold: 60 },
             readinessProbe: {
               ...httpGet('/readyz'),
@@ -306,7 +331,10 @@ export class RagApp extends pulumi.ComponentResource {
         metadata: { name: serviceIdentity.job, namespace: ns, labels: appLabels },
         spec: {
           selector: apiPodLabels,
-          ports: [{ name: this.serviceMonitorPort, port: 80, targetPort: 'http' }],
+          ports: [
+            { name: 'http', port: 80, targetPort: 'http' },
+            { name: this.serviceMonitorPort, port: internalPort, targetPort: 'internal' },
+          ],
         },
       },
       k8sOpts,
@@ -331,13 +359,13 @@ export class RagApp extends pulumi.ComponentResource {
             {
               host: config.host,
               http: {
-                paths: [
-                  {
-                    path: '/',
-                    pathType: 'Prefix',
-                    backend: { service: { name: service.metadata.name, port: { name: 'http' } } },
-                  },
-                ],
+                // Only what clients use: the API, its description (generated from the routes,
+                // nothing deployment-specific in it) and the status-only health endpoints.
+                paths: publicPaths.map(({ path, pathType }) => ({
+                  path,
+                  pathType,
+                  backend: { service: { name: service.metadata.name, port: { name: 'http' } } },
+                })),
               },
             },
           ],
@@ -578,6 +606,13 @@ export class RagApp extends pulumi.ComponentResource {
                 ...args.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })),
               ],
               ports: [{ protocol: 'TCP', port: httpPort }],
+            },
+            // The scraper's port: namespaces only, never the load balancer's address ranges.
+            {
+              from: args.ingressFromNamespaces.map((n) => ({
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } },
+              })),
+              ports: [{ protocol: 'TCP', port: internalPort }],
             },
           ],
         },

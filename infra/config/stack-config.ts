@@ -15,6 +15,8 @@ export const infraOwnedSettings = new Set([
   'QDRANT_API_KEY',
   'NODE_ENV',
   'PORT',
+  'INTERNAL_PORT',
+  'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   'SERVICE_NAME',
   'PROCESS_ROLE',
   'OTEL_EXPORTER_OTLP_ENDPOINT',

@@ -94,12 +94,16 @@ describe('app/Dockerfile agrees with the container infra deploys', function () {
   });
 
   it('exposes the port the container declares and the service listens on (PORT)', () => {
-    assert.equal(last('EXPOSE'), String(appContainer.httpPort));
-    assert.deepEqual(container.ports, [{ name: 'http', containerPort: appContainer.httpPort }]);
+    assert.equal(last('EXPOSE'), `${appContainer.httpPort} ${appContainer.internalPort}`);
+    assert.deepEqual(container.ports, [
+      { name: 'http', containerPort: appContainer.httpPort },
+      { name: 'internal', containerPort: appContainer.internalPort },
+    ]);
     const env = Object.fromEntries(
       container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
     );
     assert.equal(env.PORT, String(appContainer.httpPort));
+    assert.equal(env.INTERNAL_PORT, String(appContainer.internalPort));
   });
 
   it('starts with node directly, exactly the command the Deployment runs', () => {

@@ -158,6 +158,8 @@ export async function startApp(
   const app = startChild(process.execPath, ['dist/app/src/main.js'], {
     ...process.env,
     NODE_ENV: 'production',
+    // The k6 report's cache-hit ratio reads `cached` from the answers, which production hides.
+    EXPOSE_QUERY_DIAGNOSTICS: 'true',
     LOG_LEVEL: 'warn',
     SEED_DEMO_CORPUS: 'false',
     ...services.env,

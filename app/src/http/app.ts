@@ -7,9 +7,11 @@ import type { Metrics } from '../observability/metrics';
 import { buildOpenApiDocument, mountRoutes, type ApiRoute } from './api-route';
 import type { FaultFile } from '../faults/fault-file';
 import { faultGate } from './middleware/fault-injection';
+import { corsAllowlist } from './middleware/cors-allowlist';
 import { methodNotAllowed } from './middleware/method-not-allowed';
 import { observeResponse } from './middleware/observe-response';
 import { requestContext } from './middleware/request-context';
+import { apiSecurityHeaders, docsSecurityHeaders } from './middleware/security-headers';
 import { HttpProblem, problemHandler } from './problem';
 import { collectionRoutes } from './routes/collections-routes';
 import { documentRoutes } from './routes/documents-routes';
@@ -27,15 +29,66 @@ export interface AppOptions {
   readonly isShuttingDown: () => boolean;
   /** FAULT_INJECTION_FILE: the fire drills' faults on the API routes (never in production). */
   readonly faults?: FaultFile;
+  /** Browser origins allowed cross-origin access (already validated). */
+  readonly corsAllowedOrigins?: readonly string[];
+  /** Whether answers carry `cached` and `Server-Timing` (what the cache holds is others' questions). */
+  readonly exposeQueryDiagnostics?: boolean;
+  /**
+   * True when an internal listener (createInternalApp) serves /metrics and the readiness detail:
+   * this app then serves neither, and its /readyz answers with the status alone.
+   */
+  readonly internalEndpointsElsewhere?: boolean;
 }
 
-export function apiRoutes(api: ApiDependencies): ApiRoute[] {
-  return [...collectionRoutes(api), ...documentRoutes(api), ...queryRoutes(api)];
+export interface InternalAppOptions {
+  readonly health: Pick<DependencyStates, 'current'>;
+  readonly metrics: Metrics;
+  readonly isShuttingDown: () => boolean;
+}
+
+export function apiRoutes(api: ApiDependencies, exposeQueryDiagnostics = true): ApiRoute[] {
+  return [
+    ...collectionRoutes(api),
+    ...documentRoutes(api),
+    ...queryRoutes(api, exposeQueryDiagnostics),
+  ];
+}
+
+function readiness(options: InternalAppOptions, detail: boolean): express.RequestHandler {
+  return (_req, res) => {
+    const report = options.health.current();
+    const status = options.isShuttingDown() ? 'down' : report.status;
+    // The detail names dependencies, replica hosts and error text: operators', not callers'.
+    res.status(status === 'down' ? 503 : 200).json(detail ? { ...report, status } : { status });
+  };
+}
+
+function metricsEndpoint(metrics: Metrics): express.RequestHandler {
+  return async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+}
+
+/** What only the cluster reaches (the Prometheus scraper, operators via port-forward). */
+export function createInternalApp(options: InternalAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', readiness(options, true));
+  app.get('/metrics', metricsEndpoint(options.metrics));
+  app.use((_req, res) => {
+    res.status(404).type('application/problem+json').json({ status: 404, title: 'Not found' });
+  });
+  return app;
 }
 
 export function createApp(options: AppOptions): Express {
   const { api, health, metrics, logger, tracer } = options;
-  const routes = apiRoutes(api);
+  const routes = apiRoutes(api, options.exposeQueryDiagnostics ?? true);
+  const internalElsewhere = options.internalEndpointsElsewhere ?? false;
   const openApi = buildOpenApiDocument(routes, {
     title: 'rag-platform API',
     version: options.version,
@@ -45,25 +98,30 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Order matters, and later work slots in where marked: request id (every response, logs and
+  // problems carry it) → security headers and CORS (also on rejections) → authentication → rate
+  // limiting (per principal, so after authentication) → validation and routes.
   app.use(requestContext(tracer));
-  app.use(observeResponse(metrics, logger));
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  app.use(observeResponse(metrics, logger, options.exposeQueryDiagnostics ?? true));
+  const docsHeaders = docsSecurityHeaders();
+  const apiHeaders = apiSecurityHeaders();
+  app.use((req, res, next) =>
+    (req.path === '/docs' || req.path.startsWith('/docs/') ? docsHeaders : apiHeaders)(
+      req,
+      res,
+      next,
+    ),
+  );
+  app.use(corsAllowlist(options.corsAllowedOrigins ?? []));
+  // (authentication goes here)
+  // (rate limiting goes here)
 
   // Liveness must not touch dependencies: a database outage should not get pods restarted.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
-    const report = health.current();
-    const status = options.isShuttingDown() ? 'down' : report.status;
-    res.status(status === 'down' ? 503 : 200).json({ ...report, status });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  app.get('/readyz', readiness({ ...options, health }, !internalElsewhere));
+  if (!internalElsewhere) app.get('/metrics', metricsEndpoint(metrics));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -218,7 +218,8 @@ export const queryResultSchema = z
     answer: z.string(),
     citations: z.array(citationSchema),
     answerer: z.enum(['chat', 'extractive']),
-    cached: z.boolean(),
+    // Present only where the service exposes query diagnostics (EXPOSE_QUERY_DIAGNOSTICS).
+    cached: z.boolean().optional(),
     indexVersion: z.number().int(),
   })
   .openapi('QueryResult');

@@ -12,20 +12,26 @@ export function routeLabel(req: Request): string {
  * RED metrics by route, one access-log line per response, and a `Server-Timing` header listing the
  * pipeline stages the request went through (set just before the headers leave).
  */
-export function observeResponse(metrics: Metrics, logger: Logger): RequestHandler {
+export function observeResponse(
+  metrics: Metrics,
+  logger: Logger,
+  serverTiming = true,
+): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const ctx = currentRequestContext();
     const writeHead = res.writeHead;
-    res.writeHead = function (this: typeof res, ...args: unknown[]) {
-      if (ctx && !res.headersSent) {
-        const total = Number(process.hrtime.bigint() - started) / 1e6;
-        const entries = [...ctx.timings].map(([stage, ms]) => `${stage};dur=${ms.toFixed(2)}`);
-        entries.push(`total;dur=${total.toFixed(2)}`);
-        res.setHeader('Server-Timing', entries.join(', '));
-      }
-      return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
-    } as typeof res.writeHead;
+    // Stage timings reveal whether the answer was cached, i.e. whether someone asked it before.
+    if (serverTiming)
+      res.writeHead = function (this: typeof res, ...args: unknown[]) {
+        if (ctx && !res.headersSent) {
+          const total = Number(process.hrtime.bigint() - started) / 1e6;
+          const entries = [...ctx.timings].map(([stage, ms]) => `${stage};dur=${ms.toFixed(2)}`);
+          entries.push(`total;dur=${total.toFixed(2)}`);
+          res.setHeader('Server-Timing', entries.join(', '));
+        }
+        return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
+      } as typeof res.writeHead;
 
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -4,7 +4,7 @@ import { queryBodyLimit } from '../body-limits';
 import { queryBody, queryResultSchema } from '../schemas';
 import type { ApiDependencies } from './api-dependencies';
 
-export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
+export function queryRoutes(deps: ApiDependencies, exposeCached = true): ApiRoute[] {
   return [
     defineRoute({
       method: 'post',
@@ -22,7 +22,10 @@ export function queryRoutes(deps: ApiDependencies): ApiRoute[] {
       problems: [404, 409, 503],
       async handle({ body }) {
         const result: z.infer<typeof queryResultSchema> = await deps.queries.answer(body);
-        return { status: 200, body: result };
+        if (exposeCached) return { status: 200, body: result };
+        // Whether the answer was cached tells this caller that someone asked the same before.
+        const { cached: _cached, ...answer } = result;
+        return { status: 200, body: answer };
       },
     }),
   ];

@@ -1,0 +1,19 @@
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+
+/**
+ * Cross-origin access for the browser origins configuration names (CORS_ALLOWED_ORIGINS, validated
+ * in config.ts). An origin not on the list gets no CORS headers, so the browser withholds the
+ * response; non-browser clients are unaffected, which is why this is not access control.
+ */
+export function corsAllowlist(origins: readonly string[]): RequestHandler {
+  const any = origins.includes('*');
+  const allowed = new Set(origins);
+  return cors({
+    origin: (origin, callback) => callback(null, any || (!!origin && allowed.has(origin))),
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Location'],
+    maxAge: 600,
+  });
+}
