@@ -13,6 +13,7 @@ import {
 } from '../kubernetes/pod-security';
 import type { ClusterHandle } from './cluster';
 import { albIdleTimeoutSeconds, albIngressAnnotations } from './ingress-controller';
+import { monitoringNamespace } from './observability';
 import { vaultAppRole, vaultAppSecretPath } from './vault';
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -607,11 +608,17 @@ export class RagApp extends pulumi.ComponentResource {
               ],
               ports: [{ protocol: 'TCP', port: httpPort }],
             },
-            // The scraper's port: namespaces only, never the load balancer's address ranges.
+            // The internal port (metrics, readiness detail): Prometheus only, never the ingress
+            // controller or the load balancer's address ranges.
             {
-              from: args.ingressFromNamespaces.map((n) => ({
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } },
-              })),
+              from: [
+                {
+                  namespaceSelector: {
+                    matchLabels: { 'kubernetes.io/metadata.name': monitoringNamespace },
+                  },
+                  podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+                },
+              ],
               ports: [{ protocol: 'TCP', port: internalPort }],
             },
           ],

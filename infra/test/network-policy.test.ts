@@ -421,7 +421,8 @@ function neededFlows(p: Platform): Flow[] {
     tcp(p.ingress, p.api, 8080),
     tcp(p.ingress, p.grafana, 3000),
     // Scraping.
-    tcp(p.prometheus, p.api, 8080),
+    // The service's metrics live on its internal port (INTERNAL_PORT), never on the public one.
+    tcp(p.prometheus, p.api, 9090),
     tcp(p.prometheus, p.qdrant, 6333),
     tcp(p.prometheus, p.vault, 8200),
     tcp(p.prometheus, p.argoRollouts, 8090),
@@ -505,6 +506,7 @@ function forbiddenFlows(p: Platform): Flow[] {
     tcp(p.redisExporter, p.postgres, 5432),
     // The log store takes pushes from its collector only; the collector reads nothing else.
     tcp(p.api, p.loki, 3100),
+    tcp(p.ingress, p.api, 9090),
     tcp(p.alloy, p.postgres, 5432),
     tcp(p.alloy, p.tempo, 3200),
     tcp(p.blackboxExporter, p.postgres, 5432),
