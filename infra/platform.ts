@@ -205,12 +205,19 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       prometheusUrl: observability.prometheusUrl,
     },
   });
-  if (dnsZoneId)
+  if (dnsZoneId) {
     new PublicDns('app-dns', {
       hostedZoneId: dnsZoneId,
       host: config.app.host,
       target: app.loadBalancerHostname,
     });
+    // Every alert's dashboard_url names this host: it must resolve on the first deploy too.
+    new PublicDns('grafana-dns', {
+      hostedZoneId: dnsZoneId,
+      host: config.observability.grafanaHost,
+      target: observability.grafanaLoadBalancerHostname,
+    });
+  }
   new MetricsExporters('exporters', {
     cluster,
     monitoring: observability,

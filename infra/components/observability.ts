@@ -58,6 +58,8 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
   private readonly provider: k8s.Provider;
   /** The kube-prometheus-stack release: it installs the monitoring.coreos.com CRDs. */
   readonly crdsInstalled: k8s.helm.v3.Release;
+  /** The host name of the load balancer serving Grafana (empty where no controller reports one). */
+  readonly grafanaLoadBalancerHostname: pulumi.Output<string>;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super('rag-platform:observability:Observability', name, {}, opts);
@@ -234,10 +236,13 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
         k8sOpts,
       );
     }
-    grafanaIngress(
+    const grafana = grafanaIngress(
       `${name}-grafana`,
       { config, namespace: ns, ingressClassName: args.ingressClassName },
       k8sOpts,
+    );
+    this.grafanaLoadBalancerHostname = grafana.status.apply(
+      (s) => s?.loadBalancer?.ingress?.[0]?.hostname ?? '',
     );
     this.registerOutputs({});
   }

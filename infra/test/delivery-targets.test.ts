@@ -74,6 +74,20 @@ describe('delivery targets: image registry and DNS', () => {
       assert.ok(ingress);
       assert.deepEqual(record.inputs.records, [`k8s-${ingress.name}.elb.mock`]);
     });
+
+    it(`${stack}: Grafana's host (every dashboard_url) resolves through Route 53 to its Ingress`, async () => {
+      const run = await runStack(stack);
+      assert.ok(run.config.environment !== 'dev');
+      const host = run.config.observability.grafanaHost;
+      const record = run.ofType('aws:route53/record:Record').find((r) => r.inputs.name === host);
+      assert.ok(record, `a record for ${host}`);
+      assert.equal(record.inputs.zoneId, run.config.dns.hostedZoneId);
+      const [ingress] = run
+        .ofType('kubernetes:networking.k8s.io/v1:Ingress')
+        .filter((i) => i.inputs.spec.rules.some((r: { host: string }) => r.host === host));
+      assert.ok(ingress, `an Ingress for ${host}`);
+      assert.deepEqual(record.inputs.records, [`k8s-${ingress.name}.elb.mock`]);
+    });
   }
 
   for (const stack of ['staging', 'production'] as const) {
