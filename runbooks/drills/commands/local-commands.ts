@@ -25,6 +25,7 @@ import { repoRoot, run } from '../stack/processes';
 //
 //   http://localhost:8080 (kubectl port-forward svc/rag-api)      -> the drill's service
 //   http://localhost:9090 (port-forward Prometheus)               -> the drill's Prometheus
+//   http://localhost:9090/readyz|healthz|metrics (the service's internal port) -> the service
 //   http://localhost:9093 (port-forward Alertmanager)             -> the drill's Alertmanager
 //   kubectl ... exec ... -- psql|redis-cli ...                     -> the client run here
 //   psql                                                           -> PGHOST/PGPORT/PGUSER/PGDATABASE of
@@ -109,6 +110,10 @@ export function substitute(
     return { skip: 'amtool without an Alertmanager to talk to' };
   }
   let command = text
+    // The service's internal port (INTERNAL_PORT 9090: readiness detail, metrics) shares its
+    // number with Prometheus; its paths tell them apart. The drill's service serves them on its
+    // one port.
+    .replace(/http:\/\/localhost:9090\/(readyz|healthz|metrics)\b/g, `${stack.serviceUrl}/$1`)
     .replaceAll('http://localhost:8080', stack.serviceUrl)
     .replaceAll('http://localhost:9090', stack.prometheusUrl)
     .replaceAll('http://localhost:9093', stack.alertmanagerUrl);

@@ -24,6 +24,10 @@ describe('runbook commands on the local stack: substitutions', () => {
     assert.deepEqual(sub('curl -s http://localhost:9090/api/v1/alertmanagers'), {
       command: 'curl --fail-with-body -s http://127.0.0.1:1002/api/v1/alertmanagers',
     });
+    // The service's internal port has Prometheus's number; its paths are the service's.
+    assert.deepEqual(sub('curl -s http://localhost:9090/readyz'), {
+      command: 'curl --fail-with-body -s http://127.0.0.1:1001/readyz',
+    });
   });
 
   it('runs datastore clients from pods here, on the local servers', () => {
