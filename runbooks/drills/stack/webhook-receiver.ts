@@ -133,7 +133,13 @@ export async function startWebhookReceiver(
       } catch (err) {
         undecoded.push(`${req.url}: ${String(err)}: ${body.slice(0, 500)}`);
       }
-      // PagerDuty's Events API answers 202 with this body; Slack and webhooks take any 2xx.
+      // Answers as the real services do. Alertmanager (since 0.28) reads Slack's body: a plain
+      // `ok`, or JSON with `"ok": true`; anything else is a failed notification it keeps retrying.
+      if ((req.url ?? '').startsWith('/slack')) {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      }
+      // PagerDuty's Events API answers 202 with this body; webhooks take any 2xx.
       res
         .writeHead(202, { 'content-type': 'application/json' })
         .end('{"status":"success","message":"Event processed"}');
