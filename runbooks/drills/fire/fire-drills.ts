@@ -119,6 +119,15 @@ export async function deadDocuments(stack: DrillStack, collection: string): Prom
   );
 }
 
+/** One query against the drill collection, a new question so neither cache answers it. */
+async function queryOnce(ctx: DrillContext): Promise<Response> {
+  return post(`${ctx.stack.serviceUrl}/v1/query`, {
+    collection: ctx.traffic.collection,
+    query: `How do I promote the Postgres replica? (${Date.now()})`,
+    topK: 2,
+  });
+}
+
 const queryRoute = { method: 'POST', route: '/v1/query' } as const;
 const ingestRoute = { method: 'POST', route: '/v1/collections/:collectionId/documents' } as const;
 
@@ -282,6 +291,48 @@ export const fireDrills: readonly FireDrill[] = [
       const port = String(stack.services.redisPort);
       await redisCli(['-p', port, 'config', 'set', 'maxmemory', '0']);
       await redisCli(['-p', port, 'config', 'set', 'maxmemory-policy', 'noeviction']);
+    },
+  },
+  {
+    name: 'embedder-down',
+    alert: 'EmbedderDown',
+    severity: 'critical',
+    fault: 'the embedding endpoint answers 503 to everything (the stand-in model server failing)',
+    async inject(ctx) {
+      ctx.stack.models.fail('embedder', true);
+      // Questions never asked before: the embedding cache cannot answer them, so every query calls
+      // the failing endpoint, as in an outage.
+      ctx.traffic.set({ queriesPerSecond: 1, uniqueQueries: true });
+      const r = await queryOnce(ctx);
+      await r.body?.cancel();
+      if (r.status !== 503) throw new Error(`a query with the embedder down answered ${r.status}`);
+    },
+    async remove({ stack, traffic }) {
+      // The queries' 503s burn the availability budget; stopping them first keeps that page,
+      // inhibited while EmbedderDown fires, from outliving the drill.
+      traffic.set({ queriesPerSecond: 0 });
+      stack.models.fail('embedder', false);
+    },
+  },
+  {
+    name: 'chat-endpoint-down',
+    alert: 'ChatEndpointDown',
+    severity: 'warning',
+    fault:
+      'the chat completion endpoint answers 503 to everything (the stand-in model server failing)',
+    async inject(ctx) {
+      ctx.stack.models.fail('chat', true);
+      ctx.traffic.set({ queriesPerSecond: 1, uniqueQueries: true });
+      // What the alert promises on-call: queries still succeed, with extractive answers.
+      const r = await queryOnce(ctx);
+      const body = await r.text();
+      if (r.status !== 200) {
+        throw new Error(`a query with the chat endpoint down answered ${r.status}: ${body}`);
+      }
+    },
+    async remove({ stack, traffic }) {
+      traffic.set({ queriesPerSecond: 0 });
+      stack.models.fail('chat', false);
     },
   },
 ];

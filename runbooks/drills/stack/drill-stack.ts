@@ -7,6 +7,12 @@ import { serviceIdentity } from '../../../catalog/service-identity';
 import { eventually, GiveUp } from '../../../test-support/eventually';
 import { acquireLocalServices, type LocalServices } from './local-services';
 import { freePort, goTool, repoRoot, startProcess, type Started } from './processes';
+import {
+  standInChatModel,
+  standInEmbedderModel,
+  startModelEndpoints,
+  type ModelEndpoints,
+} from './model-endpoints';
 import { drillAlertmanagerConfig, scaledRuleFile } from './time-scale';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
@@ -14,7 +20,8 @@ import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 // the service as its own process, the postgres and redis exporters, a real Prometheus loading the
 // generated rules and scraping all of them, a real Alertmanager on the generated config with only
 // its endpoints redirected, and the webhook receiver standing in for PagerDuty, Slack and the
-// heartbeat. Everything listens on loopback; everything is stopped by `stop()`.
+// heartbeat, and an OpenAI-compatible model server standing in for the embedder and chat endpoint.
+// Everything listens on loopback; everything is stopped by `stop()`.
 
 export const generatedRuleFiles = () =>
   readdirSync(path.join(repoRoot, 'alerts/generated'))
@@ -34,6 +41,11 @@ export const drillServiceSettings = {
   // A failing job reaches the dead letters after one retry instead of five with backoff.
   QUEUE_RETRY_LIMIT: '1',
   QUEUE_RETRY_DELAY_SECONDS: '1',
+  // The embedder and chat endpoint production configures, here the stand-in (model-endpoints.ts),
+  // so their outages can be drilled; its vectors are the embedded model's, at its dimension.
+  EMBEDDER_MODEL: standInEmbedderModel,
+  EMBEDDER_DIMENSIONS: '384',
+  CHAT_MODEL: standInChatModel,
 } as const;
 
 export interface PromSample {
@@ -54,6 +66,8 @@ export interface DrillStack {
   readonly prometheusUrl: string;
   readonly alertmanagerUrl: string;
   readonly receiver: WebhookReceiver;
+  /** The stand-in embedder and chat endpoint the service calls (EMBEDDER_URL, CHAT_URL). */
+  readonly models: ModelEndpoints;
   /** The service's fault file (FAULT_INJECTION_FILE). */
   readonly faultFile: string;
   readonly dir: string;
@@ -99,6 +113,8 @@ export async function startDrillStack(options: { timeScale: number }): Promise<D
       slackChannels(parse(shippedAm) as Record<string, unknown>),
     );
     started.push(() => receiver.stop());
+    const models = await startModelEndpoints(Number(drillServiceSettings.EMBEDDER_DIMENSIONS));
+    started.push(() => models.stop());
 
     // Alertmanager: the shipped config, its secret files written with drill values.
     const secretsDir = path.join(dir, 'secrets');
@@ -138,6 +154,8 @@ export async function startDrillStack(options: { timeScale: number }): Promise<D
           DATABASE_URL: services.databaseUrl,
           DATABASE_REPLICA_URLS: services.replicaUrl,
           REDIS_URL: services.redisUrl,
+          EMBEDDER_URL: models.urls.embedder,
+          CHAT_URL: models.urls.chat,
           HOST: '127.0.0.1',
           PORT: String(appPort),
           FAULT_INJECTION_FILE: faultFile,
@@ -255,6 +273,7 @@ export async function startDrillStack(options: { timeScale: number }): Promise<D
       prometheusUrl,
       alertmanagerUrl,
       receiver,
+      models,
       faultFile,
       dir,
       query,

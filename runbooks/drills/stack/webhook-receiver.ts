@@ -133,9 +133,8 @@ export async function startWebhookReceiver(
       } catch (err) {
         undecoded.push(`${req.url}: ${String(err)}: ${body.slice(0, 500)}`);
       }
-      // Answer as each real endpoint does. Alertmanager >= 0.27 reads Slack's answer: a JSON
-      // body without `"ok": true` (or a text body other than `ok`) is a failed notification,
-      // which then never counts as sent, so its resolution is never sent either.
+      // Answers as the real services do. Alertmanager (since 0.28) reads Slack's body: a plain
+      // `ok`, or JSON with `"ok": true`; anything else is a failed notification it keeps retrying.
       if ((req.url ?? '').startsWith('/slack')) {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         return;
