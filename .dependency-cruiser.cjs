@@ -10,6 +10,7 @@ const areas = 'app|alerts|dashboards|infra|loadtest|runbooks';
 const notTests = '^([^/]+/test/|app/bench/)';
 const settingsContractTest = 'infra/test/app-settings\\.test\\.ts';
 const runbookCommandsTest = 'runbooks/test/runbook-commands\\.test\\.ts';
+const drillModelStandIn = 'runbooks/drills/stack/model-endpoints\\.ts';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -27,8 +28,21 @@ module.exports = {
         "An area's code imports its own modules and catalog/, never another area's internals " +
         '(nor the generate driver in scripts/, which imports the generators).',
       severity: 'error',
-      from: { path: `^(${areas})/`, pathNot: notTests },
+      from: { path: `^(${areas})/`, pathNot: `${notTests}|^${drillModelStandIn}$` },
       to: { path: `^(${areas}|scripts)/`, pathNot: '^$1/' },
+    },
+    {
+      name: 'drill-model-stand-in',
+      comment:
+        "The drills' stand-in for the embedder and chat endpoint answers with the service's own " +
+        'local vectors, so a drill ranks exactly as the embedded default does; it reaches nothing ' +
+        'else of the service.',
+      severity: 'error',
+      from: { path: `^${drillModelStandIn}$` },
+      to: {
+        path: `^(${areas}|scripts)/`,
+        pathNot: '^(runbooks/|app/src/rag/embedding/local-embedder\\.ts$)',
+      },
     },
     {
       name: 'tests-own-area-and-catalog',
