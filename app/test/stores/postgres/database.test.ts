@@ -60,17 +60,22 @@ describe('Database (primary + replica routing)', function () {
     await db.primary('notes').insert({ id: 1, body: 'written on the primary' });
     assert.equal(await inRecovery(db.primary), false);
 
+    // Until the first replica check has measured its lag, reads go to the primary; on a loaded
+    // machine that can outlast the row's replication, so wait for a read that ran on the replica.
+    const onReplica = () =>
+      db.read(async (r) => ({
+        recovery: await inRecovery(r),
+        row: await r('notes').where({ id: 1 }).first(),
+      }));
     await waitFor(
-      async () =>
-        (await db.read((r) => r('notes').where({ id: 1 }).first()).catch(() => undefined)) !==
-        undefined,
-      5_000,
-      'the row to reach the replica',
+      async () => {
+        const read = await onReplica().catch(() => undefined);
+        return read?.recovery === true && read.row !== undefined;
+      },
+      10_000,
+      'a read on the replica that sees the row',
     );
-    const [recovery, row] = await db.read(async (r) => [
-      await inRecovery(r),
-      await r('notes').where({ id: 1 }).first(),
-    ]);
+    const { recovery, row } = await onReplica();
     assert.equal(recovery, true, 'read() must run on the replica');
     assert.equal(row.body, 'written on the primary');
 
