@@ -57,6 +57,10 @@ export const serviceSettingNames = [
   'DEMO_CORPUS_DIR',
   'SEED_DEMO_CORPUS',
   'FAULT_INJECTION_FILE',
+  // Database credentials and least-privilege roles.
+  'MIGRATION_DATABASE_URL',
+  'DATABASE_CREDENTIALS_FILE',
+  'DATABASE_CREDENTIALS_CHECK_INTERVAL_MS',
 ] as const;
 
 export type ServiceSettingName = (typeof serviceSettingNames)[number];

@@ -64,6 +64,15 @@ up() {
   redis_port=$(free_port)
 
   as_pg "$bin/initdb" -D "$primary" -U postgres --auth=trust --no-sync -E UTF8 >"$logs/initdb.log"
+  # The superuser (the bootstrap, the tests' admin connections) and replication are trusted on
+  # loopback; every other user proves its password, so the service's credentials are real secrets
+  # and a revoked or rotated one really stops working. The replica copies this file.
+  cat >"$primary/pg_hba.conf" <<EOF
+local all all trust
+host all postgres 127.0.0.1/32 trust
+host replication postgres 127.0.0.1/32 trust
+host all all 127.0.0.1/32 scram-sha-256
+EOF
   cat >>"$primary/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $pg_port
@@ -75,9 +84,20 @@ max_connections = 200
 fsync = off
 full_page_writes = off
 EOF
-  echo "host replication postgres 127.0.0.1/32 trust" >>"$primary/pg_hba.conf"
   as_pg "$bin/pg_ctl" -D "$primary" -l "$logs/pg-primary.log" -w start >/dev/null
   as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE rag" postgres
+  # Least-privilege roles as the platform's bootstrap makes them (catalog/database-roles.ts): the
+  # service logs in with DML only, migrations with the schema owner's role. Roles replicate.
+  local roles="node -r ts-node/register/transpile-only scripts/database-roles.ts"
+  local service_password migrator_password
+  service_password=$($roles password)
+  migrator_password=$($roles password)
+  {
+    $roles bootstrap rag
+    $roles login service rag_app "$service_password"
+    $roles login migrator rag_migrate "$migrator_password"
+  } | as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -v ON_ERROR_STOP=1 rag >"$logs/roles.log" 2>&1 ||
+    { log "creating the database roles failed; see $logs/roles.log"; exit 1; }
 
   as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica" -R -X stream -c fast
   cat >>"$replica/postgresql.conf" <<EOF
@@ -98,8 +118,11 @@ EOF
   wait_for "redis" 100 redis-cli -p "$redis_port" ping
 
   cat >"$ENV_FILE" <<EOF
-DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/rag
-DATABASE_REPLICA_URLS=postgres://postgres@127.0.0.1:$replica_port/rag
+DATABASE_URL=postgres://rag_app:$service_password@127.0.0.1:$pg_port/rag
+DATABASE_REPLICA_URLS=postgres://rag_app:$service_password@127.0.0.1:$replica_port/rag
+MIGRATION_DATABASE_URL=postgres://rag_migrate:$migrator_password@127.0.0.1:$pg_port/rag
+TEST_DATABASE_ADMIN_URL=postgres://postgres@127.0.0.1:$pg_port/rag
+TEST_DATABASE_REPLICA_ADMIN_URL=postgres://postgres@127.0.0.1:$replica_port/rag
 REDIS_URL=redis://127.0.0.1:$redis_port
 TEST_SERVICES_DIR=$STATE_DIR
 TEST_PG_BIN=$bin

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { roleBootstrapStatements } from '../../catalog/database-roles';
 
 // The real backing services for `npm run bench`: the ones in the environment (DATABASE_URL,
 // DATABASE_REPLICA_URLS, REDIS_URL, as scripts/test-services.sh prints them) or, when unset, a
@@ -13,8 +14,14 @@ const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, '../..');
 
 export interface BackingServices {
+  /** A superuser's (it creates databases). */
   readonly primaryUrl: string;
   readonly replicaUrl: string;
+  /**
+   * The service's DML-only login and the migrations' login (scripts/test-services.sh), when the
+   * services have them: a throwaway database gets the same roles.
+   */
+  readonly logins?: { service: string; serviceReplica: string; migration: string };
   readonly redisUrl: string;
   /** Whether this process started them (and so stops them in `release`). */
   readonly started: boolean;
@@ -25,8 +32,10 @@ export async function acquireBackingServices(): Promise<BackingServices> {
   const { DATABASE_URL, DATABASE_REPLICA_URLS, REDIS_URL } = process.env;
   if (DATABASE_URL && DATABASE_REPLICA_URLS && REDIS_URL) {
     return {
-      primaryUrl: DATABASE_URL,
-      replicaUrl: DATABASE_REPLICA_URLS.split(',')[0].trim(),
+      primaryUrl: process.env.TEST_DATABASE_ADMIN_URL ?? DATABASE_URL,
+      replicaUrl:
+        process.env.TEST_DATABASE_REPLICA_ADMIN_URL ?? DATABASE_REPLICA_URLS.split(',')[0].trim(),
+      logins: loginsOf(process.env),
       redisUrl: REDIS_URL,
       started: false,
       release: async () => undefined,
@@ -43,13 +52,24 @@ export async function acquireBackingServices(): Promise<BackingServices> {
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
   );
   return {
-    primaryUrl: vars.DATABASE_URL,
-    replicaUrl: vars.DATABASE_REPLICA_URLS.split(',')[0],
+    primaryUrl: vars.TEST_DATABASE_ADMIN_URL ?? vars.DATABASE_URL,
+    replicaUrl: vars.TEST_DATABASE_REPLICA_ADMIN_URL ?? vars.DATABASE_REPLICA_URLS.split(',')[0],
+    logins: loginsOf(vars),
     redisUrl: vars.REDIS_URL,
     started: true,
     release: async () => {
       await run('bash', [script, 'down'], { env, cwd: repoRoot });
     },
+  };
+}
+
+function loginsOf(env: Record<string, string | undefined>): BackingServices['logins'] {
+  const { DATABASE_URL, DATABASE_REPLICA_URLS, MIGRATION_DATABASE_URL } = env;
+  if (!DATABASE_URL || !DATABASE_REPLICA_URLS || !MIGRATION_DATABASE_URL) return undefined;
+  return {
+    service: DATABASE_URL,
+    serviceReplica: DATABASE_REPLICA_URLS.split(',')[0].trim(),
+    migration: MIGRATION_DATABASE_URL,
   };
 }
 
@@ -60,8 +80,14 @@ function withDatabase(url: string, database: string): string {
 }
 
 export interface ThrowawayDatabase {
+  /** A superuser's. */
   readonly primaryUrl: string;
   readonly replicaUrl: string;
+  /**
+   * The service's settings for this database: its DML-only login and the migrations' (the
+   * superuser's where the services have no such logins).
+   */
+  readonly serviceEnv: Record<string, string>;
   /** Resolves once the replica has replayed everything the primary had written when called. */
   replicaCaughtUp(timeoutMs?: number): Promise<void>;
   drop(): Promise<void>;
@@ -75,6 +101,16 @@ export async function createThrowawayDatabase(
   const admin = new Client(withDatabase(services.primaryUrl, 'postgres'));
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  const logins = services.logins;
+  if (logins) {
+    const bootstrap = new Client(withDatabase(services.primaryUrl, name));
+    await bootstrap.connect();
+    try {
+      for (const statement of roleBootstrapStatements(name)) await bootstrap.query(statement);
+    } finally {
+      await bootstrap.end();
+    }
+  }
   const replicaUrl = withDatabase(services.replicaUrl, name);
   for (let attempt = 0; ; attempt++) {
     const probe = new Client(replicaUrl);
@@ -91,6 +127,16 @@ export async function createThrowawayDatabase(
   return {
     primaryUrl: withDatabase(services.primaryUrl, name),
     replicaUrl,
+    serviceEnv: logins
+      ? {
+          DATABASE_URL: withDatabase(logins.service, name),
+          DATABASE_REPLICA_URLS: withDatabase(logins.serviceReplica, name),
+          MIGRATION_DATABASE_URL: withDatabase(logins.migration, name),
+        }
+      : {
+          DATABASE_URL: withDatabase(services.primaryUrl, name),
+          DATABASE_REPLICA_URLS: replicaUrl,
+        },
     async replicaCaughtUp(timeoutMs = 60_000) {
       const { rows } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn');
       const replica = new Client(withDatabase(services.replicaUrl, 'postgres'));

@@ -218,8 +218,7 @@ export async function main(): Promise<void> {
     const database = await createThrowawayDatabase(services);
     cleanup.push(() => database.drop());
     const config = loadConfig({
-      DATABASE_URL: database.primaryUrl,
-      DATABASE_REPLICA_URLS: database.replicaUrl,
+      ...database.serviceEnv,
       REDIS_URL: services.redisUrl,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -26,8 +26,7 @@ async function main() {
   const database = await createThrowawayDatabase(services);
   const service = await startService(
     loadConfig({
-      DATABASE_URL: database.primaryUrl,
-      DATABASE_REPLICA_URLS: database.replicaUrl,
+      ...database.serviceEnv,
       // PROFILE_CACHE=memory: the embedded default's cache, to see what the Redis round trip costs.
       ...(process.env.PROFILE_CACHE === 'memory' ? {} : { REDIS_URL: services.redisUrl }),
       HOST: '127.0.0.1',

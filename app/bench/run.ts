@@ -139,8 +139,7 @@ async function main() {
     const database = await createThrowawayDatabase(services);
     cleanup.push(() => database.drop());
     const config = loadConfig({
-      DATABASE_URL: database.primaryUrl,
-      DATABASE_REPLICA_URLS: database.replicaUrl,
+      ...database.serviceEnv,
       REDIS_URL: services.redisUrl,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -121,6 +121,22 @@ export const configSchema = z
     SEED_DEMO_CORPUS: bool.optional(),
     /** Fire drills only: a JSON file of faults to inject on the API routes (http/middleware/fault-injection.ts). */
     FAULT_INJECTION_FILE: z.string().min(1).optional(),
+
+    // Database credentials and least-privilege roles (catalog/database-roles.ts).
+    /**
+     * Where migrations run (at start-up and `npm run migrate`): the schema owner's login. When set,
+     * the service never runs DDL with DATABASE_URL's credentials, which then need DML only.
+     */
+    MIGRATION_DATABASE_URL: postgresUrl.optional(),
+    /**
+     * A file with the service's database login (what Vault Agent renders from the database secrets
+     * engine): JSON `{"username", "password"}` or a postgres URL whose user and password are taken.
+     * It replaces the user and password of DATABASE_URL and DATABASE_REPLICA_URLS, and is re-read
+     * when it changes: new connections use the new login, pooled ones of the old login drain.
+     */
+    DATABASE_CREDENTIALS_FILE: z.string().min(1).optional(),
+    /** How often the credentials file is re-read even without a change event (a backstop). */
+    DATABASE_CREDENTIALS_CHECK_INTERVAL_MS: int(100, 600_000).default(10_000),
   })
   .strict()
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
@@ -137,6 +153,11 @@ export const configSchema = z
   .refine((c) => !c.EMBEDDER_URL || c.EMBEDDER_MODEL, {
     path: ['EMBEDDER_MODEL'],
     message: 'is required when EMBEDDER_URL is set',
+  })
+  // The file's login replaces the user of the URLs it applies to: without one there is none.
+  .refine((c) => !c.DATABASE_CREDENTIALS_FILE || c.DATABASE_URL, {
+    path: ['DATABASE_CREDENTIALS_FILE'],
+    message: 'needs DATABASE_URL (the host it logs in to)',
   })
   // Node refuses a headers timeout longer than the request timeout.
   .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {

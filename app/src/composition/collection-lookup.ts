@@ -20,6 +20,7 @@ export async function startCollectionLookup(
   if (config.COLLECTION_CACHE_TTL_MS <= 0) return cache;
   const listener = new CollectionChangeListener({
     connectionString: data.primaryUrl,
+    credentials: data.credentials,
     applicationName: config.SERVICE_NAME,
     onChange: (change) => cache.invalidate(change.id, change.indexVersion),
     onListening: (listening) => {

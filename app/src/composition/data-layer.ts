@@ -3,18 +3,26 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { ChunksRepository } from '../stores/postgres/chunks-repository';
 import { CollectionsRepository } from '../stores/postgres/collections-repository';
+import { CredentialsFile, type DatabaseCredentials } from '../stores/postgres/database-credentials';
 import { Database } from '../stores/postgres/database';
 import { DocumentsRepository } from '../stores/postgres/documents-repository';
 import { startEmbeddedPostgres } from '../stores/postgres/embedded-postgres';
 import { IndexingRepository } from '../stores/postgres/indexing-repository';
-import { migrateLatest } from '../stores/postgres/migrations';
+import {
+  migrateLatest,
+  migrationConnection,
+  pendingMigrations,
+} from '../stores/postgres/migrations';
 import { IngestQueue } from '../stores/queue/ingest-queue';
+import knex from 'knex';
 import type { Closers } from './closers';
 
 export interface DataLayer {
   readonly db: Database;
   /** The primary's URL (the embedded server's when DATABASE_URL is unset). */
   readonly primaryUrl: string;
+  /** The login from DATABASE_CREDENTIALS_FILE, which replaces the URLs' own; undefined without. */
+  readonly credentials?: DatabaseCredentials;
   readonly queue: IngestQueue;
   /** Stops the queue's workers within the deadline; later calls do nothing. */
   stopQueue(deadlineMs: number): Promise<void>;
@@ -52,8 +60,20 @@ export async function startDataLayer(
     primaryUrl = embedded.url;
   }
 
+  let credentials: CredentialsFile | undefined;
+  if (config.DATABASE_CREDENTIALS_FILE) {
+    credentials = await CredentialsFile.open(config.DATABASE_CREDENTIALS_FILE, {
+      checkIntervalMs: config.DATABASE_CREDENTIALS_CHECK_INTERVAL_MS,
+      onRotated: (user) => logger.info('database credentials changed', { user }),
+      onError: (err) => logger.warn('database credentials file unusable', { err }),
+    });
+    const file = credentials;
+    closers.push(async () => file.close());
+  }
+
   const db = new Database({
     primaryUrl,
+    credentials,
     replicaUrls: config.DATABASE_REPLICA_URLS,
     poolMax: config.DATABASE_POOL_MAX,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
@@ -66,11 +86,12 @@ export async function startDataLayer(
   });
   closers.push(() => db.close());
   await db.start();
-  const applied = await migrateLatest(db.primary);
+  const applied = await migrateOnStart(config, db);
   if (applied.length) logger.info('migrations applied', { applied });
 
   const queue = new IngestQueue({
     connectionString: primaryUrl,
+    credentials,
     metrics,
     retryLimit: config.QUEUE_RETRY_LIMIT,
     retryDelaySeconds: config.QUEUE_RETRY_DELAY_SECONDS,
@@ -95,6 +116,7 @@ export async function startDataLayer(
   return {
     db,
     primaryUrl,
+    credentials,
     queue,
     stopQueue,
     collections,
@@ -103,4 +125,31 @@ export async function startDataLayer(
     chunks: new ChunksRepository(db),
     embedded: !config.DATABASE_URL,
   };
+}
+
+/**
+ * Brings the schema up to date before anything uses it. With MIGRATION_DATABASE_URL the
+ * migrations run on that login (the schema owner's) and the service's own needs no DDL at all.
+ * Without it, they run on the service's connection only when some are pending: a service whose
+ * role may not run DDL starts on a schema the migration Job already brought up to date, reading
+ * knex's tables and writing nothing.
+ */
+async function migrateOnStart(config: Config, db: Database): Promise<string[]> {
+  if (config.MIGRATION_DATABASE_URL) {
+    const migrator = knex({
+      client: 'pg',
+      connection: migrationConnection(config.MIGRATION_DATABASE_URL, {
+        statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+        lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+      }),
+      pool: { min: 0, max: 1 },
+    });
+    try {
+      return await migrateLatest(migrator);
+    } finally {
+      await migrator.destroy();
+    }
+  }
+  if ((await pendingMigrations(db.primary)).length === 0) return [];
+  return migrateLatest(db.primary);
 }

@@ -18,7 +18,11 @@ import { migrateLatest } from '../../src/stores/postgres/migrations';
 import { contextCopies, readAppDockerfile, runCommands, type Stage } from '../support/dockerfile';
 import { freePort, repoRoot, type ServiceProcess } from '../support/service-process';
 import { eventually, requireEnv } from '../support/test-service';
-import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
+import {
+  createTestDatabase,
+  serviceDatabaseEnv,
+  type TestDatabase,
+} from '../stores/postgres/test-database';
 
 const run = promisify(execFile);
 
@@ -227,8 +231,7 @@ describe('the production image, replayed without Docker (app/Dockerfile)', funct
     testDb = await createTestDatabase('image');
     const port = await freePort();
     const service = spawnInImage(serveCommand, {
-      DATABASE_URL: testDb.primaryUrl,
-      DATABASE_REPLICA_URLS: testDb.replicaUrl,
+      ...serviceDatabaseEnv(testDb),
       REDIS_URL: requireEnv('REDIS_URL'),
       PORT: String(port),
       HOST: '127.0.0.1',

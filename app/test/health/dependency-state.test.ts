@@ -16,6 +16,7 @@ function settings(services: PrivateServices, extra: Record<string, string> = {})
   return {
     DATABASE_URL: services.env.DATABASE_URL,
     DATABASE_REPLICA_URLS: services.env.DATABASE_REPLICA_URLS,
+    MIGRATION_DATABASE_URL: services.env.MIGRATION_DATABASE_URL,
     REDIS_URL: services.env.REDIS_URL,
     DEPENDENCY_CHECK_INTERVAL_MS: String(checkIntervalMs),
     DATABASE_REPLICA_CHECK_INTERVAL_MS: String(checkIntervalMs),

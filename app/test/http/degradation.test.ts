@@ -244,7 +244,11 @@ describe('a failing dependency degrades the service instead of failing it', func
         dataDir: path.join(dataDir, 'pg'),
         port: await freePort(),
       });
-      service = await startTestService({ DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: '' });
+      service = await startTestService({
+        DATABASE_URL: primary.url,
+        DATABASE_REPLICA_URLS: '',
+        MIGRATION_DATABASE_URL: '',
+      });
       const api = apiClient(service.url);
       assert.equal((await api.get('/v1/collections')).status, 200);
 

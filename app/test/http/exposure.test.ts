@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import type { RunningService } from '../../src/service';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
+import {
+  createTestDatabase,
+  serviceDatabaseEnv,
+  type TestDatabase,
+} from '../stores/postgres/test-database';
 import { apiClient } from '../support/http-client';
 import { eventually, startTestService, uniqueName } from '../support/test-service';
 
@@ -131,8 +135,7 @@ describe('HTTP exposure', function () {
     before(async () => {
       db = await createTestDatabase('exposure');
       service = await startTestService({
-        DATABASE_URL: db.primaryUrl,
-        DATABASE_REPLICA_URLS: db.replicaUrl,
+        ...serviceDatabaseEnv(db),
       });
     });
     after(async () => {

@@ -35,8 +35,7 @@ describe('the running service against its OpenAPI document (schemathesis)', func
     const port = await freePort();
     service = spawnService(
       realServicesEnv(port, {
-        DATABASE_URL: database.primaryUrl,
-        DATABASE_REPLICA_URLS: database.replicaUrl,
+        ...database.serviceEnv,
         LOG_LEVEL: 'error',
       }),
     );

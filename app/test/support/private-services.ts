@@ -32,7 +32,7 @@ export async function startPrivateServices(): Promise<PrivateServices> {
     if (eq > 0) vars[line.slice(0, eq)] = line.slice(eq + 1);
   }
   const urlOf = (target: 'primary' | 'replica') =>
-    target === 'primary' ? vars.DATABASE_URL : vars.DATABASE_REPLICA_URLS.split(',')[0];
+    target === 'primary' ? vars.TEST_DATABASE_ADMIN_URL : vars.TEST_DATABASE_REPLICA_ADMIN_URL;
   return {
     env: vars,
     async sql(target, statement) {

@@ -77,6 +77,7 @@ export function realServicesEnv(
   return {
     DATABASE_URL: requireEnv('DATABASE_URL'),
     DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
+    MIGRATION_DATABASE_URL: requireEnv('MIGRATION_DATABASE_URL'),
     REDIS_URL: requireEnv('REDIS_URL'),
     HOST: '127.0.0.1',
     PORT: String(port),

@@ -14,8 +14,10 @@ export async function startTestService(
   options: Parameters<typeof startService>[1] = {},
 ): Promise<RunningService> {
   const env: NodeJS.ProcessEnv = {
+    // The service's login has DML only (scripts/test-services.sh); migrations run as the owner.
     DATABASE_URL: requireEnv('DATABASE_URL'),
     DATABASE_REPLICA_URLS: requireEnv('DATABASE_REPLICA_URLS'),
+    MIGRATION_DATABASE_URL: requireEnv('MIGRATION_DATABASE_URL'),
     REDIS_URL: requireEnv('REDIS_URL'),
     HOST: '127.0.0.1',
     PORT: '0',

@@ -34,6 +34,7 @@ function startService(services: LocalServices, port: number): Started {
         LOG_LEVEL: 'info',
         DATABASE_URL: services.databaseUrl,
         DATABASE_REPLICA_URLS: services.replicaUrl,
+        ...(services.migrationUrl ? { MIGRATION_DATABASE_URL: services.migrationUrl } : {}),
         REDIS_URL: services.redisUrl,
         HOST: '127.0.0.1',
         PORT: String(port),

@@ -153,6 +153,7 @@ export async function startDrillStack(options: { timeScale: number }): Promise<D
           ...drillServiceSettings,
           DATABASE_URL: services.databaseUrl,
           DATABASE_REPLICA_URLS: services.replicaUrl,
+          ...(services.migrationUrl ? { MIGRATION_DATABASE_URL: services.migrationUrl } : {}),
           REDIS_URL: services.redisUrl,
           EMBEDDER_URL: models.urls.embedder,
           CHAT_URL: models.urls.chat,

@@ -8,6 +8,8 @@ import { run, runOk } from './processes';
 export interface LocalServices {
   readonly databaseUrl: string;
   readonly replicaUrl: string;
+  /** The migrations' login when the service's has DML only (scripts/test-services.sh). */
+  readonly migrationUrl?: string;
   readonly redisUrl: string;
   readonly stateDir: string;
   readonly pgBin: string;
@@ -45,6 +47,7 @@ function fromEnv(env: Record<string, string | undefined>): LocalServices | undef
   return {
     databaseUrl: env.DATABASE_URL!,
     replicaUrl: env.DATABASE_REPLICA_URLS!.split(',')[0],
+    migrationUrl: env.MIGRATION_DATABASE_URL,
     redisUrl: env.REDIS_URL!,
     stateDir: env.TEST_SERVICES_DIR!,
     pgBin: env.TEST_PG_BIN!,

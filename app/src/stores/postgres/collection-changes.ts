@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { withLogin, type DatabaseCredentials } from './database-credentials';
 
 // Every change of a collection's searchable content (index version bump) and every collection
 // delete is announced with pg_notify inside the transaction that makes it (collections-repository),
@@ -32,6 +33,11 @@ export function decodeCollectionChange(payload: string | undefined): CollectionC
 
 export interface CollectionChangeListenerOptions {
   readonly connectionString: string;
+  /**
+   * The login to use instead of the URL's. On a change the connection is closed and opened again
+   * with the new login (nothing is cached meanwhile), so the old login is left unused.
+   */
+  readonly credentials?: DatabaseCredentials;
   readonly onChange: (change: CollectionChange) => void;
   /**
    * Called with false as soon as the connection is lost (notices may be missed from then on) and
@@ -52,10 +58,16 @@ export class CollectionChangeListener {
   private timer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
 
+  private unsubscribe: (() => void) | undefined;
+
   constructor(private readonly options: CollectionChangeListenerOptions) {}
 
   /** Starts listening; resolves after the first attempt, connected or not (it keeps retrying). */
   start(): Promise<void> {
+    this.unsubscribe ??= this.options.credentials?.onChange(() => {
+      // `end` reports the loss like any other, which reconnects with the current login.
+      void this.client?.end().catch(() => undefined);
+    });
     this.connecting ??= this.connect();
     return this.connecting;
   }
@@ -66,6 +78,7 @@ export class CollectionChangeListener {
 
   async close(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
     await this.connecting;
     const client = this.client;
@@ -76,7 +89,7 @@ export class CollectionChangeListener {
   private async connect(): Promise<void> {
     const { options } = this;
     const client = new Client({
-      connectionString: options.connectionString,
+      connectionString: withLogin(options.connectionString, options.credentials?.current()),
       connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
       keepAlive: true,
       application_name: `${options.applicationName ?? 'rag-api'} collection-changes`,

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import type { Metrics } from '../../observability/metrics';
+import { withLogin, type DatabaseCredentials } from './database-credentials';
 
 // Postgres access split by intent: writes (and anything that must see its own writes) use the
 // primary pool; `read()` uses a replica that is reachable and within the lag bound, otherwise the
@@ -17,6 +18,11 @@ export interface DatabaseOptions {
   /** Bounds connecting and waiting for a pooled connection, so a dead host fails fast. */
   readonly connectTimeoutMs?: number;
   readonly applicationName?: string;
+  /**
+   * The login every pool uses instead of the URLs' own, when it comes from a file that changes
+   * (Vault's dynamic users): new connections take the current login, older ones are retired.
+   */
+  readonly credentials?: DatabaseCredentials;
   readonly metrics: Metrics;
   /**
    * A query on the primary failed because the server is unreachable or the schema is gone: how the
@@ -268,21 +274,63 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-function createPool(url: string, options: DatabaseOptions, role: 'primary' | 'replica'): Knex {
+export interface PoolOptions {
+  readonly connectTimeoutMs?: number;
+  readonly poolMax: number;
+  /** Sent as startup parameters on every connection; omitted: the server's defaults. */
+  readonly statementTimeoutMs?: number;
+  readonly lockTimeoutMs?: number;
+  readonly applicationName: string;
+  readonly credentials?: DatabaseCredentials;
+}
+
+/**
+ * A knex pool on `url`. With `credentials`, each new connection logs in with the current login
+ * and a pooled connection of an older login is discarded when next acquired (tarn validates on
+ * acquire): in-flight queries finish on their connection, no new one starts on it, so the old
+ * login can be revoked once its sessions are idle without failing a request.
+ */
+export function createKnexPool(url: string, options: PoolOptions): Knex {
   const connectTimeoutMs = options.connectTimeoutMs ?? 3_000;
   // node-postgres sends the timeouts as startup parameters, so every pooled connection gets them
   // without an extra round trip (knex's types lack lock_timeout, which node-postgres supports).
-  const connection: Knex.PgConnectionConfig & { lock_timeout: number } = {
-    connectionString: url,
-    statement_timeout: options.statementTimeoutMs,
-    lock_timeout: options.lockTimeoutMs,
+  const settings = (
+    connectionString: string,
+  ): Knex.PgConnectionConfig & { lock_timeout?: number } => ({
+    connectionString,
+    ...(options.statementTimeoutMs !== undefined
+      ? { statement_timeout: options.statementTimeoutMs }
+      : {}),
+    ...(options.lockTimeoutMs !== undefined ? { lock_timeout: options.lockTimeoutMs } : {}),
     connectionTimeoutMillis: connectTimeoutMs,
-    application_name: `${options.applicationName ?? 'rag-api'}:${role}`,
-  };
+    application_name: options.applicationName,
+  });
+  const { credentials } = options;
+  const connection = credentials
+    ? () => {
+        const version = credentials.version;
+        return {
+          ...settings(withLogin(url, credentials.current())),
+          expirationChecker: () => credentials.version !== version,
+        };
+      }
+    : settings(url);
   return knex({
     client: 'pg',
     connection,
-    pool: { min: 0, max: options.poolMax, idleTimeoutMillis: 30_000 },
+    pool: {
+      min: 0,
+      max: options.poolMax,
+      idleTimeoutMillis: 30_000,
+      ...(credentials
+        ? {
+            validate: (conn: { user?: string; password?: unknown }) => {
+              const login = credentials.current();
+              return conn.user === login.user && conn.password === login.password;
+            },
+          }
+        : {}),
+    },
     acquireConnectionTimeout: connectTimeoutMs,
     // Connection failures reach the caller as rejections (and the health snapshot); knex's own
     // console line for each would only duplicate them outside the structured log.
@@ -292,5 +340,16 @@ function createPool(url: string, options: DatabaseOptions, role: 'primary' | 're
       },
       error: () => undefined,
     },
+  });
+}
+
+function createPool(url: string, options: DatabaseOptions, role: 'primary' | 'replica'): Knex {
+  return createKnexPool(url, {
+    connectTimeoutMs: options.connectTimeoutMs,
+    poolMax: options.poolMax,
+    statementTimeoutMs: options.statementTimeoutMs,
+    lockTimeoutMs: options.lockTimeoutMs,
+    applicationName: `${options.applicationName ?? 'rag-api'}:${role}`,
+    credentials: options.credentials,
   });
 }

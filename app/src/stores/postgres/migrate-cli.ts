@@ -57,7 +57,8 @@ async function main(argv: string[]): Promise<void> {
   // Checked before anything starts, so a refused revert touches nothing.
   if (!forward) refuseInProduction(config.NODE_ENV);
   let embedded: EmbeddedPostgresServer | undefined;
-  let url = config.DATABASE_URL;
+  // The migrations' own login when the service's (DATABASE_URL) has DML only.
+  let url = config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL;
   if (!url) {
     embedded = await startEmbeddedPostgres({
       dataDir: config.EMBEDDED_POSTGRES_DIR,

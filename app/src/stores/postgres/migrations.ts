@@ -51,8 +51,9 @@ export function migrationConnection(
   };
 }
 
+const source = new SourceNamedMigrations();
 const migratorConfig: Knex.MigratorConfig = {
-  migrationSource: new SourceNamedMigrations(),
+  migrationSource: source,
   tableName: 'knex_migrations',
 };
 
@@ -60,6 +61,15 @@ const migratorConfig: Knex.MigratorConfig = {
 export async function migrateLatest(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
   return applied;
+}
+
+/**
+ * The migrations not applied yet, read only (knex's list reads its two tables, creating them only
+ * when they are missing): what a service whose role may not write them checks at start-up.
+ */
+export async function pendingMigrations(db: Knex): Promise<string[]> {
+  const [, pending] = (await db.migrate.list(migratorConfig)) as [unknown[], string[]];
+  return pending.map((file) => source.getMigrationName(file));
 }
 
 /** Reverts every applied migration; returns the names reverted. */

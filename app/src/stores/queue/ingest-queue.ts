@@ -3,6 +3,8 @@ import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import type { Knex } from 'knex';
 import type { Metrics } from '../../observability/metrics';
+import { withLogin, type DatabaseCredentials } from '../postgres/database-credentials';
+import { createKnexPool } from '../postgres/database';
 
 // The durable ingestion queue, on pg-boss (Postgres) rather than BullMQ (Redis), because:
 // - the queue lives in the same database as the documents, so the document row and its job are
@@ -44,6 +46,8 @@ export interface IngestHandlers {
 
 export interface IngestQueueOptions {
   readonly connectionString: string;
+  /** The login to use instead of the URL's, re-read when it changes (database-credentials.ts). */
+  readonly credentials?: DatabaseCredentials;
   readonly metrics: Metrics;
   readonly retryLimit: number;
   readonly retryDelaySeconds: number;
@@ -82,9 +86,23 @@ export class IngestQueue {
   private liveness: Client | undefined;
   private started = false;
   private stopping = false;
+  /** With rotating credentials: pg-boss's connections, from a pool that follows the login. */
+  private readonly pool: Knex | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: IngestQueueOptions) {
+    const { credentials } = options;
+    // pg-boss's own pool logs in once with a fixed user; with rotating credentials it runs its
+    // SQL on a pool that takes every new connection with the current login instead.
+    this.pool = credentials
+      ? createKnexPool(options.connectionString, {
+          poolMax: options.poolMax ?? 4,
+          applicationName: 'rag-ingest-queue',
+          credentials,
+        })
+      : undefined;
     this.boss = new PgBoss({
+      ...(this.pool ? { db: poolExecutor(this.pool) } : {}),
       connectionString: options.connectionString,
       schema: QUEUE_SCHEMA,
       max: options.poolMax ?? 4,
@@ -113,9 +131,9 @@ export class IngestQueue {
    * pod recovers its predecessor's jobs at start-up instead of after QUEUE_JOB_EXPIRE_SECONDS, and
    * any other pod recovers them at its next sweep. Safe against a worker wrongly thought dead (a
    * network partition): pg-boss completes only jobs still active, so its late result is dropped,
-   * and indexing a document version twice is idempotent. Postgres shows a session's
-   * application_name only to its own role (or pg_read_all_stats): every worker must connect as the
-   * same role, as every pod of this service does.
+   * and indexing a document version twice is idempotent. Postgres shows every
+   * session's application_name to every role (unlike its query or start time), so pods logging in
+   * as different short-lived users (Vault's) still see each other alive.
    */
   async recoverOrphanedJobs(): Promise<number> {
     const db = this.boss.getDb();
@@ -210,6 +228,9 @@ export class IngestQueue {
   async startWorkers(handlers: IngestHandlers): Promise<void> {
     if (!this.started) throw new Error('IngestQueue.start() must run before startWorkers()');
     await this.connectLiveness();
+    this.unsubscribe = this.options.credentials?.onChange(() => {
+      this.moveLiveness().catch((err) => (this.options.onError ?? defaultOnError)(err));
+    });
     await this.recoverOrphanedJobs();
     this.scheduleOrphanSweep();
     const pollingIntervalSeconds = this.options.pollingIntervalSeconds ?? 1;
@@ -269,16 +290,32 @@ export class IngestQueue {
     this.stopping = true;
     if (this.depthTimer) clearTimeout(this.depthTimer);
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.unsubscribe?.();
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: deadlineMs });
+    await this.pool?.destroy();
     // Last: jobs still held after the deadline were failed by pg-boss, and must not be failed
     // again by another pod's sweep in between.
     await this.liveness?.end().catch(() => undefined);
     this.started = false;
   }
 
+  /**
+   * A new login: the liveness session moves to it, the new session first, so this process never
+   * looks dead to the others (they would retry its jobs) and the old login is left unused.
+   */
+  private async moveLiveness(): Promise<void> {
+    const old = this.liveness;
+    if (!old || this.stopping) return;
+    await this.connectLiveness();
+    await old.end().catch(() => undefined);
+  }
+
   private async connectLiveness(): Promise<void> {
     const client = new Client({
-      connectionString: this.options.connectionString,
+      connectionString: withLogin(
+        this.options.connectionString,
+        this.options.credentials?.current(),
+      ),
       application_name: `${WORKER_SESSION_PREFIX}${this.workerId}`,
       keepAlive: true,
     });
@@ -366,6 +403,22 @@ export class IngestQueue {
       this.options.metrics.queueDepth.set({ state }, depth[state]);
     }
   }
+}
+
+/** Runs pg-boss's SQL on a connection of a knex pool (one statement batch per acquire). */
+function poolExecutor(pool: Knex): PgBoss.Db {
+  return {
+    async executeSql(text, values) {
+      const connection = (await pool.client.acquireConnection()) as {
+        query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+      };
+      try {
+        return (await connection.query(text, values)) as { rows: never[] };
+      } finally {
+        await pool.client.releaseConnection(connection);
+      }
+    },
+  };
 }
 
 /** Runs pg-boss's SQL on the connection of a knex transaction. */

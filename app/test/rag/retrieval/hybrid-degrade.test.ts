@@ -5,6 +5,7 @@ import { apiClient } from '../../support/http-client';
 import { eventually, startTestService } from '../../support/test-service';
 import {
   createTestDatabase,
+  serviceDatabaseEnv,
   metricValue,
   type TestDatabase,
 } from '../../stores/postgres/test-database';
@@ -33,8 +34,7 @@ describe('hybrid retrieval when lexical search fails (real service, real Postgre
     });
     service = await startTestService(
       {
-        DATABASE_URL: testDb.primaryUrl,
-        DATABASE_REPLICA_URLS: testDb.replicaUrl,
+        ...serviceDatabaseEnv(testDb),
         LOG_LEVEL: 'warn',
       },
       { logDestination: stream },

@@ -6,7 +6,7 @@ import type { RunningService } from '../../../src/service';
 import { apiClient } from '../../support/http-client';
 import { repoRoot } from '../../support/service-process';
 import { eventually, startTestService, uniqueName } from '../../support/test-service';
-import { createTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase, serviceDatabaseEnv, type TestDatabase } from './test-database';
 
 const run = promisify(execFile);
 
@@ -117,8 +117,7 @@ describe('a running service whose schema is dropped under it', function () {
 
   it('answers 503 problems and leaves rotation, then heals once migrated again', async () => {
     service = await startTestService({
-      DATABASE_URL: testDb.primaryUrl,
-      DATABASE_REPLICA_URLS: testDb.replicaUrl,
+      ...serviceDatabaseEnv(testDb),
       DEPENDENCY_CHECK_INTERVAL_MS: '200',
     });
     const api = apiClient(service.url);
@@ -126,7 +125,7 @@ describe('a running service whose schema is dropped under it', function () {
     assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
     assert.equal((await api.get('/readyz')).status, 200);
 
-    await migrate(testDb.primaryUrl, 'down', '--all', `--confirm=${testDb.name}`);
+    await migrate(testDb.migrationUrl, 'down', '--all', `--confirm=${testDb.name}`);
     const ingest = await api.post(`/v1/collections/${collection}/documents`, { content: 'x' });
     assert.equal(ingest.status, 503, ingest.text);
     assert.match(ingest.headers.get('content-type') ?? '', /^application\/problem\+json/);
@@ -138,7 +137,7 @@ describe('a running service whose schema is dropped under it', function () {
     const ready = await api.get('/readyz');
     assert.match(ready.body.reasons.join(' '), /schema missing/);
 
-    await migrate(testDb.primaryUrl, 'up');
+    await migrate(testDb.migrationUrl, 'up');
     await eventually(async () => (await api.get('/readyz')).status === 200, {
       what: 'ready again once migrated',
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Client } from 'pg';
+import { roleBootstrapStatements } from '../../../../catalog/database-roles';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics';
 import { eventually } from '../../../../test-support/eventually';
 
@@ -9,8 +10,14 @@ import { eventually } from '../../../../test-support/eventually';
 
 export interface TestDatabase {
   readonly name: string;
+  /** The superuser's: store-level suites set up and inspect anything with it. */
   readonly primaryUrl: string;
   readonly replicaUrl: string;
+  /** The service's login (DML only, catalog/database-roles.ts), on the primary and the replica. */
+  readonly serviceUrl: string;
+  readonly serviceReplicaUrl: string;
+  /** The migrations' login (owns the schema). */
+  readonly migrationUrl: string;
   drop(): Promise<void>;
 }
 
@@ -29,10 +36,18 @@ function withDatabase(url: string, database: string): string {
 }
 
 export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
-  const primary = requireEnv('DATABASE_URL');
-  const replica = requireEnv('DATABASE_REPLICA_URLS').split(',')[0];
+  const primary = requireEnv('TEST_DATABASE_ADMIN_URL');
+  const replica = requireEnv('TEST_DATABASE_REPLICA_ADMIN_URL');
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   await adminQuery(primary, `CREATE DATABASE ${name}`);
+  // The roles are the cluster's (scripts/test-services.sh); ownership and grants are per database.
+  const bootstrap = new Client(withDatabase(primary, name));
+  await bootstrap.connect();
+  try {
+    for (const statement of roleBootstrapStatements(name)) await bootstrap.query(statement);
+  } finally {
+    await bootstrap.end();
+  }
   const replicaUrl = withDatabase(replica, name);
   await waitFor(async () => {
     const c = new Client(replicaUrl);
@@ -49,7 +64,19 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     name,
     primaryUrl: withDatabase(primary, name),
     replicaUrl,
+    serviceUrl: withDatabase(requireEnv('DATABASE_URL'), name),
+    serviceReplicaUrl: withDatabase(requireEnv('DATABASE_REPLICA_URLS').split(',')[0], name),
+    migrationUrl: withDatabase(requireEnv('MIGRATION_DATABASE_URL'), name),
     drop: () => adminQuery(primary, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** The service's settings on `db`: DML login for serving, the owner's login for migrations. */
+export function serviceDatabaseEnv(db: TestDatabase): Record<string, string> {
+  return {
+    DATABASE_URL: db.serviceUrl,
+    DATABASE_REPLICA_URLS: db.serviceReplicaUrl,
+    MIGRATION_DATABASE_URL: db.migrationUrl,
   };
 }
 
