@@ -3,10 +3,23 @@ import { once } from 'node:events';
 import { eventually, GiveUp } from '../../../test-support/eventually';
 
 /** A throwaway redis-server a test may kill: the run's shared Redis must stay up for the others. */
-export async function startPrivateRedis(port: number): Promise<ChildProcess> {
+export async function startPrivateRedis(
+  port: number,
+  extraArgs: readonly string[] = [],
+): Promise<ChildProcess> {
   const proc = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

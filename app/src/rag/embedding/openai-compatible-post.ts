@@ -90,7 +90,12 @@ async function attemptOnce(options: PostOptions): Promise<unknown> {
     throw err;
   }
   if (!response.ok) {
-    const detail = (await response.text().catch(() => '')).slice(0, 300);
+    // The body helps on-call (the model server's reason), but some servers and proxies quote the
+    // credentials they were sent: the key never goes further than this.
+    const detail = withoutSecret(await response.text().catch(() => ''), options.apiKey).slice(
+      0,
+      300,
+    );
     const retryable = response.status === 429 || response.status >= 500;
     const error = new UpstreamError(
       `${options.url} answered ${response.status}${detail ? `: ${detail}` : ''}`,
@@ -112,6 +117,11 @@ async function attemptOnce(options: PostOptions): Promise<unknown> {
       cause: err,
     });
   }
+}
+
+function withoutSecret(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  return text.replaceAll(secret, '[redacted]').replaceAll(encodeURIComponent(secret), '[redacted]');
 }
 
 /** Retry-After as delta-seconds or an HTTP date; undefined when absent or unparseable. */
