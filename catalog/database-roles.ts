@@ -20,9 +20,20 @@ export const databaseRoles = {
   service: 'rag_service',
   migrator: 'rag_migrator',
   monitor: 'rag_monitor',
+  /**
+   * The login Vault's database secrets engine manages users with (a login, unlike the three
+   * groups): CREATEROLE, ADMIN OPTION on the groups (Postgres 16+ requires it to add members),
+   * pg_signal_backend to end a revoked user's sessions. Nothing else: it reads no table.
+   */
+  vaultAdmin: 'vault_admin',
+  /** The exporters' login: a member of `monitor`, its password in a file the exporter reads. */
+  exporter: 'rag_exporter',
 } as const;
 
 export type DatabaseRole = keyof typeof databaseRoles;
+
+/** Group roles a login may be created in. */
+export type DatabaseGroup = 'service' | 'migrator' | 'monitor';
 
 /** The schemas the migrations create objects in (pg-boss's queue lives in its own). */
 export const serviceSchemas = ['public', 'pgboss'] as const;
@@ -57,6 +68,12 @@ export function roleBootstrapStatements(database: string): string[] {
     `ALTER DATABASE ${ident(database)} OWNER TO ${ident(migrator)}`,
     `REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`,
     `GRANT CONNECT ON DATABASE ${ident(database)} TO ${roles.map(ident).join(', ')}`,
+    // Vault's login (staticLoginStatements), where it exists already: it manages users here.
+    `DO $$ BEGIN
+       IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(databaseRoles.vaultAdmin)}) THEN
+         GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(databaseRoles.vaultAdmin)};
+       END IF;
+     END $$`,
     `ALTER SCHEMA public OWNER TO ${ident(migrator)}`,
     `REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
     // Objects an earlier deploy created as the bootstrap user (the master) go to the migrator, so
@@ -117,7 +134,7 @@ export interface LoginUser {
  * template syntax. The migrator's users default to the migrator role (`SET role`), so their
  * objects belong to the group and survive the user's revocation.
  */
-export function loginCreationStatements(role: 'service' | 'migrator' | 'monitor'): string[] {
+export function loginCreationStatements(role: DatabaseGroup): string[] {
   const group = databaseRoles[role];
   return [
     `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE ${ident(group)}`,
@@ -134,6 +151,44 @@ export function loginRevocationStatements(): string[] {
     `ALTER ROLE "{{name}}" NOLOGIN`,
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}'`,
     `DROP ROLE IF EXISTS "{{name}}"`,
+  ];
+}
+
+/**
+ * The bootstrap's statements for the two static logins (run after `roleBootstrapStatements`, as
+ * the same user): Vault's admin login and the exporters' login, each with the password the
+ * platform generated for it. Idempotent; re-running sets the passwords again. Vault rotates its
+ * own right after (`database/rotate-root`), so only Vault knows it from then on.
+ */
+export function staticLoginStatements(passwords: {
+  vaultAdmin: string;
+  exporter: string;
+}): string[] {
+  const { service, migrator, monitor, vaultAdmin, exporter } = databaseRoles;
+  const upsert = (name: string, password: string, options: string) =>
+    `DO $$ BEGIN
+       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(name)}) THEN
+         CREATE ROLE ${ident(name)} WITH LOGIN ${options} PASSWORD ${literal(password)};
+       ELSE
+         ALTER ROLE ${ident(name)} WITH LOGIN ${options} PASSWORD ${literal(password)};
+       END IF;
+     END $$`;
+  return [
+    upsert(vaultAdmin, passwords.vaultAdmin, 'CREATEROLE'),
+    // Postgres 16+ lets a CREATEROLE user add members to a role only with ADMIN OPTION on it;
+    // without INHERIT and SET the membership carries none of the group's privileges. Before 16,
+    // CREATEROLE alone may grant any non-superuser role, and a membership would always inherit.
+    `DO $$ BEGIN
+       IF current_setting('server_version_num')::int >= 160000 THEN
+         EXECUTE 'GRANT ${[service, migrator, monitor].map(ident).join(', ')} TO ${ident(vaultAdmin)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE';
+       END IF;
+     END $$`,
+    `GRANT pg_signal_backend TO ${ident(vaultAdmin)}`,
+    `DO $$ BEGIN
+       EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${ident(vaultAdmin)}', current_database());
+     END $$`,
+    upsert(exporter, passwords.exporter, 'NOCREATEROLE'),
+    `GRANT ${ident(monitor)} TO ${ident(exporter)}`,
   ];
 }
 

@@ -89,11 +89,14 @@ EOF
   # Least-privilege roles as the platform's bootstrap makes them (catalog/database-roles.ts): the
   # service logs in with DML only, migrations with the schema owner's role. Roles replicate.
   local roles="node -r ts-node/register/transpile-only scripts/database-roles.ts"
-  local service_password migrator_password
+  local service_password migrator_password vault_password exporter_password
   service_password=$($roles password)
   migrator_password=$($roles password)
+  vault_password=$($roles password)
+  exporter_password=$($roles password)
   {
     $roles bootstrap rag
+    $roles static "$vault_password" "$exporter_password"
     $roles login service rag_app "$service_password"
     $roles login migrator rag_migrate "$migrator_password"
   } | as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -v ON_ERROR_STOP=1 rag >"$logs/roles.log" 2>&1 ||
@@ -123,6 +126,8 @@ DATABASE_REPLICA_URLS=postgres://rag_app:$service_password@127.0.0.1:$replica_po
 MIGRATION_DATABASE_URL=postgres://rag_migrate:$migrator_password@127.0.0.1:$pg_port/rag
 TEST_DATABASE_ADMIN_URL=postgres://postgres@127.0.0.1:$pg_port/rag
 TEST_DATABASE_REPLICA_ADMIN_URL=postgres://postgres@127.0.0.1:$replica_port/rag
+TEST_VAULT_DATABASE_URL=postgres://vault_admin:$vault_password@127.0.0.1:$pg_port/rag
+TEST_EXPORTER_DATABASE_URL=postgres://rag_exporter:$exporter_password@127.0.0.1:$pg_port/rag
 REDIS_URL=redis://127.0.0.1:$redis_port
 TEST_SERVICES_DIR=$STATE_DIR
 TEST_PG_BIN=$bin

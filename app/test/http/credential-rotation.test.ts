@@ -85,7 +85,8 @@ describe('database credentials rotate under load with no failed request', functi
     } finally {
       await migrations.destroy();
     }
-    admin = new Client(db.primaryUrl);
+    // Users come and go as Vault makes them: with its login, not the superuser's.
+    admin = new Client(db.vaultUrl);
     await admin.connect();
     dir = await mkdtemp(path.join(tmpdir(), 'rag-credentials-'));
   });

@@ -77,7 +77,7 @@ describe('no secret reaches the logs over a full run', function () {
     } finally {
       await migrations.destroy();
     }
-    admin = new Client(db.primaryUrl);
+    admin = new Client(db.vaultUrl);
     await admin.connect();
     for (const s of renderLoginStatements(loginCreationStatements('service'), first)) {
       await admin.query(s);

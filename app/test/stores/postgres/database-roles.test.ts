@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { databaseRoles } from '../../../../catalog/database-roles';
 import type { RunningService } from '../../../src/service';
 import { apiClient } from '../../support/http-client';
-import { startTestService, uniqueName } from '../../support/test-service';
+import { requireEnv, startTestService, uniqueName } from '../../support/test-service';
 import { createTestDatabase, serviceDatabaseEnv, type TestDatabase } from './test-database';
 import knex from 'knex';
 import { migrateLatest } from '../../../src/stores/postgres/migrations';
@@ -112,6 +112,30 @@ describe('least-privilege database roles', function () {
       [databaseRoles.monitor],
     );
     assert.equal(rows[0].member, true);
+  });
+
+  it('Vault’s login manages users and reads no table; the exporters’ login reads statistics only', async () => {
+    const vault = await connect(db.vaultUrl);
+    const exporter = await connect(
+      (() => {
+        const u = new URL(requireEnv('TEST_EXPORTER_DATABASE_URL'));
+        u.pathname = `/${db.name}`;
+        return u.toString();
+      })(),
+    );
+    try {
+      await refusedWith(vault, 'SELECT count(*) FROM collections', '42501');
+      await refusedWith(vault, 'CREATE TABLE intruder (id int)', '42501');
+      await refusedWith(exporter, 'SELECT count(*) FROM collections', '42501');
+      // pg_monitor: other sessions' queries are visible to it, as postgres_exporter needs.
+      const { rows } = await exporter.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query <> '<insufficient privilege>' AND usename <> current_user",
+      );
+      assert.ok(rows[0].n > 0);
+    } finally {
+      await vault.end();
+      await exporter.end();
+    }
   });
 
   it('roles replicate: the service logs in to the replica and reads there', async () => {

@@ -18,6 +18,8 @@ export interface TestDatabase {
   readonly serviceReplicaUrl: string;
   /** The migrations' login (owns the schema). */
   readonly migrationUrl: string;
+  /** The login Vault's database secrets engine manages users with. */
+  readonly vaultUrl: string;
   drop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     serviceUrl: withDatabase(requireEnv('DATABASE_URL'), name),
     serviceReplicaUrl: withDatabase(requireEnv('DATABASE_REPLICA_URLS').split(',')[0], name),
     migrationUrl: withDatabase(requireEnv('MIGRATION_DATABASE_URL'), name),
+    vaultUrl: withDatabase(requireEnv('TEST_VAULT_DATABASE_URL'), name),
     drop: () => adminQuery(primary, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
