@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
 import { serviceIdentity } from '../catalog/service-identity';
 import { ArgoRollouts, argoRolloutsNamespace } from './components/argo-rollouts';
 import { PlatformBackups } from './components/backups';
@@ -19,6 +20,7 @@ import {
   cnpgInstancePods,
   cnpgOperatorNamespace,
 } from './components/postgres-cloudnative';
+import { PostgresBootstrap } from './components/postgres-bootstrap';
 import { RdsPostgres } from './components/postgres-rds';
 import { PreviewAccess } from './components/preview-access';
 import { PublicDns } from './components/public-dns';
@@ -150,6 +152,20 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     // After kube-prometheus-stack: its release stands on the monitoring Namespace and runs Grafana.
     { dependsOn: [observability.crdsInstalled] },
   );
+  // The only user of the master login: the roles, their grants, Vault's and the exporters' logins
+  // (catalog/database-roles.ts). Vault's database secrets engine manages the service's users with
+  // its login; `database/rotate-root` replaces this first password once Vault holds it.
+  const vaultDatabasePassword = new random.RandomPassword('vault-database-admin', {
+    length: 40,
+    special: false,
+  });
+  const databaseBootstrap = new PostgresBootstrap('postgres-bootstrap', {
+    cluster,
+    namespace: appNamespace,
+    podLabels: appLabels,
+    admin: postgres.admin,
+    passwords: { vaultAdmin: vaultDatabasePassword.result, exporter: postgres.exporterPassword },
+  });
   const secrets = {
     DATABASE_URL: postgres.url,
     DATABASE_REPLICA_URLS: postgres.replicaUrls,
@@ -192,7 +208,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     ingressFromNamespaces: ingressFrom.namespaces,
     ingressFromCidrs: ingressFrom.cidrs,
     // The migration Job runs only after the pre-migration snapshot is available.
-    dependsOn: [vault.configured, ...(backup ? [backup.preMigration] : [])],
+    dependsOn: [vault.configured, databaseBootstrap.job, ...(backup ? [backup.preMigration] : [])],
     rollout: {
       config: config.rollouts,
       crdsInstalled: rollouts.crdsInstalled,
@@ -222,7 +238,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     cluster,
     monitoring: observability,
     namespace: observability.namespace,
-    postgres: postgres.exporterTargets,
+    postgres: { targets: postgres.exporterTargets, password: postgres.exporterPassword },
     redis: { url: redis.url, host: redis.endpoint },
     publicUrl: app.url,
   });

@@ -21,6 +21,24 @@ export interface PostgresConnection extends DatastoreConnection {
    * in front of it) and each replica endpoint. `dsn` carries credentials (secret).
    */
   readonly exporterTargets: readonly PostgresExporterTarget[];
+  /** The master or superuser login: the bootstrap Job's alone (postgres-bootstrap.ts). */
+  readonly admin: PostgresAdminLogin;
+  /**
+   * The exporters' login (catalog/database-roles.ts `exporter`, a member of pg_monitor), created by
+   * the bootstrap with this password; the exporters read it from a file.
+   */
+  readonly exporterPassword: pulumi.Output<string>;
+}
+
+export interface PostgresAdminLogin {
+  /** The primary itself. */
+  readonly host: pulumi.Input<string>;
+  readonly port: number;
+  readonly database: string;
+  readonly user: pulumi.Input<string>;
+  readonly password: pulumi.Input<string>;
+  /** libpq sslmode for psql. */
+  readonly sslmode: string;
 }
 
 export interface PostgresExporterTarget {
@@ -28,6 +46,9 @@ export interface PostgresExporterTarget {
   readonly role: string;
   /** Host name, shown as the `instance` label. */
   readonly host: pulumi.Output<string>;
-  /** A lib/pq connection URL (the exporter's DATA_SOURCE_NAME), secret. */
-  readonly dsn: pulumi.Output<string>;
+  /**
+   * The server without credentials, `host:port/database?sslmode=...` (the exporter's
+   * DATA_SOURCE_URI); the user and password come from the exporters' login.
+   */
+  readonly uri: pulumi.Output<string>;
 }

@@ -1,5 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { databaseRoles } from '../../catalog/database-roles';
 import { scrapeJobs, type ScrapeJob } from '../../catalog/metrics/scrape-jobs';
 import {
   restrictedContainerSecurityContext,
@@ -17,6 +18,7 @@ export const exporterImages = {
 } as const;
 
 export const blackboxModule = 'https_2xx';
+const postgresPasswordKey = 'postgres-password';
 // The exporters run as nobody; the images need no writable path.
 const exporterUid = 65534;
 
@@ -24,8 +26,11 @@ export interface MetricsExportersArgs {
   cluster: ClusterHandle;
   monitoring: MonitoringCrds;
   namespace: pulumi.Input<string>;
-  /** One postgres-exporter per Postgres server (primary and each replica). */
-  postgres: readonly PostgresExporterTarget[];
+  /**
+   * One postgres-exporter per Postgres server (primary and each replica), logged in as the
+   * exporters' login (catalog/database-roles.ts) with `password`, which it reads from a file.
+   */
+  postgres: { targets: readonly PostgresExporterTarget[]; password: pulumi.Output<string> };
   /** The service's Redis: URL with credentials (secret) and host for the `instance` label. */
   redis: { url: pulumi.Output<string>; host: pulumi.Input<string> };
   /** The service's public HTTPS URL whose certificate the blackbox exporter watches. */
@@ -64,12 +69,10 @@ export class MetricsExporters extends pulumi.ComponentResource {
       {
         metadata: { name: 'exporter-credentials', namespace },
         stringData: pulumi.secret(
-          pulumi
-            .all([args.redis.url, ...args.postgres.map((t) => t.dsn)])
-            .apply(([redis, ...dsns]) => ({
-              'redis-url': redis,
-              ...Object.fromEntries(args.postgres.map((t, i) => [`postgres-${t.role}`, dsns[i]])),
-            })),
+          pulumi.all([args.redis.url, args.postgres.password]).apply(([redis, password]) => ({
+            'redis-url': redis,
+            [postgresPasswordKey]: password,
+          })),
         ),
       },
       k8sOpts,
@@ -79,15 +82,35 @@ export class MetricsExporters extends pulumi.ComponentResource {
       valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
     });
 
-    for (const target of args.postgres) {
+    // The password reaches the exporter as a file (DATA_SOURCE_PASS_FILE), never as a variable
+    // of the pod spec; the user and the server are no secrets.
+    const passwordFile = {
+      volume: {
+        name: 'credentials',
+        secret: {
+          secretName: credentials.metadata.name,
+          items: [{ key: postgresPasswordKey, path: postgresPasswordKey }],
+        },
+      },
+      mountPath: '/credentials',
+    };
+    for (const target of args.postgres.targets) {
       this.exporter(k8sOpts, args, {
         name: `postgres-exporter-${target.role}`,
         image: exporterImages.postgres,
         port: 9187,
         job: scrapeJobs.postgres,
         instance: target.host,
-        env: [fromSecret('DATA_SOURCE_NAME', `postgres-${target.role}`)],
+        env: [
+          { name: 'DATA_SOURCE_URI', value: target.uri },
+          { name: 'DATA_SOURCE_USER', value: databaseRoles.exporter },
+          {
+            name: 'DATA_SOURCE_PASS_FILE',
+            value: `${passwordFile.mountPath}/${postgresPasswordKey}`,
+          },
+        ],
         healthPath: '/',
+        volumes: [passwordFile],
       });
     }
     this.exporter(k8sOpts, args, {

@@ -31,6 +31,8 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
   readonly endpoint: pulumi.Output<string>;
   readonly replicaEndpoints: pulumi.Output<string[]>;
   readonly exporterTargets: readonly PostgresExporterTarget[];
+  readonly admin: PostgresConnection['admin'];
+  readonly exporterPassword: pulumi.Output<string>;
   readonly port = 5432;
   readonly egressPeers;
   /** The operator's release, which creates its namespace. */
@@ -70,6 +72,20 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
       k8sOpts,
     );
 
+    const superuserPassword = new random.RandomPassword(
+      `${name}-superuser`,
+      { length: 32, special: false },
+      { parent: this },
+    );
+    const superuser = new k8s.core.v1.Secret(
+      `${name}-superuser`,
+      {
+        metadata: { name: `${clusterName}-superuser-credentials`, namespace },
+        type: 'kubernetes.io/basic-auth',
+        stringData: { username: 'postgres', password: superuserPassword.result },
+      },
+      k8sOpts,
+    );
     new k8s.apiextensions.CustomResource(
       name,
       {
@@ -88,6 +104,9 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
             limits: { cpu: '1', memory: '512Mi' },
           },
           monitoring: { enablePodMonitor: true },
+          // The superuser is the bootstrap Job's (roles need CREATEROLE, which the owner lacks).
+          enableSuperuserAccess: true,
+          superuserSecret: { name: superuser.metadata.name },
         },
       },
       afterMonitoringCrds(args.monitoring, { ...k8sOpts, dependsOn: [operator] }),
@@ -105,16 +124,26 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
     this.replicaUrls = pulumi.secret(
       pulumi.interpolate`postgres://${username}:${password.result}@${host('ro')}:5432/${database}?${params}`,
     );
+    this.admin = {
+      host: host('rw'),
+      port: 5432,
+      database,
+      user: 'postgres',
+      password: superuserPassword.result,
+      sslmode: 'require',
+    };
+    this.exporterPassword = new random.RandomPassword(
+      `${name}-exporter`,
+      { length: 32, special: false },
+      { parent: this },
+    ).result;
     // The operator's services: `-rw` is the primary, `-ro` the replicas (same pg_* names as RDS).
-    // The exporter connects as the database owner (no separate monitoring role on dev).
     this.exporterTargets = [
       { role: 'primary', host: host('rw') },
       { role: 'replica-1', host: host('ro') },
     ].map((t) => ({
       ...t,
-      dsn: pulumi.secret(
-        pulumi.interpolate`postgresql://${username}:${password.result}@${t.host}:5432/${database}?sslmode=require`,
-      ),
+      uri: pulumi.interpolate`${t.host}:5432/${database}?sslmode=require`,
     }));
     this.egressPeers = [
       {

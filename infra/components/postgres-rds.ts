@@ -36,6 +36,8 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
   readonly endpoint: pulumi.Output<string>;
   readonly replicaEndpoints: pulumi.Output<string[]>;
   readonly exporterTargets: readonly PostgresExporterTarget[];
+  readonly admin: PostgresConnection['admin'];
+  readonly exporterPassword: pulumi.Output<string>;
   readonly port = 5432;
   readonly egressPeers;
   /** The primary, for backups (AWS Backup selection, cross-region replication, snapshots). */
@@ -333,14 +335,26 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
             .join(','),
         ),
     );
-    // The exporter uses the master user: no SQL runs at deploy time to create a pg_monitor role.
+    // The master user is the bootstrap's alone (PostgresBootstrap): it creates the roles and the
+    // logins everything else uses. It connects to the instance, not the proxy.
+    this.admin = {
+      host: primary.address,
+      port: 5432,
+      database,
+      user: username,
+      password: password.result,
+      sslmode: 'require',
+    };
+    this.exporterPassword = new random.RandomPassword(
+      `${name}-exporter`,
+      { length: 32, special: false },
+      parent,
+    ).result;
     // lib/pq's `require` encrypts without verifying, as the replicas' connections do.
     this.exporterTargets = [primary, ...replicas].map((instance, i) => ({
       role: i === 0 ? 'primary' : `replica-${i}`,
       host: instance.address,
-      dsn: pulumi.secret(
-        pulumi.interpolate`postgresql://${username}:${password.result}@${instance.address}:5432/${database}?sslmode=require`,
-      ),
+      uri: pulumi.interpolate`${instance.address}:5432/${database}?sslmode=require`,
     }));
     this.registerOutputs({ endpoint: this.endpoint, replicaEndpoints: this.replicaEndpoints });
   }
