@@ -206,8 +206,8 @@ describe('database credentials rotate under load with no failed request', functi
     assert.equal(after.status, 202, after.text);
     await eventually(
       async () =>
-        (await api.get(`/v1/collections/${collection}/documents/${after.body.document.id}`)).body?.status ===
-        'indexed',
+        (await api.get(`/v1/collections/${collection}/documents/${after.body.document.id}`)).body
+          ?.status === 'indexed',
       { what: 'document indexed after the rotation' },
     );
 
