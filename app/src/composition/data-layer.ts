@@ -1,6 +1,8 @@
 import type { Config } from '../config';
+import type { AuditLog } from '../domain/audit';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { AuditLogRepository } from '../stores/postgres/audit-log-repository';
 import { ChunksRepository } from '../stores/postgres/chunks-repository';
 import { CollectionsRepository } from '../stores/postgres/collections-repository';
 import { Database } from '../stores/postgres/database';
@@ -22,6 +24,8 @@ export interface DataLayer {
   readonly documents: DocumentsRepository;
   readonly indexing: IndexingRepository;
   readonly chunks: ChunksRepository;
+  /** Security events, appended to the hash-chained audit table on the primary. */
+  readonly audit: AuditLog;
   readonly embedded: boolean;
 }
 
@@ -91,6 +95,10 @@ export async function startDataLayer(
   };
   closers.push(() => stopQueue(config.SHUTDOWN_DEADLINE_MS));
 
+  const audit = new AuditLogRepository(db);
+  // Runs before the pools close (closers run in reverse): events already recorded get written.
+  closers.push(() => audit.drain());
+
   const collections = new CollectionsRepository(db);
   return {
     db,
@@ -101,6 +109,7 @@ export async function startDataLayer(
     documents: new DocumentsRepository(db, collections, queue),
     indexing: new IndexingRepository(db, collections),
     chunks: new ChunksRepository(db),
+    audit,
     embedded: !config.DATABASE_URL,
   };
 }
