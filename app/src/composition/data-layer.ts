@@ -95,10 +95,9 @@ export async function startDataLayer(
   };
   closers.push(() => stopQueue(config.SHUTDOWN_DEADLINE_MS));
 
+  // Its appends in flight when the service stops are written: closing the primary pool waits for
+  // the transactions using it (composition test in audit-log.test.ts).
   const audit = new AuditLogRepository(db);
-  // Runs before the pools close (closers run in reverse): events already recorded get written.
-  closers.push(() => audit.drain());
-
   const collections = new CollectionsRepository(db);
   return {
     db,

@@ -97,11 +97,6 @@ export class AuditLogRepository implements AuditLog {
     });
   }
 
-  /** Resolves once every event recorded so far has been written (or has failed). */
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
-  }
-
   private async flush(): Promise<void> {
     const maxBatch = this.options.maxBatch ?? 200;
     try {

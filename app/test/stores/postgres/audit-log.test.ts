@@ -3,7 +3,12 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import knex, { type Knex } from 'knex';
+import { Closers } from '../../../src/composition/closers';
+import { startDataLayer } from '../../../src/composition/data-layer';
+import { loadConfig } from '../../../src/config';
 import type { AuditEvent } from '../../../src/domain/audit';
+import { createLogger } from '../../../src/observability/logger';
+import { createMetrics } from '../../../src/observability/metrics';
 import { auditHash } from '../../../src/stores/postgres/audit-chain';
 import { verifyAuditChain } from '../../../src/stores/postgres/audit-chain-verifier';
 import {
@@ -335,6 +340,50 @@ describe('audit log under a least-privilege service role', function () {
       'TRUNCATE audit_events',
     ]) {
       await assert.rejects(service.raw(sql), /permission denied/, sql);
+    }
+  });
+});
+
+describe('composition: the AuditLog the use cases get', function () {
+  this.timeout(60_000);
+  let testDb: TestDatabase;
+
+  before(async () => {
+    testDb = await createTestDatabase('audit_composition');
+  });
+  after(async () => testDb?.drop());
+
+  it("is the data layer's, appending on the primary, and written out before the pools close", async () => {
+    const logger = createLogger({ level: 'silent', service: 'test' });
+    const closers = new Closers(logger);
+    const config = loadConfig({
+      DATABASE_URL: testDb.primaryUrl,
+      DATABASE_REPLICA_URLS: testDb.replicaUrl,
+    });
+    const data = await startDataLayer(config, {
+      metrics: createMetrics(),
+      logger,
+      closers,
+      onPrimaryFailure: () => undefined,
+    });
+    let last: Promise<void> | undefined;
+    try {
+      await data.audit.record(event(1, { type: 'collection.created', target: 'audited' }));
+      // Recorded and not awaited when shutdown begins: still written.
+      // The queue is stopped by then, as in the service's close().
+      await data.stopQueue(5_000);
+      last = data.audit.record(event(2, { type: 'collection.deleted', target: 'audited' }));
+    } finally {
+      await closers.closeAll();
+    }
+    await last;
+    const check = knex({ client: 'pg', connection: testDb.primaryUrl, pool: { min: 0, max: 1 } });
+    try {
+      const types = await check('audit_events').orderBy('id').pluck('type');
+      assert.deepEqual(types, ['collection.created', 'collection.deleted']);
+      assert.equal((await verifyAuditChain(check)).verified, 2);
+    } finally {
+      await check.destroy();
     }
   });
 });
