@@ -12,9 +12,11 @@ export interface ChainBreak {
   /**
    * `missing`: the row's id does not follow the previous row's (rows before it were removed);
    * `link`: its prev_hash is not the previous row's hash (a row before it was removed or replaced);
-   * `hash`: its own fields or hash were changed.
+   * `hash`: its own fields or hash were changed;
+   * `anchor`: its hash is not the one recorded for it earlier (the chain was rewritten from there
+   * on, hashes recomputed), or it is gone with every row after it.
    */
-  readonly kind: 'missing' | 'link' | 'hash';
+  readonly kind: 'missing' | 'link' | 'hash' | 'anchor';
   readonly expected: string;
   readonly found: string;
 }
@@ -27,11 +29,26 @@ export interface ChainReport {
   readonly broken?: ChainBreak;
 }
 
+/** A row's id and hash as a previous run reported them (its head), kept where the database's
+ * administrators cannot change it: the chain alone cannot tell a log rewritten from some row on,
+ * every hash recomputed, or cut short, from an intact one. */
+export interface ChainAnchor {
+  readonly id: number;
+  readonly hash: string;
+}
+
+export function parseAnchor(text: string): ChainAnchor {
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(text);
+  if (!m) throw new Error(`an anchor is <id>:<64 hex digits>, not "${text}"`);
+  return { id: Number(m[1]), hash: m[2] };
+}
+
 export async function verifyAuditChain(
   db: Knex,
-  options: { readonly pageSize?: number } = {},
+  options: { readonly pageSize?: number; readonly anchors?: readonly ChainAnchor[] } = {},
 ): Promise<ChainReport> {
   const pageSize = options.pageSize ?? 1_000;
+  const anchors = new Map((options.anchors ?? []).map((a) => [a.id, a.hash]));
   let previous = { id: 0, hash: genesisHash };
   let verified = 0;
   for (;;) {
@@ -43,18 +60,30 @@ export async function verifyAuditChain(
       .limit(pageSize);
     for (const raw of page) {
       const row = fromAuditEventRow(raw);
-      const broken = checkRow(row, previous);
+      const broken = checkRow(row, previous, anchors.get(row.id));
       if (broken) return { verified, head: verified ? previous : undefined, broken };
       previous = { id: row.id, hash: row.hash };
       verified += 1;
     }
-    if (page.length < pageSize) return { verified, head: verified ? previous : undefined };
+    if (page.length < pageSize) {
+      const head = verified ? previous : undefined;
+      const beyond = [...anchors.keys()].filter((id) => id > previous.id).sort((a, b) => a - b);
+      if (beyond.length === 0) return { verified, head };
+      const broken: ChainBreak = {
+        id: beyond[0],
+        kind: 'anchor',
+        expected: `id ${beyond[0]} ${anchors.get(beyond[0])}`,
+        found: `the log ends at id ${previous.id}`,
+      };
+      return { verified, head, broken };
+    }
   }
 }
 
 function checkRow(
   row: ReturnType<typeof fromAuditEventRow>,
   previous: { id: number; hash: string },
+  anchored: string | undefined,
 ): ChainBreak | undefined {
   if (row.id !== previous.id + 1) {
     return {
@@ -69,6 +98,8 @@ function checkRow(
   }
   const expected = auditHash(row);
   if (expected !== row.hash) return { id: row.id, kind: 'hash', expected, found: row.hash };
+  if (anchored !== undefined && anchored !== row.hash)
+    return { id: row.id, kind: 'anchor', expected: anchored, found: row.hash };
   return undefined;
 }
 
@@ -83,6 +114,7 @@ export function describeChainReport(report: ChainReport): string {
     missing: 'rows before it are missing',
     link: "prev_hash is not the previous row's hash",
     hash: 'its content does not match its hash',
+    anchor: 'it is not the row the anchor recorded',
   }[broken.kind];
   return (
     `audit chain broken at event #${broken.id} (${what}): ` +

@@ -1,16 +1,23 @@
 import knex from 'knex';
 import { loadConfig, redactUrl } from '../../config';
-import { describeChainReport, verifyAuditChain } from './audit-chain-verifier';
+import { describeChainReport, parseAnchor, verifyAuditChain } from './audit-chain-verifier';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from './embedded-postgres';
 
-// `npm run audit:verify`: walks the audit log's hash chain on DATABASE_URL (or the embedded
-// server the service would start without it) and says whether it is intact.
+// `npm run audit:verify [-- --anchor=<id>:<hash> ...]`: walks the audit log's hash chain on
+// DATABASE_URL (or the embedded server the service would start without it) and says whether it
+// is intact; each anchor (a head an earlier run printed) must still be in it, unchanged.
 // Exit 0: intact (the count and the head's id and hash on stdout); 1: broken (the first broken
 // row, expected against found, on stderr); 2: the check could not run (no database, no table).
 
 export const exitCodes = { intact: 0, broken: 1, failed: 2 } as const;
 
-async function main(): Promise<number> {
+const usage = 'usage: npm run audit:verify [-- --anchor=<id>:<hash> ...]';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const anchors = argv.map((arg) => {
+    if (!arg.startsWith('--anchor=')) throw new Error(`unknown argument "${arg}"\n${usage}`);
+    return parseAnchor(arg.slice('--anchor='.length));
+  });
   const config = loadConfig();
   let embedded: EmbeddedPostgresServer | undefined;
   let url = config.DATABASE_URL;
@@ -27,7 +34,7 @@ async function main(): Promise<number> {
     pool: { min: 0, max: 1 },
   });
   try {
-    const report = await verifyAuditChain(db);
+    const report = await verifyAuditChain(db, { anchors });
     if (report.broken) {
       console.error(`${redactUrl(url)}: ${describeChainReport(report)}`);
       return exitCodes.broken;
@@ -41,7 +48,7 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
+  main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

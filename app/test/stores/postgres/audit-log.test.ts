@@ -26,10 +26,15 @@ const run = promisify(execFile);
 // refuses to be rewritten (even by a superuser, short of disabling its trigger), and the verifier
 // finds the exact row a superuser tampered with.
 
-function verifyCli(databaseUrl: string) {
+function verifyCli(databaseUrl: string, ...args: string[]) {
   return run(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', 'app/src/stores/postgres/audit-verify-cli.ts'],
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      'app/src/stores/postgres/audit-verify-cli.ts',
+      ...args,
+    ],
     { cwd: repoRoot, env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl } },
   );
 }
@@ -267,6 +272,49 @@ describe('audit log (hash-chained, append-only audit_events)', function () {
       assert.equal(err.code, 1);
       assert.match(err.stderr, /broken at event #5 \(rows before it are missing\)/);
       return true;
+    });
+  });
+
+  it('an anchor from an earlier run catches a rewrite with every hash recomputed, and a cut tail', async () => {
+    await appendEvents(6);
+    const anchor = (await verifyAuditChain(owner)).head;
+    assert.ok(anchor);
+    // A superuser rewrites row 2 and recomputes every hash after it: a consistent chain.
+    const rewritten = (await rows()).map((r) => ({ ...r }));
+    rewritten[1] = { ...rewritten[1], actor: 'someone-else' };
+    for (let i = 1; i < rewritten.length; i++) {
+      rewritten[i] = { ...rewritten[i], prevHash: rewritten[i - 1].hash };
+      rewritten[i] = { ...rewritten[i], hash: auditHash(rewritten[i]) };
+    }
+    for (const r of rewritten.slice(1)) {
+      await asSuperuserBypassingTrigger(
+        'UPDATE audit_events SET actor = ?, prev_hash = ?, hash = ? WHERE id = ?',
+        [r.actor, r.prevHash, r.hash, r.id],
+      );
+    }
+    assert.equal((await verifyAuditChain(owner)).broken, undefined, 'the chain alone cannot tell');
+    assert.deepEqual((await verifyAuditChain(owner, { anchors: [anchor] })).broken, {
+      id: 6,
+      kind: 'anchor',
+      expected: anchor.hash,
+      found: rewritten[5].hash,
+    });
+    await assert.rejects(
+      verifyCli(testDb.primaryUrl, `--anchor=${anchor.id}:${anchor.hash}`),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 1);
+        assert.match(err.stderr, /broken at event #6 \(it is not the row the anchor recorded\)/);
+        return true;
+      },
+    );
+
+    await asSuperuserBypassingTrigger('DELETE FROM audit_events WHERE id >= 5');
+    const head = { id: 4, hash: rewritten[3].hash };
+    assert.deepEqual((await verifyAuditChain(owner, { anchors: [head, anchor] })).broken, {
+      id: 6,
+      kind: 'anchor',
+      expected: `id 6 ${anchor.hash}`,
+      found: 'the log ends at id 4',
     });
   });
 
