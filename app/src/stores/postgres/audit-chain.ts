@@ -91,7 +91,7 @@ export function auditRow(
 ): HashedAuditRow {
   const row: AuditRow = {
     id: at.id,
-    occurredAt: new Date(Math.trunc(at.occurredAt.getTime())),
+    occurredAt: at.occurredAt,
     type: event.type,
     actor: optional(event.actor),
     target: optional(event.target),
