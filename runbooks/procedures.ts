@@ -3,6 +3,7 @@
 export const procedures = [
   { id: 'abort-canary', title: 'Abort a canary' },
   { id: 'alerting-pipeline-down', title: 'Alerting pipeline down' },
+  { id: 'audit-log', title: 'Audit log: what is recorded, verify the chain, a broken chain' },
   { id: 'backups', title: 'Backups: what is backed up and how each is restored' },
   { id: 'bootstrap-environment', title: 'Bootstrap a new environment' },
   { id: 'deploy', title: 'Deploy to staging' },

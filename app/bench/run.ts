@@ -12,6 +12,7 @@
 //   npm run bench -- cache                the cached path against bare Express only: 2,000 chunks,
 //                                         hello max and cached max alternated twice (~2 minutes)
 //   npm run bench -- index                the embedded index at 100,000 chunks (app/bench/index-100k.ts)
+//   npm run bench -- audit                audit log appends and chain verification (app/bench/audit-append.ts)
 //   BENCH_CACHED_RATE (200), BENCH_UNCACHED_RATE (100), BENCH_VUS (8), BENCH_RESULTS_PATH
 //   (bench-results/latest.json)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startService, type RunningService } from '../src/service';
 import { benchCorpus, ingestThroughApi } from './api-ingestion';
+import { main as benchAudit } from './audit-append';
 import { acquireBackingServices, createThrowawayDatabase } from './bench-services';
 import { formatTable, overheadRatios, verdicts } from './bench-report';
 import { seededRandom, syntheticText } from './bench-stats';
@@ -264,6 +266,7 @@ async function main() {
 const named: Record<string, () => Promise<void>> = {
   'retrieval-quality': runRetrievalQualityBench,
   index: benchIndex,
+  audit: benchAudit,
 };
 const scenarioName = process.argv[2];
 if (scenarioName !== undefined && !(scenarioName in named) && scenarioName !== 'cache') {

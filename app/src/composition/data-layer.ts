@@ -1,6 +1,8 @@
 import type { Config } from '../config';
+import type { AuditLog } from '../domain/audit';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { AuditLogRepository } from '../stores/postgres/audit-log-repository';
 import { ChunksRepository } from '../stores/postgres/chunks-repository';
 import { CollectionsRepository } from '../stores/postgres/collections-repository';
 import { CredentialsFile, type DatabaseCredentials } from '../stores/postgres/database-credentials';
@@ -30,6 +32,8 @@ export interface DataLayer {
   readonly documents: DocumentsRepository;
   readonly indexing: IndexingRepository;
   readonly chunks: ChunksRepository;
+  /** Security events, appended to the hash-chained audit table on the primary. */
+  readonly audit: AuditLog;
   readonly embedded: boolean;
 }
 
@@ -112,6 +116,9 @@ export async function startDataLayer(
   };
   closers.push(() => stopQueue(config.SHUTDOWN_DEADLINE_MS));
 
+  // Its appends in flight when the service stops are written: closing the primary pool waits for
+  // the transactions using it (composition test in audit-log.test.ts).
+  const audit = new AuditLogRepository(db);
   const collections = new CollectionsRepository(db);
   return {
     db,
@@ -123,6 +130,7 @@ export async function startDataLayer(
     documents: new DocumentsRepository(db, collections, queue),
     indexing: new IndexingRepository(db, collections),
     chunks: new ChunksRepository(db),
+    audit,
     embedded: !config.DATABASE_URL,
   };
 }

@@ -41,6 +41,8 @@ const serveCommand = JSON.parse(
 ) as string[];
 // What `npm run migrate` and the migration Job run (infra's appContainer.migrateCommand).
 const migrateScript = 'dist/app/src/stores/postgres/migrate-cli.js';
+// What the audit log procedure runs inside a pod (runbooks/procedures/audit-log.md).
+const auditVerifyScript = 'dist/app/src/stores/postgres/audit-verify-cli.js';
 
 /** Copies what a stage COPYs from the build context into `dir` (standing for its WORKDIR). */
 function copyContext(stage: Stage, dir: string): void {
@@ -215,7 +217,7 @@ describe('the production image, replayed without Docker (app/Dockerfile)', funct
       [],
       'the image gets JavaScript only (no sources, maps or build state)',
     );
-    for (const script of [serveCommand[1], migrateScript])
+    for (const script of [serveCommand[1], migrateScript, auditVerifyScript])
       assert.ok(
         readdirSync(path.join(image, path.dirname(script))).includes(path.basename(script)),
       );
@@ -269,6 +271,11 @@ describe('the production image, replayed without Docker (app/Dockerfile)', funct
         env: { PATH: process.env.PATH, DATABASE_URL: source.primaryUrl },
       });
       assert.match(built.stdout, /nothing to do/);
+      const verified = await run(process.execPath, [auditVerifyScript], {
+        cwd: image,
+        env: { PATH: process.env.PATH, DATABASE_URL: source.primaryUrl },
+      });
+      assert.match(verified.stdout, /audit chain intact: 0 events/);
       // Reverting needs the database named, as an operator would have to.
       const database = new URL(source.primaryUrl).pathname.slice(1);
       await run(process.execPath, [migrateScript, 'down', `--confirm=${database}`], {

@@ -5,7 +5,14 @@ import { createTestDatabase, type TestDatabase } from './test-database';
 
 // Reversible migrations on a real server: up, down (everything gone), up again.
 
-const appRelations = ['collections', 'documents', 'chunks', 'pgboss.version', 'pgboss.job'];
+const appRelations = [
+  'collections',
+  'documents',
+  'chunks',
+  'audit_events',
+  'pgboss.version',
+  'pgboss.job',
+];
 
 async function existing(db: Knex): Promise<string[]> {
   const found: string[] = [];
