@@ -78,7 +78,7 @@ async function measureRecall(
 }
 
 /** Writes the chunks as indexed documents of 50 chunks each, as the ingestion worker leaves them. */
-async function writeIndexedChunks(primaryUrl: string, collectionKey: string, texts: string[]) {
+export async function writeIndexedChunks(primaryUrl: string, collectionKey: string, texts: string[]) {
   const db = new Client(primaryUrl);
   await db.connect();
   try {
