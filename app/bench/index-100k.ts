@@ -28,7 +28,7 @@ import type { Metrics } from '../src/observability/metrics';
 import { startService } from '../src/service';
 import { InProcessVectorStore } from '../src/stores/vector/in-process-vector-store';
 import { acquireBackingServices, createThrowawayDatabase } from './bench-services';
-import { backendCpuMs, backendsOf } from './postgres-cpu';
+import { backendCpu, backendsOf, cpuMsBetween } from './postgres-cpu';
 import { summarize, type LatencySummary } from './bench-stats';
 import { runLoadScenario } from './load-scenarios';
 import { realisticChunks, realisticQuestions } from './realistic-corpus';
@@ -335,9 +335,11 @@ export async function main(): Promise<void> {
       replica: await backendsOf(database.replicaUrl),
     };
     const postgresCpu = () =>
-      Object.fromEntries(
-        Object.entries(backends).map(([role, b]) => [role, b ? backendCpuMs(b) : NaN]),
-      );
+      Object.entries(backends).map(([role, b]) => ({
+        role,
+        backends: b,
+        used: b ? backendCpu(b) : new Map<number, number>(),
+      }));
     const postgresBefore = postgresCpu();
     const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : undefined;
     if (profiler) {
@@ -355,8 +357,10 @@ export async function main(): Promise<void> {
       seconds,
       questionsFile: file,
     });
+    const loadMs = performance.now() - loadStarted;
     const cpu = process.cpuUsage(cpuBefore);
     const postgresAfter = postgresCpu();
+    loopDelay.disable();
     if (profiler && process.env.BENCH_CPU_PROFILE) {
       const { profile } = await profiler.post('Profiler.stop');
       writeFileSync(process.env.BENCH_CPU_PROFILE, JSON.stringify(profile));
@@ -365,23 +369,19 @@ export async function main(): Promise<void> {
         `wrote the service's CPU profile during the load to ${process.env.BENCH_CPU_PROFILE}`,
       );
     }
-    loopDelay.disable();
+    const perRequest = (ms: number) => Math.round((ms / Math.max(load.requests, 1)) * 100) / 100;
+    const serviceCpuMs = (cpu.user + cpu.system) / 1000;
     const serviceDuringLoad = {
       stages: await stageSummaries(service.metrics),
-      cpuShareOfOneCore:
-        Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - loadStarted)) * 100) /
-        100,
+      cpuShareOfOneCore: Math.round((serviceCpuMs / loadMs) * 100) / 100,
       // CPU per request, which a busy machine inflates far less than latency: the service (this
-      // process; k6 runs apart) and each Postgres server (all its processes).
+      // process; k6 runs apart) and the backends of each Postgres server (null without /proc).
       cpuMsPerRequest: {
-        service:
-          Math.round(((cpu.user + cpu.system) / 1000 / Math.max(load.requests, 1)) * 100) / 100,
+        service: perRequest(serviceCpuMs),
         ...Object.fromEntries(
-          Object.keys(backends).map((role) => [
+          postgresBefore.map(({ role, backends: b, used }, i) => [
             `postgres${role[0].toUpperCase()}${role.slice(1)}`,
-            Math.round(
-              ((postgresAfter[role] - postgresBefore[role]) / Math.max(load.requests, 1)) * 100,
-            ) / 100,
+            b ? perRequest(cpuMsBetween(used, postgresAfter[i].used)) : null,
           ]),
         ),
       },

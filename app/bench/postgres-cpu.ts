@@ -49,16 +49,27 @@ function title(pid: number): string {
   }
 }
 
-/** CPU milliseconds used so far by the database's live backends. */
-export function backendCpuMs({ postmaster, database }: DatabaseBackends): number {
-  let ticks = 0;
+/** CPU ticks used so far by each live backend of the database, by pid. */
+export function backendCpu({ postmaster, database }: DatabaseBackends): Map<number, number> {
+  const ticks = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const s = stat(Number(entry));
     // "postgres: <user> <database> <client> <state>"
     if (s && s.ppid === postmaster && title(Number(entry)).split(' ')[2] === database) {
-      ticks += s.cpuTicks;
+      ticks.set(Number(entry), s.cpuTicks);
     }
   }
+  return ticks;
+}
+
+/**
+ * CPU milliseconds the database's backends used between two readings: backends alive at the
+ * second (those started since count whole). A backend that exited in between is missed, so this
+ * is a lower bound; the service's pools keep theirs open for the length of a bench run.
+ */
+export function cpuMsBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let ticks = 0;
+  for (const [pid, used] of after) ticks += used - (before.get(pid) ?? 0);
   return (ticks / ticksPerSecond) * 1000;
 }
