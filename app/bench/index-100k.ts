@@ -11,19 +11,24 @@
 //   3. k6: uncached POST /v1/query at BENCH_INDEX_RATE (50/s) for BENCH_INDEX_SECONDS (30).
 //
 // BENCH_INDEX_CHUNKS (100000) scales it down for a quick look. Results go to
-// bench-results/index.json (BENCH_RESULTS_PATH).
+// bench-results/index.json (BENCH_RESULTS_PATH). BENCH_CPU_PROFILE=<file.cpuprofile> also writes a
+// CPU profile of this process (the service) during step 3, for Chrome DevTools or speedscope.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { LocalEmbedder } from '../src/rag/embedding/local-embedder';
+import type { Metrics } from '../src/observability/metrics';
 import { startService } from '../src/service';
 import { InProcessVectorStore } from '../src/stores/vector/in-process-vector-store';
 import { acquireBackingServices, createThrowawayDatabase } from './bench-services';
+import { backendCpu, backendsOf, cpuMsBetween } from './postgres-cpu';
 import { summarize, type LatencySummary } from './bench-stats';
 import { runLoadScenario } from './load-scenarios';
 import { realisticChunks, realisticQuestions } from './realistic-corpus';
@@ -78,7 +83,11 @@ async function measureRecall(
 }
 
 /** Writes the chunks as indexed documents of 50 chunks each, as the ingestion worker leaves them. */
-async function writeIndexedChunks(primaryUrl: string, collectionKey: string, texts: string[]) {
+export async function writeIndexedChunks(
+  primaryUrl: string,
+  collectionKey: string,
+  texts: string[],
+) {
   const db = new Client(primaryUrl);
   await db.connect();
   try {
@@ -142,6 +151,47 @@ async function pollLiveness(url: string, done: Promise<unknown>): Promise<Latenc
   }
   return summarize(samples);
 }
+
+interface StageSummary {
+  readonly count: number;
+  readonly meanMs: number;
+  /** The histogram bucket the 95th percentile falls in (its upper bound). */
+  readonly p95AtMostMs: number | null;
+}
+
+/** Per pipeline stage, from the service's own rag_stage_duration_seconds histogram. */
+async function stageSummaries(metrics: Metrics): Promise<Record<string, StageSummary>> {
+  const { values } = await metrics.stageDuration.get();
+  const stages = new Map<string, { sum: number; count: number; buckets: [number, number][] }>();
+  for (const v of values) {
+    const labels: Record<string, string | number | undefined> = v.labels;
+    const stage = String(labels.stage);
+    const entry = stages.get(stage) ?? { sum: 0, count: 0, buckets: [] };
+    if (v.metricName?.endsWith('_sum')) entry.sum = v.value;
+    else if (v.metricName?.endsWith('_count')) entry.count = v.value;
+    else if (labels.le !== undefined && labels.le !== '+Inf') {
+      entry.buckets.push([Number(labels.le), v.value]);
+    }
+    stages.set(stage, entry);
+  }
+  return Object.fromEntries(
+    [...stages].map(([stage, { sum, count, buckets }]) => {
+      const p95 = buckets.sort((a, b) => a[0] - b[0]).find(([, n]) => n >= count * 0.95);
+      return [
+        stage,
+        {
+          count,
+          meanMs: count ? Math.round((sum / count) * 1e5) / 100 : 0,
+          p95AtMostMs: p95 ? p95[0] * 1000 : null,
+        },
+      ];
+    }),
+  );
+}
+
+const loopResolutionMs = 10;
+const beyondResolution = (ns: number) =>
+  Math.round(Math.max(0, ns / 1e6 - loopResolutionMs) * 100) / 100;
 
 async function readyzWhileRebuilding(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`${url}/readyz`);
@@ -274,6 +324,30 @@ export async function main(): Promise<void> {
     // 3. Uncached queries through the API at the target rate.
     const file = path.join(workDir, 'questions.json');
     writeFileSync(file, JSON.stringify({ collection, questions, runId: `${Date.now()}` }));
+    // Where a request's time goes: the service's stage histogram (reset first: the rebuild and
+    // readiness polls are not queries), its CPU and its event loop's delay during the run.
+    service.metrics.stageDuration.reset();
+    const loopDelay = monitorEventLoopDelay({ resolution: loopResolutionMs });
+    loopDelay.enable();
+    const backends = {
+      primary: await backendsOf(database.primaryUrl),
+      replica: await backendsOf(database.replicaUrl),
+    };
+    const postgresCpu = () =>
+      Object.entries(backends).map(([role, b]) => ({
+        role,
+        backends: b,
+        used: b ? backendCpu(b) : new Map<number, number>(),
+      }));
+    const postgresBefore = postgresCpu();
+    const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    const cpuBefore = process.cpuUsage();
+    const loadStarted = performance.now();
     const load = await runLoadScenario({
       name: `uncached query, ${chunks} chunks`,
       target: 'uncached',
@@ -282,6 +356,42 @@ export async function main(): Promise<void> {
       seconds,
       questionsFile: file,
     });
+    const loadMs = performance.now() - loadStarted;
+    const cpu = process.cpuUsage(cpuBefore);
+    const postgresAfter = postgresCpu();
+    loopDelay.disable();
+    if (profiler && process.env.BENCH_CPU_PROFILE) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(process.env.BENCH_CPU_PROFILE, JSON.stringify(profile));
+      profiler.disconnect();
+      console.log(
+        `wrote the service's CPU profile during the load to ${process.env.BENCH_CPU_PROFILE}`,
+      );
+    }
+    const perRequest = (ms: number) => Math.round((ms / Math.max(load.requests, 1)) * 100) / 100;
+    const serviceCpuMs = (cpu.user + cpu.system) / 1000;
+    const serviceDuringLoad = {
+      stages: await stageSummaries(service.metrics),
+      cpuShareOfOneCore: Math.round((serviceCpuMs / loadMs) * 100) / 100,
+      // CPU per request, which a busy machine inflates far less than latency: the service (this
+      // process; k6 runs apart) and the backends of each Postgres server (null without /proc).
+      cpuMsPerRequest: {
+        service: perRequest(serviceCpuMs),
+        ...Object.fromEntries(
+          postgresBefore.map(({ role, backends: b, used }, i) => [
+            `postgres${role[0].toUpperCase()}${role.slice(1)}`,
+            b ? perRequest(cpuMsBetween(used, postgresAfter[i].used)) : null,
+          ]),
+        ),
+      },
+      // Beyond the sampling timer's own resolution.
+      eventLoopDelayMs: {
+        p50: beyondResolution(loopDelay.percentile(50)),
+        p99: beyondResolution(loopDelay.percentile(99)),
+        max: beyondResolution(loopDelay.max),
+      },
+    };
+    console.log(`service during load: ${JSON.stringify(serviceDuringLoad)}`);
     const results = {
       finishedAt: new Date().toISOString(),
       run: 'index',
@@ -294,6 +404,7 @@ export async function main(): Promise<void> {
       component,
       rebuild,
       load,
+      service: serviceDuringLoad,
       targets: [
         {
           name: 'recall@10 against exact search',

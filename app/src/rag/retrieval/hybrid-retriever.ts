@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LexicalSearch } from '../../domain/lexical-search';
 import type { QueryFilter } from '../../domain/query';
 import type { Logger } from '../../observability/logger';
@@ -75,6 +76,10 @@ export class HybridRetriever {
         });
         return undefined;
       });
+    // The in-process index searches synchronously (milliseconds of CPU at 100,000 chunks), and the
+    // lexical query is sent only once its pooled connection is handed over, a few promise turns
+    // from now: without this turn the query would wait for the whole scan before it even left.
+    await nextTurn();
     const vectorHits = await vectors.search({
       collectionId: collectionKey,
       vector: request.vector,

@@ -19,83 +19,118 @@ import { isUuid, withPostgres } from './postgres-errors';
 // flat for any weight from 1 to 10, so the weight is not tuned to the set
 // (`npm run bench -- retrieval-quality`).
 //
-// Two round trips to a replica: the question's lexemes (the server's own parser and stemmer),
-// then the search, with each lexeme bound as its own tsquery value. Bound values reach the
-// planner as constants, so it estimates each term's frequency from the column statistics and
-// counts a common term by a short sequential scan that stops at the bound below, a rare one from
-// the GIN index (one tsquery computed inside the statement would get the index plan for every
-// term: ~10 ms per common word at 10,000 chunks).
+// Two round trips to a replica. The first parses the question with the server's own parser and
+// stemmer and reads each term's chunk count in the collection, and the collection's size, from
+// chunk_term_counts (kept exact by triggers, migration 20261201000400): one index probe per term.
+// The second reads the matching chunks and scores them, each term bound as its own tsquery value.
+//
+// What a search costs is the chunk rows it reads (the GIN index cannot tell collections apart, so
+// every match is a heap visit, then ts_rank). Candidates are therefore the chunks holding the
+// rarest terms, taken rarest first while their chunk counts add up to at most CANDIDATE_CHUNKS;
+// every qualifying term still scores those candidates. The rarest terms carry the largest idf, so
+// the chunks they miss are the ones that could only score on commoner words. A collection of at
+// most CANDIDATE_CHUNKS chunks (the runbooks: a few hundred) is searched with every term; at
+// 100,000 chunks this keeps a search to a few milliseconds (`npm run bench -- index`).
+//
+// Scoring runs on sorts and window aggregates only, never a join between two intermediate
+// results: the planner cannot estimate those, and a nested loop it chose over two of them cost
+// 1.3 s on one question at 100,000 chunks.
 
 /** Must equal the regconfig the migration's rag_chunk_search_vector() uses. */
 export const LEXICAL_TEXT_SEARCH_CONFIG = 'english';
 
 /**
  * A term found in more chunks than this is left out of the search. Scoring visits every chunk
- * matching any term, so without a bound one common word makes a query on a large collection read
- * most of it (measured: 0.35-0.75 s at 10,000 chunks of a small vocabulary). Such a term's idf is
- * near zero in a large collection anyway; in a collection smaller than the bound nothing is left
- * out. Counting stops at the bound too.
+ * matching a term, so without a bound one common word makes a query on a large collection read
+ * most of it. Such a term's idf is near zero in a large collection anyway; in a collection smaller
+ * than the bound nothing is left out.
  */
 export const COMMON_TERM_CHUNKS = 1_000;
+
+/**
+ * Chunk rows a search reads at most: the candidates' terms, rarest first, while their chunk counts
+ * fit (the rarest qualifying term always fits, as COMMON_TERM_CHUNKS is smaller).
+ */
+export const CANDIDATE_CHUNKS = 2_000;
 
 /** Terms looked up per question, in the order they appear (bounds a pasted wall of text). */
 export const MAX_QUERY_TERMS = 32;
 
-const lexemesSql = `
-  SELECT t.lexeme
-    FROM unnest(to_tsvector('${LEXICAL_TEXT_SEARCH_CONFIG}', ?)) AS t
-   ORDER BY t.positions[1], t.lexeme
-   LIMIT ${MAX_QUERY_TERMS}`;
+const termsSql = `
+  SELECT t.lexeme, coalesce(s.chunks, 0) AS chunks, coalesce(total.chunks, 0) AS total
+    FROM (
+      SELECT lexeme, positions[1] AS position
+        FROM unnest(to_tsvector('${LEXICAL_TEXT_SEARCH_CONFIG}', :query))
+       ORDER BY position, lexeme
+       LIMIT ${MAX_QUERY_TERMS}
+    ) AS t
+    LEFT JOIN chunk_term_counts AS s ON s.collection_id = :collection AND s.term = t.lexeme
+    LEFT JOIN chunk_term_counts AS total ON total.collection_id = :collection AND total.term = ''
+   ORDER BY t.position, t.lexeme`;
 
-function searchSql(terms: number, filters: string): string {
-  const termRows = Array.from(
+interface WeightedTerm {
+  readonly lexeme: string;
+  readonly chunks: number;
+  readonly idf: number;
+}
+
+/** BM25's idf: ln(1 + (N - n + 0.5) / (n + 0.5)) for a term in n of N chunks. */
+function idf(chunks: number, total: number): number {
+  return Math.log(1 + (total - chunks + 0.5) / (chunks + 0.5));
+}
+
+/**
+ * The rarest terms while their chunk counts fit CANDIDATE_CHUNKS (at least one); every term when
+ * the whole collection fits.
+ */
+export function candidateTerms(terms: readonly WeightedTerm[], total: number): WeightedTerm[] {
+  if (total <= CANDIDATE_CHUNKS) return [...terms];
+  const rarestFirst = [...terms].sort(
+    (a, b) => a.chunks - b.chunks || (a.lexeme < b.lexeme ? -1 : 1),
+  );
+  const chosen: WeightedTerm[] = [];
+  let chunks = 0;
+  for (const term of rarestFirst) {
+    if (chosen.length > 0 && chunks + term.chunks > CANDIDATE_CHUNKS) break;
+    chosen.push(term);
+    chunks += term.chunks;
+  }
+  return chosen;
+}
+
+function searchSql(terms: number, join: string, filters: string): string {
+  const weighted = Array.from(
     { length: terms },
-    (_, i) => `
-    SELECT :t${i}::tsquery AS q, (
-      SELECT count(*)::float8 FROM (
-        SELECT 1 FROM chunks
-         WHERE collection_id = :collection AND search_vector @@ :t${i}::tsquery
-         LIMIT ${COMMON_TERM_CHUNKS + 1}
-      ) AS bounded
-    ) AS n`,
-  ).join('\n    UNION ALL');
+    (_, i) => `(${i}, :t${i}::tsquery, :w${i}::float8)`,
+  ).join(', ');
   return `
-  WITH terms AS (${termRows}
-  ),
-  stats AS (
-    SELECT greatest(coalesce(sum(chunk_count), 0), 1)::float8 AS n
-      FROM documents WHERE collection_id = :collection
-  ),
-  weighted AS (
-    SELECT terms.q, ln(1 + (stats.n - terms.n + 0.5) / (terms.n + 0.5)) AS idf
-      FROM terms CROSS JOIN stats
-     WHERE terms.n > 0 AND terms.n <= ${COMMON_TERM_CHUNKS}
-  ),
-  matches AS (
+  WITH weighted (term, q, idf) AS (VALUES ${weighted}),
+  matches AS MATERIALIZED (
     SELECT c.id, c.document_id, c.search_vector
-      FROM chunks AS c
-      JOIN documents AS d ON d.id = c.document_id
-     WHERE c.collection_id = :collection
-       AND c.search_vector @@ (SELECT string_agg(q::text, ' | ')::tsquery FROM weighted)
+      FROM chunks AS c ${join}
+     WHERE c.collection_id = :collection AND c.search_vector @@ :candidates::tsquery
        ${filters}
   ),
   pairs AS (
-    SELECT m.id, m.document_id, w.q, w.idf, w.idf * ts_rank(m.search_vector, w.q) AS score
-      FROM matches AS m
-      JOIN weighted AS w ON m.search_vector @@ w.q
+    SELECT m.id, m.document_id, w.term, w.idf, w.idf * ts_rank(m.search_vector, w.q) AS score
+      FROM matches AS m CROSS JOIN weighted AS w
+     WHERE m.search_vector @@ w.q
   ),
-  chunk_scores AS (
-    SELECT id, document_id, sum(score) AS score FROM pairs GROUP BY id, document_id
+  marked AS (
+    SELECT pairs.*,
+           row_number() OVER (PARTITION BY document_id, term ORDER BY id) AS nth_in_document
+      FROM pairs
   ),
-  document_coverage AS (
-    SELECT document_id, sum(idf) AS coverage
-      FROM (SELECT DISTINCT document_id, q::text AS term, idf FROM pairs) AS terms_found
-     GROUP BY document_id
+  covered AS (
+    SELECT marked.*,
+           sum(CASE WHEN nth_in_document = 1 THEN idf ELSE 0 END)
+             OVER (PARTITION BY document_id) AS coverage
+      FROM marked
   )
-  SELECT c.id, c.document_id, c.score * (1 + d.coverage) AS score
-    FROM chunk_scores AS c
-    JOIN document_coverage AS d USING (document_id)
-   ORDER BY score DESC, c.id
+  SELECT id, document_id, sum(score) * (1 + max(coverage)) AS score
+    FROM covered
+   GROUP BY id, document_id
+   ORDER BY score DESC, id
    LIMIT :limit`;
 }
 
@@ -116,6 +151,7 @@ export class PostgresLexicalSearch implements LexicalSearch {
         collection: request.collectionKey,
         limit: request.limit,
       };
+      let join = '';
       let filters = '';
       if (filter?.documentIds) {
         // A malformed id matches no document (as in the vector stores); Postgres would reject it.
@@ -125,18 +161,28 @@ export class PostgresLexicalSearch implements LexicalSearch {
         bindings.documentIds = ids;
       }
       if (filter?.metadata && Object.keys(filter.metadata).length > 0) {
+        join = 'JOIN documents AS d ON d.id = c.document_id';
         filters += ' AND d.metadata @> :metadata::jsonb';
         bindings.metadata = JSON.stringify(filter.metadata);
       }
       const run = async (db: Knex) => {
-        const { rows: lexemes } = await db.raw<{ rows: { lexeme: string }[] }>(lexemesSql, [
-          request.query,
-        ]);
-        if (lexemes.length === 0) return [];
-        lexemes.forEach((l, i) => (bindings[`t${i}`] = tsqueryLiteral(l.lexeme)));
+        const { rows: found } = await db.raw<{
+          rows: { lexeme: string; chunks: number; total: number }[];
+        }>(termsSql, { query: request.query, collection: request.collectionKey });
+        const terms: WeightedTerm[] = found
+          .filter((t) => t.chunks > 0 && t.chunks <= COMMON_TERM_CHUNKS)
+          .map((t) => ({ lexeme: t.lexeme, chunks: t.chunks, idf: idf(t.chunks, t.total) }));
+        if (terms.length === 0) return [];
+        terms.forEach((t, i) => {
+          bindings[`t${i}`] = tsqueryLiteral(t.lexeme);
+          bindings[`w${i}`] = t.idf;
+        });
+        bindings.candidates = candidateTerms(terms, found[0].total)
+          .map((t) => tsqueryLiteral(t.lexeme))
+          .join(' | ');
         const { rows } = await db.raw<{
           rows: { id: string; document_id: string; score: number }[];
-        }>(searchSql(lexemes.length, filters), bindings);
+        }>(searchSql(terms.length, join, filters), bindings);
         return rows;
       };
       const rows = await this.db.read(run);

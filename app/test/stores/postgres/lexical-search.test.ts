@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ChunkInput } from '../../../src/domain/chunk';
 import {
+  CANDIDATE_CHUNKS,
   COMMON_TERM_CHUNKS,
   PostgresLexicalSearch,
+  candidateTerms,
 } from '../../../src/stores/postgres/lexical-search-repository';
 import * as indexMigration from '../../../migrations/20261130000003_index_chunk_search_vector';
 import { startDataStack, type DataStack } from './data-stack';
@@ -134,6 +136,60 @@ describe('PostgresLexicalSearch (real Postgres)', function () {
     assert.deepEqual(
       hits.map((h) => h.id),
       ids[1].chunkIds,
+    );
+  });
+
+  it('reads only the rarest terms’ chunks in a large collection, and scores them with every term', async () => {
+    // zeppelin's 5 chunks and kestrel's 1000 fit CANDIDATE_CHUNKS (2000); pelican's 1000 more
+    // would not, and the collection (2003 chunks) does not fit either.
+    assert.ok(5 + COMMON_TERM_CHUNKS <= CANDIDATE_CHUNKS);
+    assert.ok(5 + 2 * COMMON_TERM_CHUNKS > CANDIDATE_CHUNKS);
+    const filler = (word: string, count: number) =>
+      Array.from({ length: count }, (_, i) => `${word} entry ${i}`);
+    const { key, ids } = await collectionWith([
+      { title: 'Alpha', chunks: filler('kestrel', COMMON_TERM_CHUNKS - 2) },
+      { title: 'Beta', chunks: filler('pelican', COMMON_TERM_CHUNKS - 2) },
+      {
+        title: 'Rare',
+        chunks: [
+          'zeppelin',
+          'zeppelin',
+          'zeppelin pelican',
+          'zeppelin kestrel',
+          'zeppelin and more',
+          'pelican only',
+          'kestrel only',
+        ],
+      },
+    ]);
+    const hits = await lexical.search({
+      collectionKey: key,
+      query: 'pelican zeppelin kestrel',
+      limit: 10,
+    });
+    const rare = ids[2].chunkIds;
+    // Candidates: zeppelin (5 chunks), then kestrel (1000, first by name of the two at 1000).
+    const pelicanOnly = [...ids[1].chunkIds, rare[5]];
+    assert.ok(hits.length > 0);
+    assert.ok(!hits.some((h) => pelicanOnly.includes(h.id)), 'a pelican-only chunk was read');
+    // pelican still scores the candidates: its chunk ranks with kestrel's, above zeppelin alone.
+    assert.deepEqual(new Set(hits.slice(0, 2).map((h) => h.id)), new Set([rare[2], rare[3]]));
+  });
+
+  it('picks candidate terms rarest first while their chunks fit, every term when the collection does', () => {
+    const term = (lexeme: string, chunks: number) => ({ lexeme, chunks, idf: 1 });
+    const terms = [term('common', 900), term('rare', 10), term('mid', 800), term('mid2', 800)];
+    assert.deepEqual(
+      candidateTerms(terms, 100_000).map((t) => t.lexeme),
+      ['rare', 'mid', 'mid2'],
+    );
+    assert.deepEqual(
+      candidateTerms(terms, CANDIDATE_CHUNKS).map((t) => t.lexeme),
+      ['common', 'rare', 'mid', 'mid2'],
+    );
+    assert.deepEqual(
+      candidateTerms([term('a', COMMON_TERM_CHUNKS)], 100_000).map((t) => t.lexeme),
+      ['a'],
     );
   });
 
