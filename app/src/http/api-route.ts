@@ -18,8 +18,12 @@ type AnyObject = z.ZodObject<z.ZodRawShape>;
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** A body already serialized as JSON, sent as is (instead of `body`). */
+  json?: string;
   headers?: Record<string, string>;
 }
+
+const jsonContentType = 'application/json; charset=utf-8';
 
 export interface ApiRoute<
   P extends AnyObject = AnyObject,
@@ -132,10 +136,16 @@ export function mountRoutes(
           body: parse(route.body, req.body, 'body'),
         };
         const result = await route.handle(input as never, req);
-        for (const [name, value] of Object.entries(result.headers ?? {}))
-          res.setHeader(name, value);
-        if (result.body === undefined) res.status(result.status).end();
-        else res.status(result.status).json(result.body);
+        if (result.headers)
+          for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+        res.status(result.status);
+        if (result.json !== undefined) {
+          // What res.json would send for the parsed value: same type, length and bytes.
+          res.setHeader('Content-Type', jsonContentType);
+          res.setHeader('Content-Length', Buffer.byteLength(result.json));
+          res.end(result.json);
+        } else if (result.body === undefined) res.end();
+        else res.json(result.body);
       },
     );
   }

@@ -40,8 +40,9 @@ export function queryCacheKey(input: QueryCacheKeyInput): string {
   const documentIds = input.filter?.documentIds
     ? [...new Set(input.filter.documentIds)].sort()
     : undefined;
+  // v2: entries hold the answer without `cached` (v1 entries had it and are never read again).
   const canonical = canonicalJson({
-    v: 1,
+    v: 2,
     indexVersion: String(input.indexVersion),
     query: input.query,
     topK: input.topK,
