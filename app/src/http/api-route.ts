@@ -111,7 +111,7 @@ function bodyReader(route: ApiRoute) {
 }
 
 export function mountRoutes(
-  router: Router,
+  router: Pick<Router, ApiRoute['method']>,
   routes: readonly ApiRoute[],
   /** Middleware run first once a route matched (the drills' fault gate); none by default. */
   before: (route: ApiRoute) => RequestHandler[] = () => [],
