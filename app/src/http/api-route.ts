@@ -130,10 +130,11 @@ export function mountRoutes(
             'Send the body as application/json.',
           );
         }
+        // req.query parses the query string on first read: only for routes that take one.
         const input = {
-          params: parse(route.params, req.params, 'path'),
-          query: parse(route.query, req.query, 'query'),
-          body: parse(route.body, req.body, 'body'),
+          params: route.params && parse(route.params, req.params, 'path'),
+          query: route.query && parse(route.query, req.query, 'query'),
+          body: route.body && parse(route.body, req.body, 'body'),
         };
         const result = await route.handle(input as never, req);
         if (result.headers)
