@@ -28,3 +28,14 @@ export interface QueryResult {
   readonly cached: boolean;
   readonly indexVersion: number;
 }
+
+/**
+ * An answer from the query cache, as the text it is stored as: the JSON of a QueryResult without
+ * `cached`. A cache hit is sent on as it is, so the hottest path neither parses nor re-serializes it.
+ */
+export interface CachedQueryResult {
+  readonly cached: true;
+  readonly json: string;
+}
+
+export type QueryAnswer = QueryResult | CachedQueryResult;

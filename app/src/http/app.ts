@@ -131,11 +131,11 @@ export function createApp(options: AppOptions): Express {
     swaggerUi.setup(openApi, { customSiteTitle: 'rag-platform API' }),
   );
 
-  // Each operation reads its own body, with its own limit (api-route.ts, body-limits.ts).
-  const router = express.Router({ strict: false });
+  // Each operation reads its own body, with its own limit (api-route.ts, body-limits.ts). Mounted
+  // on the app itself (non-strict routing, as a Router's default): a nested Router would add its
+  // own dispatch to every API request.
   const faults = options.faults;
-  mountRoutes(router, routes, (route) => (faults ? [faultGate(faults, route)] : []));
-  app.use(router);
+  mountRoutes(app, routes, (route) => (faults ? [faultGate(faults, route)] : []));
   app.use(methodNotAllowed(routes));
 
   app.use((req, _res, next) => {

@@ -1,4 +1,4 @@
-import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { Stage } from '../../../catalog/metrics/metric-catalog';
 import type { Metrics } from './metrics';
 import { currentRequestContext } from './request-context';
@@ -14,21 +14,31 @@ export class StageTimer {
   ) {}
 
   async time<T>(stage: Stage, fn: () => Promise<T>): Promise<T> {
+    // Inside a request no sampler records (tracing.ts; parent-based sampling follows the request
+    // span), a stage span would be another bare context: only the histogram and Server-Timing.
+    if (trace.getActiveSpan()?.isRecording() === false) return this.measure(stage, fn);
     return this.tracer.startActiveSpan(`rag.${stage}`, async (span) => {
-      const started = process.hrtime.bigint();
       try {
-        return await fn();
+        return await this.measure(stage, fn);
       } catch (err) {
         span.recordException(err as Error);
         span.setStatus({ code: SpanStatusCode.ERROR });
         throw err;
       } finally {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        this.metrics.stageDuration.observe({ stage }, ms / 1000);
-        const timings = currentRequestContext()?.timings;
-        timings?.set(stage, (timings.get(stage) ?? 0) + ms);
         span.end();
       }
     });
+  }
+
+  private async measure<T>(stage: Stage, fn: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    try {
+      return await fn();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      this.metrics.stageDuration.observe({ stage }, ms / 1000);
+      const timings = currentRequestContext()?.timings;
+      timings?.set(stage, (timings.get(stage) ?? 0) + ms);
+    }
   }
 }

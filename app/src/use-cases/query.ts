@@ -1,11 +1,11 @@
 import type { Collection } from '../domain/collection';
 import { NotFoundError } from '../domain/errors';
-import type { QueryInput, QueryResult } from '../domain/query';
+import type { QueryAnswer, QueryInput } from '../domain/query';
 import type { CollectionStore } from '../domain/ports';
 
 /** Retrieval and answering over one collection (rag/retrieval/query-pipeline.ts). */
 export interface Retrieval {
-  run(collection: Collection, input: QueryInput): Promise<QueryResult>;
+  run(collection: Collection, input: QueryInput): Promise<QueryAnswer>;
 }
 
 export class QueryUseCase {
@@ -22,7 +22,7 @@ export class QueryUseCase {
   ) {}
 
   /** @throws NotFoundError, ConflictError (embedder mismatch), DependencyUnavailableError */
-  async answer(input: QueryInput): Promise<QueryResult> {
+  async answer(input: QueryInput): Promise<QueryAnswer> {
     const { collections, retrieval, timeLookup = (fn) => fn() } = this.deps;
     const collection =
       collections.peek?.(input.collection) ??

@@ -107,7 +107,10 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     assert.equal(first.status, 200);
     const second = await api.post('/v1/query', q);
     assert.equal(second.body.cached, true);
-    assert.deepEqual(second.body.citations, first.body.citations);
+    // A hit is sent as the text the cache holds: the same answer, headers and length as computed.
+    assert.deepEqual({ ...second.body, cached: false }, first.body);
+    assert.equal(second.headers.get('content-type'), first.headers.get('content-type'));
+    assert.equal(Number(second.headers.get('content-length')), Buffer.byteLength(second.text));
     assert.match(second.headers.get('server-timing') ?? '', /cache;dur=/);
     assert.doesNotMatch(second.headers.get('server-timing') ?? '', /embed;dur=/);
 

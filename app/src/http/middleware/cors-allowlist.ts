@@ -9,11 +9,15 @@ import type { RequestHandler } from 'express';
 export function corsAllowlist(origins: readonly string[]): RequestHandler {
   const any = origins.includes('*');
   const allowed = new Set(origins);
-  return cors({
+  const handler = cors({
     origin: (origin, callback) => callback(null, any || (!!origin && allowed.has(origin))),
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Location'],
     maxAge: 600,
   });
+  // Without an Origin header the origin callback above says no and cors adds nothing; answering
+  // that here spares every same-origin and server-to-server request cors's per-request setup.
+  if (any) return handler;
+  return (req, res, next) => (req.headers.origin ? handler(req, res, next) : next());
 }

@@ -43,6 +43,9 @@ export function observeResponse(
       metrics.httpRequests.inc(labels);
       metrics.httpRequestDuration.observe(labels, seconds);
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'http';
+      // winston formats (timestamp, correlation, redaction, JSON) every entry before its transport
+      // drops a level it does not write: at the default `info`, every successful request's line.
+      if (logger.silent || !logger.isLevelEnabled(level)) return;
       logger.log(level, 'request', {
         ...labels,
         path: req.path,

@@ -21,12 +21,14 @@ export function requestContext(tracer: Tracer): RequestHandler {
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
       parent,
     );
-    res.once('close', () => {
-      const route = req.route ? `${req.baseUrl}${req.route.path}` : undefined;
-      if (route) span.updateName(`${req.method} ${route}`);
-      span.setAttribute('http.response.status_code', res.statusCode);
-      span.end();
-    });
+    // A span no sampler records has nothing to name, annotate or end (tracing.ts).
+    if (span.isRecording())
+      res.once('close', () => {
+        const route = req.route ? `${req.baseUrl}${req.route.path}` : undefined;
+        if (route) span.updateName(`${req.method} ${route}`);
+        span.setAttribute('http.response.status_code', res.statusCode);
+        span.end();
+      });
     const ctx = { requestId, traceId: span.spanContext().traceId, timings: new Map() };
     runWithRequestContext(ctx, () => context.with(trace.setSpan(parent, span), next));
   };

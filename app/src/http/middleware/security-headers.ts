@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
-import helmet from 'helmet';
+import type { Request, RequestHandler, Response } from 'express';
+import helmet, { type HelmetOptions } from 'helmet';
 
 // HSTS for a year with subdomains: the service is only ever published over TLS (the ALB or the
 // ingress controller terminates it), and browsers ignore the header on plain http anyway.
@@ -10,17 +10,44 @@ const hsts = { maxAge: 365 * 24 * 3600, includeSubDomains: true };
  * script or style, so the policy denies everything; it still matters when a browser is tricked
  * into opening a response as a document.
  */
+export const apiHeaderPolicy: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+  },
+  strictTransportSecurity: hsts,
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+  referrerPolicy: { policy: 'no-referrer' },
+  xFrameOptions: { action: 'deny' },
+};
+
 export function apiSecurityHeaders(): RequestHandler {
-  return helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
-    },
-    strictTransportSecurity: hsts,
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-    referrerPolicy: { policy: 'no-referrer' },
-    xFrameOptions: { action: 'deny' },
+  return replayed(helmet(apiHeaderPolicy));
+}
+
+/**
+ * Helmet's headers for these policies are constants (no nonces, nothing read from the request),
+ * yet helmet runs a dozen middleware per request to set them: they are recorded once here and set
+ * on each response in one pass, the same names and values in the same order.
+ */
+export function replayed(middleware: RequestHandler): RequestHandler {
+  const set: [string, string][] = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => set.push([name, String(value)]),
+    removeHeader: (name: string) => removed.push(name),
+  };
+  let completed = false;
+  void middleware({} as Request, recorder as unknown as Response, (err?: unknown) => {
+    if (err) throw err instanceof Error ? err : new Error(String(err));
+    completed = true;
   });
+  if (!completed) throw new Error('security headers: the middleware did not complete at once');
+  return (_req, res, next) => {
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of set) res.setHeader(name, value);
+    next();
+  };
 }
 
 /**

@@ -21,7 +21,16 @@ export function queryRoutes(deps: ApiDependencies, exposeCached = true): ApiRout
       // outage falls back to extractive answers).
       problems: [404, 409, 503],
       async handle({ body }) {
-        const result: z.infer<typeof queryResultSchema> = await deps.queries.answer(body);
+        const outcome = await deps.queries.answer(body);
+        if ('json' in outcome) {
+          // The stored JSON is the answer without `cached` (a non-empty object): the field goes
+          // first when diagnostics are exposed, and stays absent otherwise.
+          return {
+            status: 200,
+            json: exposeCached ? `{"cached":true,${outcome.json.slice(1)}` : outcome.json,
+          };
+        }
+        const result: z.infer<typeof queryResultSchema> = outcome;
         if (exposeCached) return { status: 200, body: result };
         // Whether the answer was cached tells this caller that someone asked the same before.
         const { cached: _cached, ...answer } = result;

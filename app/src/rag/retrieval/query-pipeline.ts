@@ -1,7 +1,7 @@
 import type { Collection } from '../../domain/collection';
 import { ConflictError, DependencyUnavailableError } from '../../domain/errors';
 import type { ChunkStore } from '../../domain/ports';
-import type { QueryInput, QueryResult } from '../../domain/query';
+import type { QueryAnswer, QueryInput, QueryResult } from '../../domain/query';
 import type { Metrics } from '../../observability/metrics';
 import type { StageTimer } from '../../observability/stage-timer';
 import type { Logger } from '../../observability/logger';
@@ -36,7 +36,7 @@ export class QueryPipeline {
   ) {}
 
   /** @throws ConflictError when the collection was embedded with another model; DependencyUnavailableError */
-  async run(collection: Collection, input: QueryInput): Promise<QueryResult> {
+  async run(collection: Collection, input: QueryInput): Promise<QueryAnswer> {
     const { chunks: chunkStore, embedder, retriever, answerer, timer } = this.deps;
     if (
       collection.embeddingModel !== embedder.model ||
@@ -57,7 +57,7 @@ export class QueryPipeline {
       model: embedder.model,
     });
     const cached = await timer.time('cache', () => this.cacheGet(key));
-    if (cached) return { ...cached, cached: true };
+    if (cached !== undefined) return { cached: true, json: cached };
 
     const [vector] = await timer.time('embed', () =>
       embedder.embed([input.query]).catch((err: unknown) => {
@@ -139,11 +139,11 @@ export class QueryPipeline {
     }
   }
 
-  private async cacheGet(key: string): Promise<QueryResult | undefined> {
+  private async cacheGet(key: string): Promise<string | undefined> {
     try {
       const raw = await this.deps.cache.get(key);
       this.deps.metrics.cacheRequests.inc({ cache: 'query', result: raw ? 'hit' : 'miss' });
-      return raw ? (JSON.parse(raw) as QueryResult) : undefined;
+      return raw || undefined;
     } catch (err) {
       this.deps.metrics.cacheRequests.inc({ cache: 'query', result: 'error' });
       this.deps.logger.warn('query cache read failed; answering uncached', { err });
@@ -152,8 +152,10 @@ export class QueryPipeline {
   }
 
   private async cacheSet(key: string, result: QueryResult): Promise<void> {
+    // Stored without `cached` (CachedQueryResult); the key's version says which shape an entry has.
+    const { cached: _cached, ...stored } = result;
     try {
-      await this.deps.cache.set(key, JSON.stringify(result), this.deps.cacheTtlSeconds);
+      await this.deps.cache.set(key, JSON.stringify(stored), this.deps.cacheTtlSeconds);
     } catch (err) {
       this.deps.logger.warn('query cache write failed', { err });
     }

@@ -37,19 +37,24 @@ export interface QueryCacheKeyInput {
  * find a tenant's entries); everything else is hashed. Document-id filters are order-insensitive.
  */
 export function queryCacheKey(input: QueryCacheKeyInput): string {
-  const documentIds = input.filter?.documentIds
-    ? [...new Set(input.filter.documentIds)].sort()
-    : undefined;
-  const canonical = canonicalJson({
-    v: 1,
-    indexVersion: String(input.indexVersion),
-    query: input.query,
-    topK: input.topK,
-    documentIds,
-    metadata: input.filter?.metadata ? { ...input.filter.metadata } : undefined,
-    model: input.model,
-  });
-  return `rag:q:${input.collectionId}:${sha256Hex(canonical)}`;
+  return `rag:q:${input.collectionId}:${sha256Hex(queryCacheCanonical(input))}`;
+}
+
+/**
+ * What a query cache key hashes: canonicalJson of the inputs that matter, written out member by
+ * member in canonical (sorted) order, since every cached query computes it.
+ */
+export function queryCacheCanonical(input: QueryCacheKeyInput): string {
+  const filter = input.filter;
+  let canonical = '{';
+  if (filter?.documentIds) {
+    canonical += `"documentIds":${canonicalJson([...new Set(filter.documentIds)].sort())},`;
+  }
+  canonical += `"indexVersion":${JSON.stringify(String(input.indexVersion))},`;
+  if (filter?.metadata) canonical += `"metadata":${canonicalJson({ ...filter.metadata })},`;
+  canonical += `"model":${JSON.stringify(input.model)},"query":${JSON.stringify(input.query)},`;
+  // v2: entries hold the answer without `cached` (v1 entries had it and are never read again).
+  return `${canonical}"topK":${canonicalJson(input.topK)},"v":2}`;
 }
 
 /** Key of a cached embedding: the same text embedded by another model or size is another entry. */

@@ -117,7 +117,16 @@ export class RedisCache implements Cache {
         () => reject(new RedisCommandTimeoutError(this.commandTimeoutMs)),
         this.commandTimeoutMs,
       );
-      reply.then(resolve, reject).finally(() => clearTimeout(timer));
+      reply.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err as Error);
+        },
+      );
     });
   }
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   canonicalJson,
   embeddingCacheKey,
+  queryCacheCanonical,
   queryCacheKey,
   type QueryCacheKeyInput,
 } from '../../../src/stores/cache/cache-keys';
@@ -43,6 +44,44 @@ describe('cache keys', () => {
     ];
     const keys = variants.map((v) => queryCacheKey({ ...base, ...v }));
     assert.equal(new Set([k, ...keys]).size, variants.length + 1);
+  });
+
+  it('queryCacheCanonical is canonicalJson of the inputs that matter (property)', () => {
+    const text = fc.string({ unit: 'binary' });
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            collectionId: text,
+            indexVersion: fc.oneof(fc.nat(), text),
+            query: text,
+            topK: fc.integer({ min: 1, max: 50 }),
+            model: text,
+            filter: fc.record(
+              {
+                documentIds: fc.array(text, { maxLength: 5 }),
+                metadata: fc.dictionary(text, text, { maxKeys: 5 }),
+              },
+              { requiredKeys: [] },
+            ),
+          },
+          { requiredKeys: ['collectionId', 'indexVersion', 'query', 'topK', 'model'] },
+        ),
+        (input) => {
+          const documentIds = input.filter?.documentIds;
+          const expected = canonicalJson({
+            v: 2,
+            indexVersion: String(input.indexVersion),
+            query: input.query,
+            topK: input.topK,
+            documentIds: documentIds ? [...new Set(documentIds)].sort() : undefined,
+            metadata: input.filter?.metadata,
+            model: input.model,
+          });
+          assert.equal(queryCacheCanonical(input), expected);
+        },
+      ),
+    );
   });
 
   it('distinct queries never share a key (property)', () => {
