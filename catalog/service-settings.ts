@@ -57,6 +57,18 @@ export const serviceSettingNames = [
   'DEMO_CORPUS_DIR',
   'SEED_DEMO_CORPUS',
   'FAULT_INJECTION_FILE',
+  // Rate limiting.
+  'RATE_LIMIT_ENABLED',
+  'RATE_LIMIT_TIERS',
+  'RATE_LIMIT_IP_TIER',
+  'RATE_LIMIT_COSTS',
+  'RATE_LIMIT_ALLOW_PRINCIPALS',
+  'RATE_LIMIT_DENY_PRINCIPALS',
+  'RATE_LIMIT_ALLOW_CIDRS',
+  'RATE_LIMIT_DENY_CIDRS',
+  'RATE_LIMIT_EXPECTED_REPLICAS',
+  'RATE_LIMIT_REDIS_TIMEOUT_MS',
+  'HTTP_TRUST_PROXY',
 ] as const;
 
 export type ServiceSettingName = (typeof serviceSettingNames)[number];
