@@ -15,6 +15,8 @@ import { gcraParams, type GcraParams } from './gcra';
 // M admit exactly M whatever replica each lands on. The clock is Redis's own TIME, one clock for
 // the whole fleet (pods' clocks drift apart; a TAT written by one pod must mean the same to all).
 // Redis 7 replicates a script's effects, not the script, so calling TIME before writing is allowed.
+// A request's keys may hash to different slots: Redis Cluster would refuse the script (CROSSSLOT).
+// The platform's ElastiCache replication group is not in cluster mode, nor is any other stack's.
 //
 // KEYS: one per check. ARGV: cost, then per key its emission interval and tolerance (µs, integers).
 // Reply: allowed (0/1), then per key: remaining units, ms until whole, ms until this cost fits.
