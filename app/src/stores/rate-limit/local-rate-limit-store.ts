@@ -23,6 +23,8 @@ export interface LocalRateLimitStoreOptions {
   readonly nowUs?: () => number;
 }
 
+// Whole microseconds, as in Redis: with integer TATs and intervals every sum below is exact, so a
+// request that exactly fits the burst is never refused over a rounding error.
 const monotonicUs = () => performance.now() * 1_000;
 
 export class LocalRateLimitStore implements RateLimitStore {
@@ -47,7 +49,7 @@ export class LocalRateLimitStore implements RateLimitStore {
 
   /** Synchronous, hence atomic: no other request runs between reading and writing the TATs. */
   consumeNow(checks: readonly RateLimitCheck[], cost: number): RateLimitDecision {
-    const now = this.nowUs();
+    const now = Math.floor(this.nowUs());
     const tats: number[] = [];
     let allowed = true;
     for (const check of checks) {

@@ -24,6 +24,13 @@ describe('LocalRateLimitStore', () => {
     assert.equal(store.consumeNow(checks, 1).allowed, true);
   });
 
+  it('admits a request that exactly fits the burst, whatever the clock reads', () => {
+    // A fractional clock made now + 2e9 - 2e9 land a rounding error above now: a refusal.
+    const store = new LocalRateLimitStore({ nowUs: () => 123_456_789.7 });
+    const checks = [{ key: 'k', policy: { name: 'p', rate: 0.001, burst: 2 } }];
+    assert.equal(store.consumeNow(checks, 2).allowed, true);
+  });
+
   it("enforces its share of a policy: the fleet's limit over the expected replicas", () => {
     const now = 1_000_000_000;
     const store = new LocalRateLimitStore({ share: 1 / 4, nowUs: () => now });
