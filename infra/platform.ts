@@ -197,6 +197,9 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       QDRANT_URL: qdrant.url,
       SERVICE_NAME: serviceIdentity.service,
       OTEL_EXPORTER_OTLP_ENDPOINT: logsAndTraces.otlpEndpoint,
+      // The client address (rate limits, allow/deny lists) is what the proxy in front saw: the
+      // ALB's nodes (the CIDRs admitted to the pods) on AWS, the one ingress-controller hop on dev.
+      HTTP_TRUST_PROXY: ingressFrom.cidrs.length > 0 ? ingressFrom.cidrs.join(',') : '1',
     },
     egress: [
       { peers: postgres.egressPeers, port: postgres.port },

@@ -13,6 +13,7 @@
 //                                         hello max and cached max alternated twice (~2 minutes)
 //   npm run bench -- index                the embedded index at 100,000 chunks (app/bench/index-100k.ts)
 //   npm run bench -- audit                audit log appends and chain verification (app/bench/audit-append.ts)
+//   npm run bench -- rate-limit           what the rate limiter adds per request (app/bench/rate-limit.ts)
 //   BENCH_CACHED_RATE (200), BENCH_UNCACHED_RATE (100), BENCH_VUS (8), BENCH_RESULTS_PATH
 //   (bench-results/latest.json)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { startHelloServer } from './hello-server';
 import { main as benchIndex } from './index-100k';
 import { runLoadScenario, type LoadScenario, type ScenarioResult } from './load-scenarios';
 import { runRetrievalQualityBench } from './retrieval-quality/scenario';
+import { runRateLimitBench } from './rate-limit';
 
 const scales = {
   full: { chunks: 10_000, rateSeconds: 30, maxSeconds: 10 },
@@ -267,6 +269,7 @@ const named: Record<string, () => Promise<void>> = {
   'retrieval-quality': runRetrievalQualityBench,
   index: benchIndex,
   audit: benchAudit,
+  'rate-limit': runRateLimitBench,
 };
 const scenarioName = process.argv[2];
 if (scenarioName !== undefined && !(scenarioName in named) && scenarioName !== 'cache') {

@@ -1,5 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  cidrSchema,
+  costsSchema,
+  defaultOperationCosts,
+  defaultTiers,
+  jsonSetting,
+  tiersSchema,
+  trustProxySchema,
+} from './security/rate-limit-config';
 
 // Every setting the service reads, validated once at start-up. Unset optional dependencies select
 // the embedded defaults: no DATABASE_URL → embedded Postgres, no REDIS_URL → memory cache,
@@ -137,6 +146,29 @@ export const configSchema = z
     DATABASE_CREDENTIALS_FILE: z.string().min(1).optional(),
     /** How often the credentials file is re-read even without a change event (a backstop). */
     DATABASE_CREDENTIALS_CHECK_INTERVAL_MS: int(100, 600_000).default(10_000),
+    // Rate limiting (http/middleware/rate-limit.ts; README "Rate limiting").
+    /** Whether /v1 requests are rate limited; default on in production only. */
+    RATE_LIMIT_ENABLED: bool.optional(),
+    /** Named tiers, JSON `{"name": {"rate": units/s, "burst": units}}`; must define `default`. */
+    RATE_LIMIT_TIERS: jsonSetting(tiersSchema).default({ ...defaultTiers }),
+    /** The tier every client address is held to (unauthenticated, and an outer bound). */
+    RATE_LIMIT_IP_TIER: z.string().min(1).default('ip'),
+    /** Units per operation class, JSON `{"read":1,"write":2,"query":5,"ingest":10}` (partial ok). */
+    RATE_LIMIT_COSTS: jsonSetting(costsSchema).default({ ...defaultOperationCosts }),
+    /** Principals and client addresses never limited, and those always refused (403). */
+    RATE_LIMIT_ALLOW_PRINCIPALS: csv(z.string().min(1)).default([]),
+    RATE_LIMIT_DENY_PRINCIPALS: csv(z.string().min(1)).default([]),
+    RATE_LIMIT_ALLOW_CIDRS: csv(cidrSchema).default([]),
+    RATE_LIMIT_DENY_CIDRS: csv(cidrSchema).default([]),
+    /** With Redis unreachable each process enforces 1/this of every tier (its share of the fleet). */
+    RATE_LIMIT_EXPECTED_REPLICAS: int(1, 10_000).default(1),
+    /** Longest wait for a Redis decision before this process falls back to its own share. */
+    RATE_LIMIT_REDIS_TIMEOUT_MS: int(5, 5_000).default(100),
+    /**
+     * Proxies whose X-Forwarded-For names the client (Express `trust proxy`): `false`, a hop count,
+     * or their CIDRs. The client address keys the per-IP limit and the allow/deny lists.
+     */
+    HTTP_TRUST_PROXY: trustProxySchema.default(false),
   })
   .strict()
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
@@ -165,12 +197,35 @@ export const configSchema = z
     message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS',
   })
   .superRefine((c, ctx) => {
+    if (!(c.RATE_LIMIT_IP_TIER in c.RATE_LIMIT_TIERS))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RATE_LIMIT_IP_TIER'],
+        message: `names no tier of RATE_LIMIT_TIERS (${Object.keys(c.RATE_LIMIT_TIERS).join(', ')})`,
+      });
+    // A burst below an operation's cost would refuse that operation forever, with a Retry-After
+    // that lies: every tier must afford the dearest operation at least once.
+    const dearest = Math.max(...Object.values(c.RATE_LIMIT_COSTS));
+    for (const [name, tier] of Object.entries(c.RATE_LIMIT_TIERS))
+      if (tier.burst < dearest)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['RATE_LIMIT_TIERS', name, 'burst'],
+          message: `must be at least the dearest operation's cost (${dearest})`,
+        });
+  })
+  .superRefine((c, ctx) => {
     for (const origin of c.CORS_ALLOWED_ORIGINS) {
       const problem = corsOriginProblem(origin, c.NODE_ENV === 'production');
       if (problem)
         ctx.addIssue({ code: 'custom', path: ['CORS_ALLOWED_ORIGINS'], message: problem });
     }
   });
+
+/** RATE_LIMIT_ENABLED with its default: on in production. */
+export function rateLimitingEnabled(config: Config): boolean {
+  return config.RATE_LIMIT_ENABLED ?? config.NODE_ENV === 'production';
+}
 
 /** EXPOSE_QUERY_DIAGNOSTICS with its default: on outside production. */
 export function exposesQueryDiagnostics(config: Config): boolean {

@@ -12,6 +12,7 @@ import { startCollectionLookup } from './composition/collection-lookup';
 import { startDataLayer } from './composition/data-layer';
 import { drainHttp, listen, serverLimits } from './composition/http-server';
 import { startIngestionWorkers } from './composition/ingestion';
+import { createRateLimiting } from './composition/rate-limiting';
 import { createRetrieval } from './composition/retrieval';
 import { createUseCases } from './composition/use-cases';
 import { prepareVectorIndex } from './composition/vector-index';
@@ -120,6 +121,7 @@ export async function startService(
     // Readiness flips as soon as the index is whole, not at the next periodic check.
     void rebuild?.whenDone().then(() => health.refresh());
 
+    const rateLimit = await createRateLimiting(config, { metrics, logger, closers });
     let shuttingDown = false;
     const app = createApp({
       api,
@@ -133,6 +135,8 @@ export async function startService(
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
       exposeQueryDiagnostics: exposesQueryDiagnostics(config),
       internalEndpointsElsewhere: config.INTERNAL_PORT !== undefined,
+      rateLimit,
+      trustProxy: config.HTTP_TRUST_PROXY,
     });
     const limits = serverLimits(config);
     const { server, port, url } = await listen(app, config.PORT, config.HOST, limits);

@@ -24,6 +24,8 @@ export const labelValues = {
   dependency: ['postgres_primary', 'postgres_replica', 'redis', 'vector_store', 'embedder', 'chat'],
   readTarget: ['replica', 'primary'],
   retriever: ['lexical'],
+  rateLimitDecision: ['allowed', 'limited', 'denied', 'exempt'],
+  rateLimitStore: ['redis', 'local', 'none'],
 } as const;
 
 export type Stage = (typeof labelValues.stage)[number];
@@ -114,6 +116,18 @@ export const metrics = {
     type: 'counter',
     help: 'Queries answered without one of the hybrid retrievers (lexical) because it failed.',
     labels: ['retriever'],
+  },
+  rateLimitDecisions: {
+    name: 'rag_rate_limit_decisions_total',
+    type: 'counter',
+    help: 'Rate-limit decisions on /v1 requests: allowed, limited (429), denied (403, deny list) or exempt (allow list), by the store that counted them (redis, local, none).',
+    labels: ['decision', 'store'],
+  },
+  rateLimitFallback: {
+    name: 'rag_rate_limit_fallback',
+    type: 'gauge',
+    help: '1 while Redis is unreachable and each process enforces its own share of every rate limit.',
+    labels: [],
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -176,6 +176,9 @@ export class RagApp extends pulumi.ComponentResource {
       { name: 'INTERNAL_PORT', value: String(internalPort) },
       // Idle connections outlive the load balancer's, so the ALB never reuses one being closed.
       { name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', value: String((albIdleTimeoutSeconds + 5) * 1000) },
+      // With Redis unreachable each pod enforces 1/this of every rate limit: at the HPA's floor the
+      // fleet admits the configured rate, and no more than max/min times it when scaled out.
+      { name: 'RATE_LIMIT_EXPECTED_REPLICAS', value: String(config.minReplicas) },
       ...Object.entries({ ...config.settings, ...args.settings }).map(([n, value]) => ({
         name: n,
         value,

@@ -20,6 +20,8 @@ export const infraOwnedSettings = new Set([
   'SERVICE_NAME',
   'PROCESS_ROLE',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'HTTP_TRUST_PROXY',
+  'RATE_LIMIT_EXPECTED_REPLICAS',
 ]);
 const appSettingNames = new Set<string>(serviceSettingNames);
 

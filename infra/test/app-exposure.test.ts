@@ -116,6 +116,40 @@ for (const stackName of stacks) {
         );
     });
 
+    it('trusts X-Forwarded-For only from the proxy in front (client address for rate limits)', () => {
+      const env = Object.fromEntries(
+        container()
+          .env.filter((e: { value?: string }) => e.value !== undefined)
+          .map((e: { name: string; value: string }) => [e.name, e.value]),
+      );
+      const ingress = one(
+        'kubernetes:networking.k8s.io/v1:Ingress',
+        (r) => r.inputs.metadata.name === serviceIdentity.service,
+      );
+      if (ingress.metadata.annotations?.['alb.ingress.kubernetes.io/target-type'] === 'ip') {
+        // The ALB connects to the pods from its nodes in the public subnets, and those are the
+        // address ranges the API port admits: exactly the peers whose header is believed.
+        const admitted = run
+          .ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy')
+          .filter((p) => p.inputs.metadata.name === `${serviceIdentity.service}-ingress`)
+          .flatMap((p) => p.inputs.spec.ingress ?? [])
+          .flatMap((rule: { from?: { ipBlock?: { cidr: string } }[] }) => rule.from ?? [])
+          .flatMap((from: { ipBlock?: { cidr: string } }) =>
+            from.ipBlock ? [from.ipBlock.cidr] : [],
+          );
+        assert.ok(admitted.length > 0);
+        assert.deepEqual(env.HTTP_TRUST_PROXY.split(',').sort(), [...new Set(admitted)].sort());
+        assert.match(
+          ingress.metadata.annotations['alb.ingress.kubernetes.io/load-balancer-attributes'],
+          /routing\.http\.xff_header_processing\.mode=replace/,
+        );
+      } else {
+        assert.equal(env.HTTP_TRUST_PROXY, '1', 'one ingress-controller hop');
+      }
+      const hpa = one('kubernetes:autoscaling/v2:HorizontalPodAutoscaler', () => true);
+      assert.equal(env.RATE_LIMIT_EXPECTED_REPLICAS, String(hpa.spec.minReplicas));
+    });
+
     it('lets only namespaces, not load-balancer address ranges, reach the internal port', () => {
       const policies = run
         .ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy')

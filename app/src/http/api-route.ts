@@ -160,6 +160,7 @@ const problemDescriptions: Record<number, string> = {
   409: 'The resource already exists.',
   413: 'The body is larger than the configured limit.',
   415: 'The body is not application/json.',
+  429: 'Rate limited: see Retry-After and the RateLimit headers.',
   500: 'Unexpected server error (no details are exposed).',
   503: 'A dependency the operation needs is unavailable.',
 };
@@ -174,6 +175,8 @@ export function buildOpenApiDocument(
     const problems = new Set([
       400,
       500,
+      // Every /v1 operation is rate limited (http/middleware/rate-limit.ts).
+      429,
       ...(route.body ? [413, 415] : []),
       ...(route.problems ?? []),
     ]);

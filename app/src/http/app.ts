@@ -10,6 +10,7 @@ import { faultGate } from './middleware/fault-injection';
 import { corsAllowlist } from './middleware/cors-allowlist';
 import { methodNotAllowed } from './middleware/method-not-allowed';
 import { observeResponse } from './middleware/observe-response';
+import { rateLimit, type RateLimitOptions } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { apiSecurityHeaders, docsSecurityHeaders } from './middleware/security-headers';
 import { HttpProblem, problemHandler } from './problem';
@@ -38,6 +39,13 @@ export interface AppOptions {
    * this app then serves neither, and its /readyz answers with the status alone.
    */
   readonly internalEndpointsElsewhere?: boolean;
+  /** Rate limiting of /v1 (composition/rate-limiting.ts); none when RATE_LIMIT_ENABLED is off. */
+  readonly rateLimit?: RateLimitOptions;
+  /**
+   * HTTP_TRUST_PROXY: which peers are proxies whose X-Forwarded-For names the client (req.ip).
+   * Default false: the socket's peer is the client, and the header is ignored.
+   */
+  readonly trustProxy?: false | number | readonly string[];
 }
 
 export interface InternalAppOptions {
@@ -98,6 +106,10 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Only entries written by trusted proxies count (read from the right), so a client cannot pick
+  // its own address: it keys the per-address rate limit and the allow and deny lists.
+  const trust = options.trustProxy ?? false;
+  app.set('trust proxy', typeof trust === 'object' ? [...trust] : trust);
   // Order matters, and later work slots in where marked: request id (every response, logs and
   // problems carry it) → security headers and CORS (also on rejections) → authentication → rate
   // limiting (per principal, so after authentication) → validation and routes.
@@ -114,7 +126,7 @@ export function createApp(options: AppOptions): Express {
   );
   app.use(corsAllowlist(options.corsAllowedOrigins ?? []));
   // (authentication goes here)
-  // (rate limiting goes here)
+  if (options.rateLimit) app.use(rateLimit({ ...options.rateLimit, metrics }));
 
   // Liveness must not touch dependencies: a database outage should not get pods restarted.
   app.get('/healthz', (_req, res) => {
