@@ -118,6 +118,14 @@ export function roleBootstrapStatements(database: string): string[] {
          EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO ${ident(service)}', s);
        END LOOP;
      END $$`,
+    // Except what the audit log's migration took back (20261201000100_create_audit_events.ts):
+    // the service only appends to and reads the audit log, and re-running the bootstrap on every
+    // deploy must not hand it the rewrite privileges again.
+    `DO $$ BEGIN
+       IF to_regclass('public.audit_events') IS NOT NULL THEN
+         REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_events FROM ${ident(service)};
+       END IF;
+     END $$`,
   ];
 }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import knex, { type Knex } from 'knex';
+import { databaseRoles, roleBootstrapStatements } from '../../../../catalog/database-roles';
 import { Closers } from '../../../src/composition/closers';
 import { startDataLayer } from '../../../src/composition/data-layer';
 import { loadConfig } from '../../../src/config';
@@ -18,7 +18,7 @@ import {
 } from '../../../src/stores/postgres/audit-log-repository';
 import { migrateLatest } from '../../../src/stores/postgres/migrations';
 import { repoRoot } from '../../support/service-process';
-import { adminQuery, createTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase, type TestDatabase } from './test-database';
 
 const run = promisify(execFile);
 
@@ -37,12 +37,6 @@ function verifyCli(databaseUrl: string, ...args: string[]) {
     ],
     { cwd: repoRoot, env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl } },
   );
-}
-
-function withUser(url: string, user: string): string {
-  const u = new URL(url);
-  u.username = user;
-  return u.toString();
 }
 
 const event = (n: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({
@@ -332,51 +326,55 @@ describe('audit log (hash-chained, append-only audit_events)', function () {
   });
 });
 
-describe('audit log under a least-privilege service role', function () {
+describe('audit log under the least-privilege roles (catalog/database-roles.ts)', function () {
   this.timeout(60_000);
-  const role = `audit_service_${randomBytes(4).toString('hex')}`;
   let testDb: TestDatabase;
-  let owner: Knex;
+  let admin: Knex;
   let service: Knex;
+
+  const privileges = async () => {
+    const { rows } = await admin.raw(
+      `SELECT p, has_table_privilege(?, 'audit_events', p) AS audit,
+              has_table_privilege(?, 'documents', p) AS documents
+         FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) AS p`,
+      [databaseRoles.service, databaseRoles.service],
+    );
+    return rows as { p: string; audit: boolean; documents: boolean }[];
+  };
 
   before(async () => {
     testDb = await createTestDatabase('audit_roles');
-    await adminQuery(testDb.primaryUrl, `CREATE ROLE ${role} LOGIN`);
-    owner = knex({ client: 'pg', connection: testDb.primaryUrl, pool: { min: 0, max: 2 } });
-    // What a DML-only service role gets: every table the migrations create, through default
-    // privileges, so the audit table's migration must take UPDATE/DELETE/TRUNCATE back.
-    await owner.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
-    await owner.raw(
-      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO ${role}`,
-    );
-    await migrateLatest(owner);
-    service = knex({
+    // Migrated as the migrator: the service gets DML on every table through default privileges,
+    // and the audit table's migration takes UPDATE/DELETE/TRUNCATE back.
+    const migrator = knex({
       client: 'pg',
-      connection: withUser(testDb.primaryUrl, role),
-      pool: { min: 0, max: 2 },
+      connection: testDb.migrationUrl,
+      pool: { min: 0, max: 1 },
     });
+    try {
+      await migrateLatest(migrator);
+    } finally {
+      await migrator.destroy();
+    }
+    admin = knex({ client: 'pg', connection: testDb.primaryUrl, pool: { min: 0, max: 1 } });
+    service = knex({ client: 'pg', connection: testDb.serviceUrl, pool: { min: 0, max: 2 } });
   });
   after(async () => {
     await service?.destroy();
-    await owner?.destroy();
+    await admin?.destroy();
     await testDb?.drop();
-    await adminQuery(testDb.primaryUrl, `DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
   });
 
-  it('keeps INSERT and SELECT, loses UPDATE, DELETE and TRUNCATE on audit_events only', async () => {
-    const { rows } = await owner.raw(
-      `SELECT p, has_table_privilege(?, 'audit_events', p) AS audit,
-              has_table_privilege(?, 'documents', p) AS documents
-         FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p`,
-      [role, role],
-    );
-    assert.deepEqual(
-      Object.fromEntries(rows.map((r: { p: string; audit: boolean }) => [r.p, r.audit])),
-      { SELECT: true, INSERT: true, UPDATE: false, DELETE: false, TRUNCATE: false },
-    );
+  it('the service role appends and reads, and can neither update, delete nor truncate', async () => {
+    assert.deepEqual(Object.fromEntries((await privileges()).map((r) => [r.p, r.audit])), {
+      SELECT: true,
+      INSERT: true,
+      UPDATE: false,
+      DELETE: false,
+    });
     assert.ok(
-      rows.every((r: { documents: boolean }) => r.documents),
-      'other tables untouched',
+      (await privileges()).every((r) => r.documents),
+      'other tables keep their DML',
     );
 
     const log = new AuditLogRepository({ transaction: (fn) => service.transaction(fn) });
@@ -389,6 +387,16 @@ describe('audit log under a least-privilege service role', function () {
     ]) {
       await assert.rejects(service.raw(sql), /permission denied/, sql);
     }
+  });
+
+  it('keeps them revoked when the bootstrap runs again (every deploy runs it)', async () => {
+    for (const statement of roleBootstrapStatements(testDb.name)) await admin.raw(statement);
+    assert.deepEqual(Object.fromEntries((await privileges()).map((r) => [r.p, r.audit])), {
+      SELECT: true,
+      INSERT: true,
+      UPDATE: false,
+      DELETE: false,
+    });
   });
 });
 
