@@ -31,7 +31,12 @@ export async function startTestService(
   const config: Config = loadConfig(env);
   const service = await startService(config, options);
   // Its schema is migrated now: the run's super admin key goes in (apiClient sends it).
-  await ensureRunKey(config.DATABASE_URL).catch(async (err: unknown) => {
+  // DATABASE_URL may carry no login (DATABASE_CREDENTIALS_FILE supplies it): the schema owner's then.
+  await ensureRunKey(
+    new URL(config.DATABASE_URL ?? '').username
+      ? config.DATABASE_URL
+      : (config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL),
+  ).catch(async (err: unknown) => {
     await service.close();
     throw err;
   });
