@@ -73,6 +73,10 @@ export const serviceSettingNames = [
   'RATE_LIMIT_EXPECTED_REPLICAS',
   'RATE_LIMIT_REDIS_TIMEOUT_MS',
   'HTTP_TRUST_PROXY',
+  // Authentication (app/src/security/).
+  'API_KEY_PEPPER',
+  'AUTH_CACHE_TTL_MS',
+  'AUTH_FAILURE_AUDIT_PER_MINUTE',
 ] as const;
 
 export type ServiceSettingName = (typeof serviceSettingNames)[number];

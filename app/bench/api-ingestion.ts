@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { chunkDocument } from '../src/rag/chunking/chunker';
 import { seededRandom, syntheticText } from './bench-stats';
+import { authHeaders } from '../test/support/test-credential';
 
 // Loads the bench corpus through the public API (POST …/documents → queue → worker → chunk →
 // embed → index) and measures ingestion throughput from the first request until the last
@@ -67,7 +68,7 @@ export async function ingestThroughApi(options: {
         const doc = documents[next++];
         const res = await fetch(`${baseUrl}/v1/collections/${collection}/documents`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...authHeaders() },
           body: JSON.stringify({ ...doc, mediaType: 'text/markdown' }),
         });
         if (res.status !== 202) {

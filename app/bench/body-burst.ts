@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { authHeaders, ensureRunKey } from '../test/support/test-credential';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -65,10 +66,11 @@ async function main(): Promise<void> {
       if (ready) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    await ensureRunKey(process.env.DATABASE_URL);
     const collection = `burst-${process.pid}`;
     await fetch(`${url}/v1/collections`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify({ id: collection }),
     });
     const pid = child.pid!;
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
           Array.from({ length: concurrency }, async () => {
             const res = await fetch(url + target, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              headers: { 'content-type': 'application/json', ...authHeaders() },
               body,
             }).catch(() => undefined);
             await res?.text();
@@ -105,7 +107,10 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     const after = rssMiB(pid);
-    await fetch(`${url}/v1/collections/${collection}`, { method: 'DELETE' });
+    await fetch(`${url}/v1/collections/${collection}`, {
+      method: 'DELETE',
+      headers: authHeaders(),
+    });
     console.log(
       JSON.stringify(
         {

@@ -32,6 +32,7 @@ import { backendCpu, backendsOf, cpuMsBetween } from './postgres-cpu';
 import { summarize, type LatencySummary } from './bench-stats';
 import { runLoadScenario } from './load-scenarios';
 import { realisticChunks, realisticQuestions } from './realistic-corpus';
+import { authHeaders, ensureRunKey } from '../test/support/test-credential';
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -276,9 +277,10 @@ export async function main(): Promise<void> {
       SEED_DEMO_CORPUS: 'false',
     });
     const first = await startService(config);
+    await ensureRunKey(database.primaryUrl);
     const created = await fetch(`${first.url}/v1/collections`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify({ id: collection }),
     });
     const { key } = (await created.json()) as { key?: string };

@@ -1,4 +1,5 @@
 import { failedChecks, runK6, type K6SummaryExport } from '../../loadtest/src/k6-runner';
+import { runApiKey } from '../test/support/test-credential';
 
 // One k6 run of loadtest/k6/bench.js per scenario, read back into plain numbers.
 
@@ -39,6 +40,7 @@ export async function runLoadScenario(scenario: LoadScenario): Promise<ScenarioR
     BENCH_TARGET: scenario.target,
     BASE_URL: scenario.baseUrl,
     DURATION: `${scenario.seconds}s`,
+    API_TOKEN: runApiKey,
   };
   if (scenario.vus) env.VUS = String(scenario.vus);
   else env.RATE = String(scenario.rate);

@@ -11,11 +11,12 @@ import { loadConfig } from '../src/config';
 import { startService } from '../src/service';
 import { acquireBackingServices, createThrowawayDatabase } from './bench-services';
 import { runLoadScenario } from './load-scenarios';
+import { authHeaders, ensureRunKey } from '../test/support/test-credential';
 
 async function post(url: string, body: unknown) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeaders() },
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -36,6 +37,7 @@ async function main() {
     }),
   );
   try {
+    await ensureRunKey(database.primaryUrl);
     await post(`${service.url}/v1/collections`, { id: 'p' });
     await post(`${service.url}/v1/collections/p/documents`, {
       source: 'a.md',

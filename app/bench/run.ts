@@ -31,6 +31,7 @@ import { main as benchIndex } from './index-100k';
 import { runLoadScenario, type LoadScenario, type ScenarioResult } from './load-scenarios';
 import { runRetrievalQualityBench } from './retrieval-quality/scenario';
 import { runRateLimitBench } from './rate-limit';
+import { authHeaders, ensureRunKey } from '../test/support/test-credential';
 
 const scales = {
   full: { chunks: 10_000, rateSeconds: 30, maxSeconds: 10 },
@@ -60,7 +61,7 @@ async function post(
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeaders() },
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -153,6 +154,7 @@ async function main() {
       SEED_DEMO_CORPUS: 'false',
     });
     const service = await startService(config);
+    await ensureRunKey(database.primaryUrl);
     cleanup.push(() => service.close());
     const hello = await startHelloServer();
     cleanup.push(() => hello.close());

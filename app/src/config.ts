@@ -169,6 +169,19 @@ export const configSchema = z
      * or their CIDRs. The client address keys the per-IP limit and the allow/deny lists.
      */
     HTTP_TRUST_PROXY: trustProxySchema.default(false),
+    // Authentication (app/src/security/).
+    /**
+     * Server-side secret API keys are hashed with (HMAC-SHA-256), 32 bytes or more; usually
+     * API_KEY_PEPPER_FILE. Required with NODE_ENV=production; elsewhere a fixed development pepper.
+     */
+    API_KEY_PEPPER: z.string().min(32).optional(),
+    /**
+     * Longest life of a verified API key (and its principal's roles) in memory: the bound within
+     * which a revocation or role removal made through another instance counts everywhere.
+     */
+    AUTH_CACHE_TTL_MS: int(0, 60_000).default(5_000),
+    /** Failed authentications audited per process and minute; the rest are counted, not written. */
+    AUTH_FAILURE_AUDIT_PER_MINUTE: int(0, 100_000).default(60),
   })
   .strict()
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
@@ -292,7 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Settings with secrets removed, for the start-up log line. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const secret = /(KEY|PASSWORD|TOKEN|SECRET)$/;
+  const secret = /(KEY|PASSWORD|TOKEN|SECRET|PEPPER)$/;
   return Object.fromEntries(
     Object.entries(config).map(([k, v]) => {
       if (secret.test(k) && v !== undefined) return [k, '[redacted]'];

@@ -10,6 +10,7 @@ import {
 } from './composition/adapters';
 import { startCollectionLookup } from './composition/collection-lookup';
 import { startDataLayer } from './composition/data-layer';
+import { createSecurity } from './composition/security';
 import { drainHttp, listen, serverLimits } from './composition/http-server';
 import { startIngestionWorkers } from './composition/ingestion';
 import { createRateLimiting } from './composition/rate-limiting';
@@ -27,6 +28,9 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { StageTimer } from './observability/stage-timer';
 import { initTracing, shutdownTracing } from './observability/tracing';
 import { seedDemoCorpus } from './rag/corpus/demo-corpus';
+import type { AuditLog } from './domain/audit';
+import type { BearerTokenVerifier } from './security/bearer-token-verifier';
+import { systemPrincipal } from './use-cases/collection-access';
 
 export interface RunningService {
   readonly url: string;
@@ -50,7 +54,15 @@ const version = process.env.npm_package_version ?? '0.1.0';
  */
 export async function startService(
   config: Config,
-  options: { logDestination?: NodeJS.WritableStream } = {},
+  options: {
+    logDestination?: NodeJS.WritableStream;
+    /** Verifies bearer tokens that are not API keys (JWTs); none: such tokens are refused. */
+    bearer?: BearerTokenVerifier;
+    /** Where security events go; by default the hash-chained audit table (data.audit). */
+    audit?: AuditLog;
+    /** Where the embedded default's first key is printed, once (default: stdout). */
+    printCredential?: (text: string) => void;
+  } = {},
 ): Promise<RunningService> {
   const logger = createLogger({
     level: config.LOG_LEVEL,
@@ -97,6 +109,8 @@ export async function startService(
       health,
     });
     const collectionLookup = await startCollectionLookup(config, { data, logger, closers });
+    const audit = options.audit ?? data.audit;
+    const security = createSecurity(config, { data, audit, logger, bearer: options.bearer });
     const api = createUseCases({
       data,
       collectionLookup,
@@ -106,6 +120,9 @@ export async function startService(
       timer,
       logger,
       maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
+      audit,
+      minter: security.hasher,
+      changed: security.changed,
     });
 
     const faults = config.FAULT_INJECTION_FILE ? faultFile(config.FAULT_INJECTION_FILE) : undefined;
@@ -132,6 +149,7 @@ export async function startService(
       version,
       isShuttingDown: () => shuttingDown,
       faults,
+      authenticate: security.authenticate,
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
       exposeQueryDiagnostics: exposesQueryDiagnostics(config),
       internalEndpointsElsewhere: config.INTERNAL_PORT !== undefined,
@@ -162,9 +180,24 @@ export async function startService(
       answerer: answerer.kind,
     });
 
+    // The embedded default's first credential, printed once to the terminal and never logged:
+    // log lines are shipped and kept, a terminal is the newcomer's own. Production never gets a
+    // credential it did not ask for (`npm run apikey` creates the first one).
+    if (data.embedded && config.NODE_ENV !== 'production') {
+      const first = await api.apiKeys.bootstrap();
+      if (first) {
+        (options.printCredential ?? ((text) => process.stdout.write(text)))(
+          `\nFirst start: a super_admin API key was created. It is shown this once; keep it:\n\n` +
+            `  export RAG_API_KEY=${first.key}\n\n` +
+            `Send it as "Authorization: Bearer $RAG_API_KEY". More keys: npm run apikey -- create\n\n`,
+        );
+      }
+    }
+
     if (config.SEED_DEMO_CORPUS ?? data.embedded) {
       // In the background: the API is usable while the runbooks are queued.
       void seedDemoCorpus({
+        principal: systemPrincipal,
         dir: path.resolve(config.DEMO_CORPUS_DIR),
         collections: api.collections,
         documents: api.documents,

@@ -163,6 +163,7 @@ async function main(): Promise<number> {
 
   try {
     let baseUrl = remote;
+    let apiToken = process.env.API_TOKEN;
     let prometheus: RunningPrometheus | undefined;
     if (!baseUrl) {
       // Independent steps run side by side: a 2-core machine spends most of this waiting.
@@ -176,6 +177,7 @@ async function main(): Promise<number> {
       if (interrupted) return 130;
       prometheus = prom;
       baseUrl = app.url;
+      apiToken = app.apiKey;
     }
     const env: Record<string, string> = {
       ...settings,
@@ -183,7 +185,7 @@ async function main(): Promise<number> {
       BASE_URL: baseUrl,
       REPORT_DIR: reportDir,
     };
-    if (process.env.API_TOKEN) env.API_TOKEN = process.env.API_TOKEN;
+    if (apiToken) env.API_TOKEN = apiToken;
     log(`k6: profile ${profile} against ${baseUrl}`);
     k6 = runK6(env, reportDir);
     const code = await k6.done;

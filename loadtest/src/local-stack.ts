@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -140,6 +141,8 @@ export async function startBackingServices(teardown: Teardown, log: Log): Promis
 
 export interface RunningApp {
   url: string;
+  /** A super admin API key for the load (k6 sends it as API_TOKEN). */
+  apiKey: string;
 }
 
 /** Builds the service like `npm start` does (`npm run build`, incremental). */
@@ -155,9 +158,11 @@ export async function startApp(
   teardown: Teardown,
   log: Log,
 ): Promise<RunningApp> {
-  const app = startChild(process.execPath, ['dist/app/src/main.js'], {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
+    // Production hashes API keys with a pepper of its own; this run's is random and dies with it.
+    API_KEY_PEPPER: randomBytes(32).toString('hex'),
     // The k6 report's cache-hit ratio reads `cached` from the answers, which production hides.
     EXPOSE_QUERY_DIAGNOSTICS: 'true',
     LOG_LEVEL: 'warn',
@@ -165,7 +170,8 @@ export async function startApp(
     ...services.env,
     HOST: '127.0.0.1',
     PORT: String(port),
-  });
+  };
+  const app = startChild(process.execPath, ['dist/app/src/main.js'], env);
   teardown.add('service', () => app.stop());
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
@@ -175,7 +181,21 @@ export async function startApp(
     app.exitReason,
   );
   log(`service ready at ${url}`);
-  return { url };
+  // Production never creates a credential by itself: the load's key comes from the CLI, as an
+  // operator's first key does (README, Authentication).
+  const { stdout } = await run(
+    process.execPath,
+    [
+      'dist/app/src/cli/apikey.js',
+      'create',
+      '--principal',
+      `load-${process.pid}-${port}`,
+      '--create-principal',
+      '--super-admin',
+    ],
+    { cwd: repoRoot, env },
+  );
+  return { url, apiKey: stdout.trim() };
 }
 
 export interface RunningPrometheus {

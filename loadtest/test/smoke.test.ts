@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { authHeaders, runApiKey } from '../../app/test/support/test-credential';
 import { startTestService } from '../../app/test/support/test-service';
 import { eventually } from '../../test-support/eventually';
 import { failedThresholds, generatedThresholds, runK6, sampleCount } from './support/k6';
@@ -29,7 +30,7 @@ describe('k6 smoke.js against the real service', function () {
       const url = new URL('/v1/collections', service.url);
       url.searchParams.set('limit', '100');
       if (cursor) url.searchParams.set('cursor', cursor);
-      const body = (await (await fetch(url)).json()) as {
+      const body = (await (await fetch(url, { headers: authHeaders() })).json()) as {
         items: { id: string }[];
         nextCursor: string | null;
       };
@@ -43,6 +44,7 @@ describe('k6 smoke.js against the real service', function () {
     const before = await smokeCollections();
     const run = await runK6('loadtest/k6/smoke.js', {
       BASE_URL: service.url,
+      API_TOKEN: runApiKey,
       SMOKE_ITERATIONS: '5',
     });
     assert.equal(run.code, 0, run.output);
@@ -76,6 +78,7 @@ describe('k6 smoke.js against the real service', function () {
       // A miniature of the SLA run: the scenarios, tags and summary are what matter here.
       const run = await runK6('loadtest/k6/sla.js', {
         BASE_URL: service.url,
+        API_TOKEN: runApiKey,
         DURATION: '2s',
         QUERY_RATE: '10',
         INGEST_RATE: '3',

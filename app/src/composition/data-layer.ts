@@ -3,6 +3,7 @@ import type { AuditLog } from '../domain/audit';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { AuditLogRepository } from '../stores/postgres/audit-log-repository';
+import { ApiKeysRepository } from '../stores/postgres/api-keys-repository';
 import { ChunksRepository } from '../stores/postgres/chunks-repository';
 import { CollectionsRepository } from '../stores/postgres/collections-repository';
 import { CredentialsFile, type DatabaseCredentials } from '../stores/postgres/database-credentials';
@@ -15,6 +16,7 @@ import {
   migrationConnection,
   pendingMigrations,
 } from '../stores/postgres/migrations';
+import { PrincipalsRepository } from '../stores/postgres/principals-repository';
 import { IngestQueue } from '../stores/queue/ingest-queue';
 import knex from 'knex';
 import type { Closers } from './closers';
@@ -34,6 +36,9 @@ export interface DataLayer {
   readonly chunks: ChunksRepository;
   /** Security events, appended to the hash-chained audit table on the primary. */
   readonly audit: AuditLog;
+  /** Principals and their roles per collection; API keys. */
+  readonly principals: PrincipalsRepository;
+  readonly apiKeys: ApiKeysRepository;
   readonly embedded: boolean;
 }
 
@@ -120,6 +125,7 @@ export async function startDataLayer(
   // the transactions using it (composition test in audit-log.test.ts).
   const audit = new AuditLogRepository(db);
   const collections = new CollectionsRepository(db);
+  const principals = new PrincipalsRepository(db);
   return {
     db,
     primaryUrl,
@@ -131,6 +137,8 @@ export async function startDataLayer(
     indexing: new IndexingRepository(db, collections),
     chunks: new ChunksRepository(db),
     audit,
+    principals,
+    apiKeys: new ApiKeysRepository(db, principals),
     embedded: !config.DATABASE_URL,
   };
 }

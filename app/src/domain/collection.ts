@@ -21,6 +21,8 @@ export interface NewCollection {
   readonly description?: string | null;
   readonly embeddingModel: string;
   readonly dimensions: number;
+  /** The principal made the collection's admin in the same transaction (its creator). */
+  readonly adminPrincipalId?: string;
 }
 
 /** Reads go to a replica unless the caller needs to see a write it just made. */

@@ -14,11 +14,22 @@ export abstract class DomainError extends Error {}
 
 export class NotFoundError extends DomainError {
   constructor(
-    readonly entity: 'collection' | 'document',
+    readonly entity: 'collection' | 'document' | 'principal' | 'api key',
     readonly key: string,
   ) {
     super(`${entity} ${key} not found`);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * The caller holds a role on the collection, but not one that allows this operation. A caller
+ * with no role at all gets NotFoundError instead: it must not learn that the collection exists.
+ */
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
   }
 }
 

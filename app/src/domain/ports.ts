@@ -9,7 +9,8 @@ import type { Page, PageRequest } from './page';
 export interface CollectionStore {
   /** @throws ConflictError when the id is taken. */
   create(input: NewCollection): Promise<Collection>;
-  list(page: PageRequest): Promise<Page<Collection>>;
+  /** With `memberOf`, only the collections that principal holds a role on. */
+  list(page: PageRequest & { memberOf?: string }): Promise<Page<Collection>>;
   get(id: string, options?: ReadOptions): Promise<Collection | undefined>;
   /** Removes the incarnation's rows (documents, chunks); returns whether it existed. */
   delete(key: string): Promise<boolean>;

@@ -17,10 +17,21 @@ export interface Principal {
   readonly credential: { readonly kind: 'api-key' | 'jwt'; readonly id: string };
   /** The rate-limit tier this caller belongs to (named in configuration). */
   readonly tier: string;
+  /**
+   * The most this credential may do, whatever the principal's roles (an API key's scopes); absent:
+   * no cap. A `reader` credential of a collection's admin can only read it.
+   */
+  readonly scope?: CollectionRole;
+  /**
+   * The incarnation (collection key) each role of `roles` was granted on, when known: a role then
+   * counts only on that incarnation, so a collection deleted and created again under the same id by
+   * someone else never inherits its predecessor's members from a cached principal.
+   */
+  readonly roleKeys?: Readonly<Record<string, string>>;
 }
 
-/** Principals as stored, without the credential a request presents. */
-export type PrincipalRecord = Omit<Principal, 'credential'>;
+/** Principals as stored, without the credential a request presents (nor its scope). */
+export type PrincipalRecord = Omit<Principal, 'credential' | 'scope'>;
 
 /** Where principals and their roles live (Postgres); JWT subjects and API keys both resolve here. */
 export interface PrincipalDirectory {

@@ -7,6 +7,7 @@ import express, {
   type Router,
 } from 'express';
 import type { z } from 'zod';
+import type { Principal } from '../domain/principal';
 import { HttpProblem, problemContentType, validationProblem } from './problem';
 import { problemSchema } from './schemas';
 
@@ -45,7 +46,7 @@ export interface ApiRoute<
   /** Problem statuses this operation can answer with, besides 400/415/500 every route has. */
   problems?: number[];
   handle(
-    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
+    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: Principal },
     req: Request,
   ): Promise<ApiResult>;
 }
@@ -130,8 +131,12 @@ export function mountRoutes(
             'Send the body as application/json.',
           );
         }
+        // Set by the authentication middleware (security/authenticate.ts); without one, nothing runs.
+        const principal = res.locals.principal as Principal | undefined;
+        if (!principal) throw new HttpProblem(401, 'unauthorized', 'Authentication required');
         // req.query parses the query string on first read: only for routes that take one.
         const input = {
+          principal,
           params: route.params && parse(route.params, req.params, 'path'),
           query: route.query && parse(route.query, req.query, 'query'),
           body: route.body && parse(route.body, req.body, 'body'),
@@ -156,6 +161,8 @@ const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
 const problemDescriptions: Record<number, string> = {
   400: 'Malformed or invalid request.',
+  401: 'No valid credential (WWW-Authenticate says how to send one).',
+  403: 'The credential may not do this on the collection.',
   404: 'The collection or document does not exist.',
   409: 'The resource already exists.',
   413: 'The body is larger than the configured limit.',
@@ -171,9 +178,23 @@ export function buildOpenApiDocument(
 ) {
   const registry = new OpenAPIRegistry();
   registry.register('Problem', problemSchema);
+  // Every operation takes either credential (security/authenticate.ts).
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (rag_...) or a JWT access token.',
+  });
+  const apiKey = registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+  });
+  const security = [{ [bearer.name]: [] }, { [apiKey.name]: [] }];
   for (const route of routes) {
     const problems = new Set([
       400,
+      401,
+      403,
       500,
       // Every /v1 operation is rate limited (http/middleware/rate-limit.ts).
       429,
@@ -198,6 +219,7 @@ export function buildOpenApiDocument(
       operationId: route.operationId,
       summary: route.summary,
       tags: route.tags,
+      security,
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),

@@ -14,6 +14,7 @@ import { rateLimit, type RateLimitOptions } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { apiSecurityHeaders, docsSecurityHeaders } from './middleware/security-headers';
 import { HttpProblem, problemHandler } from './problem';
+import { accessRoutes } from './routes/access-routes';
 import { collectionRoutes } from './routes/collections-routes';
 import { documentRoutes } from './routes/documents-routes';
 import { queryRoutes } from './routes/query-routes';
@@ -30,6 +31,11 @@ export interface AppOptions {
   readonly isShuttingDown: () => boolean;
   /** FAULT_INJECTION_FILE: the fire drills' faults on the API routes (never in production). */
   readonly faults?: FaultFile;
+  /**
+   * Authentication of every /v1 request (security/authenticate.ts): sets res.locals.principal.
+   * Without it every /v1 operation answers 401 (deny by default).
+   */
+  readonly authenticate?: express.RequestHandler;
   /** Browser origins allowed cross-origin access (already validated). */
   readonly corsAllowedOrigins?: readonly string[];
   /** Whether answers carry `cached` and `Server-Timing` (what the cache holds is others' questions). */
@@ -59,6 +65,7 @@ export function apiRoutes(api: ApiDependencies, exposeQueryDiagnostics = true): 
     ...collectionRoutes(api),
     ...documentRoutes(api),
     ...queryRoutes(api, exposeQueryDiagnostics),
+    ...accessRoutes(api),
   ];
 }
 
@@ -125,7 +132,7 @@ export function createApp(options: AppOptions): Express {
     ),
   );
   app.use(corsAllowlist(options.corsAllowedOrigins ?? []));
-  // (authentication goes here)
+  if (options.authenticate) app.use('/v1', options.authenticate);
   if (options.rateLimit) app.use(rateLimit({ ...options.rateLimit, metrics }));
 
   // Liveness must not touch dependencies: a database outage should not get pods restarted.

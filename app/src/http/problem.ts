@@ -4,6 +4,7 @@ import {
   ConflictError,
   DependencyUnavailableError,
   DomainError,
+  ForbiddenError,
   InvalidInputError,
   NotFoundError,
 } from '../domain/errors';
@@ -128,6 +129,9 @@ const dependencyDescriptions: Record<DependencyUnavailableError['dependency'], s
 export function fromDomainError(err: DomainError): HttpProblem | undefined {
   if (err instanceof NotFoundError) {
     return new HttpProblem(404, 'not-found', 'Resource not found', err.message);
+  }
+  if (err instanceof ForbiddenError) {
+    return new HttpProblem(403, 'forbidden', 'Forbidden', err.message);
   }
   if (err instanceof ConflictError) {
     return new HttpProblem(409, 'conflict', 'Conflict with the current state', err.message);

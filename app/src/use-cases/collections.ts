@@ -1,7 +1,10 @@
+import type { AccessChanged } from '../domain/access';
 import type { Collection } from '../domain/collection';
-import { NotFoundError } from '../domain/errors';
+import { ForbiddenError, NotFoundError } from '../domain/errors';
 import type { Page, PageRequest } from '../domain/page';
 import type { CollectionStore, VectorIndex } from '../domain/ports';
+import type { Principal } from '../domain/principal';
+import { atLeast, systemPrincipal, type CollectionAccess } from './collection-access';
 import type { UseCaseLogger } from './use-case-logger';
 
 export interface CollectionUseCasesDeps {
@@ -10,30 +13,56 @@ export interface CollectionUseCasesDeps {
   /** The embedder every collection created here is searched with. */
   readonly embedding: { readonly model: string; readonly dimensions: number };
   readonly logger: UseCaseLogger;
+  readonly access: CollectionAccess;
+  /** Tells the credential caches that roles changed (a delete removes every member's). */
+  readonly changed?: AccessChanged;
 }
 
 export class CollectionUseCases {
   constructor(private readonly deps: CollectionUseCasesDeps) {}
 
-  /** @throws ConflictError when the id is taken. */
-  create(input: { id: string; description?: string }): Promise<Collection> {
-    return this.deps.collections.create({
+  /**
+   * Any authenticated principal whose credential may write creates collections (tenants serve
+   * themselves) and becomes the new collection's admin in the same transaction; a read-only
+   * credential may not.
+   * @throws ConflictError when the id is taken; ForbiddenError for a read-only credential.
+   */
+  async create(
+    principal: Principal,
+    input: { id: string; description?: string },
+  ): Promise<Collection> {
+    if (!atLeast(principal, 'writer')) {
+      await this.deps.access.denied(principal, input.id, 'writer', 'read-only credential');
+      throw new ForbiddenError('a read-only credential cannot create collections');
+    }
+    const created = await this.deps.collections.create({
       id: input.id,
       description: input.description ?? null,
       embeddingModel: this.deps.embedding.model,
       dimensions: this.deps.embedding.dimensions,
+      ...(principal.id === systemPrincipal.id ? {} : { adminPrincipalId: principal.id }),
     });
+    this.deps.changed?.(principal.id);
+    await this.deps.access.record({
+      type: 'collection.created',
+      actor: principal.id,
+      target: created.id,
+      collection: created.id,
+    });
+    return created;
   }
 
-  list(page: PageRequest): Promise<Page<Collection>> {
-    return this.deps.collections.list(page);
+  /** The collections the principal holds a role on (a super admin: all of them). */
+  list(principal: Principal, page: PageRequest): Promise<Page<Collection>> {
+    if (principal.superAdmin) return this.deps.collections.list(page);
+    return this.deps.collections.list({ ...page, memberOf: principal.id });
   }
 
   /** @throws NotFoundError */
-  async get(id: string): Promise<Collection> {
-    const found = await this.deps.collections.get(id);
-    if (!found) throw new NotFoundError('collection', id);
-    return found;
+  get(principal: Principal, id: string): Promise<Collection> {
+    return this.deps.access.collection(principal, id, 'reader', () =>
+      this.deps.collections.get(id),
+    );
   }
 
   /**
@@ -44,10 +73,11 @@ export class CollectionUseCases {
    * gone such vectors cannot be cited (no chunk row), so a failed sweep is only logged.
    * @throws NotFoundError, DependencyUnavailableError
    */
-  async delete(id: string): Promise<void> {
-    const { collections, vectors, logger } = this.deps;
-    const found = await collections.get(id, { fromPrimary: true });
-    if (!found) throw new NotFoundError('collection', id);
+  async delete(principal: Principal, id: string): Promise<void> {
+    const { collections, vectors, logger, access } = this.deps;
+    const found = await access.collection(principal, id, 'admin', () =>
+      collections.get(id, { fromPrimary: true }),
+    );
     await vectors.deleteCollection(found.key);
     if (!(await collections.delete(found.key))) throw new NotFoundError('collection', id);
     await vectors.deleteCollection(found.key).catch((err: unknown) =>
@@ -56,5 +86,13 @@ export class CollectionUseCases {
         collection: id,
       }),
     );
+    // Its members' roles went with it (a cascade): no cached credential may keep one.
+    this.deps.changed?.(null);
+    await access.record({
+      type: 'collection.deleted',
+      actor: principal.id,
+      target: id,
+      collection: id,
+    });
   }
 }

@@ -8,6 +8,8 @@ import type {
 import { NotFoundError } from '../domain/errors';
 import type { Page, PageRequest } from '../domain/page';
 import type { CollectionStore, DocumentStore, VectorIndex } from '../domain/ports';
+import type { CollectionRole, Principal } from '../domain/principal';
+import type { CollectionAccess } from './collection-access';
 import type { UseCaseLogger } from './use-case-logger';
 
 export interface DocumentUseCasesDeps {
@@ -15,6 +17,7 @@ export interface DocumentUseCasesDeps {
   readonly documents: DocumentStore;
   readonly vectors: VectorIndex;
   readonly logger: UseCaseLogger;
+  readonly access: CollectionAccess;
 }
 
 /** A document with the collection it belongs to, as callers name it. */
@@ -32,10 +35,13 @@ export class DocumentUseCases {
    * @throws NotFoundError
    */
   async ingest(
+    principal: Principal,
     collectionId: string,
     input: IngestInput,
   ): Promise<CollectionDocument & { outcome: IngestOutcome }> {
-    const collection = await this.collection(collectionId, { fromPrimary: true });
+    const collection = await this.collection(principal, collectionId, 'writer', {
+      fromPrimary: true,
+    });
     const { document, outcome } = await this.deps.documents
       .ingest(collection.key, input)
       .catch((err: unknown) => {
@@ -45,21 +51,35 @@ export class DocumentUseCases {
         }
         throw err;
       });
+    if (outcome !== 'unchanged') {
+      await this.deps.access.record({
+        type: 'document.created',
+        actor: principal.id,
+        target: document.id,
+        collection: collection.id,
+        detail: { outcome },
+      });
+    }
     return { collection, document, outcome };
   }
 
   /** @throws NotFoundError */
   async list(
+    principal: Principal,
     collectionId: string,
     options: PageRequest & { status?: DocumentStatus },
   ): Promise<{ collection: Collection; page: Page<DocumentRecord> }> {
-    const collection = await this.collection(collectionId);
+    const collection = await this.collection(principal, collectionId, 'reader');
     return { collection, page: await this.deps.documents.list(collection.key, options) };
   }
 
   /** @throws NotFoundError */
-  async get(collectionId: string, documentId: string): Promise<CollectionDocument> {
-    const collection = await this.collection(collectionId);
+  async get(
+    principal: Principal,
+    collectionId: string,
+    documentId: string,
+  ): Promise<CollectionDocument> {
+    const collection = await this.collection(principal, collectionId, 'reader');
     return { collection, document: await this.document(collection, documentId) };
   }
 
@@ -69,9 +89,11 @@ export class DocumentUseCases {
    * can finish).
    * @throws NotFoundError, DependencyUnavailableError
    */
-  async delete(collectionId: string, documentId: string): Promise<void> {
+  async delete(principal: Principal, collectionId: string, documentId: string): Promise<void> {
     const { documents, vectors, logger } = this.deps;
-    const collection = await this.collection(collectionId, { fromPrimary: true });
+    const collection = await this.collection(principal, collectionId, 'writer', {
+      fromPrimary: true,
+    });
     await this.document(collection, documentId, { fromPrimary: true });
     await vectors.deleteDocument(collection.key, documentId);
     await documents.delete(collection.key, documentId);
@@ -81,22 +103,39 @@ export class DocumentUseCases {
         documentId,
       }),
     );
+    await this.deps.access.record({
+      type: 'document.deleted',
+      actor: principal.id,
+      target: documentId,
+      collection: collection.id,
+    });
   }
 
   /**
    * Re-queues a dead-lettered document.
    * @throws NotFoundError, ConflictError when it is not dead.
    */
-  async retry(collectionId: string, documentId: string): Promise<CollectionDocument> {
-    const collection = await this.collection(collectionId, { fromPrimary: true });
+  async retry(
+    principal: Principal,
+    collectionId: string,
+    documentId: string,
+  ): Promise<CollectionDocument> {
+    const collection = await this.collection(principal, collectionId, 'writer', {
+      fromPrimary: true,
+    });
     const document = await this.document(collection, documentId, { fromPrimary: true });
     return { collection, document: await this.deps.documents.retry(document.id) };
   }
 
-  private async collection(id: string, options: ReadOptions = {}): Promise<Collection> {
-    const found = await this.deps.collections.get(id, options);
-    if (!found) throw new NotFoundError('collection', id);
-    return found;
+  private collection(
+    principal: Principal,
+    id: string,
+    needed: CollectionRole,
+    options: ReadOptions = {},
+  ): Promise<Collection> {
+    return this.deps.access.collection(principal, id, needed, () =>
+      this.deps.collections.get(id, options),
+    );
   }
 
   /** A document of another collection is as absent as one that does not exist. */

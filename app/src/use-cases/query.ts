@@ -1,7 +1,8 @@
 import type { Collection } from '../domain/collection';
-import { NotFoundError } from '../domain/errors';
 import type { QueryAnswer, QueryInput } from '../domain/query';
 import type { CollectionStore } from '../domain/ports';
+import type { Principal } from '../domain/principal';
+import type { CollectionAccess } from './collection-access';
 
 /** Retrieval and answering over one collection (rag/retrieval/query-pipeline.ts). */
 export interface Retrieval {
@@ -16,18 +17,23 @@ export class QueryUseCase {
         peek?(id: string): Collection | undefined;
       };
       readonly retrieval: Retrieval;
+      readonly access: CollectionAccess;
       /** Times the collection lookup as a stage of the request (Server-Timing, stage histogram). */
       readonly timeLookup?: <T>(fn: () => Promise<T>) => Promise<T>;
     },
   ) {}
 
   /** @throws NotFoundError, ConflictError (embedder mismatch), DependencyUnavailableError */
-  async answer(input: QueryInput): Promise<QueryAnswer> {
-    const { collections, retrieval, timeLookup = (fn) => fn() } = this.deps;
-    const collection =
-      collections.peek?.(input.collection) ??
-      (await timeLookup(() => collections.get(input.collection)));
-    if (!collection) throw new NotFoundError('collection', input.collection);
+  async answer(principal: Principal, input: QueryInput): Promise<QueryAnswer> {
+    const { collections, retrieval, access, timeLookup = (fn) => fn() } = this.deps;
+    const collection = await access.collection(
+      principal,
+      input.collection,
+      'reader',
+      async () =>
+        collections.peek?.(input.collection) ??
+        (await timeLookup(() => collections.get(input.collection))),
+    );
     return retrieval.run(collection, input);
   }
 }

@@ -239,6 +239,7 @@ describe('the production image, replayed without Docker (app/Dockerfile)', funct
       HOST: '127.0.0.1',
       SEED_DEMO_CORPUS: 'false',
       NODE_ENV: 'production',
+      API_KEY_PEPPER: 'a production pepper of at least thirty-two bytes',
     });
     try {
       await eventually(

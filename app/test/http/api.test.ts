@@ -247,11 +247,16 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     const doc = await api.get('/openapi.json');
     assert.equal(doc.body.openapi, '3.1.0');
     assert.deepEqual(Object.keys(doc.body.paths).sort(), [
+      '/v1/api-keys',
+      '/v1/api-keys/{keyId}',
       '/v1/collections',
       '/v1/collections/{collectionId}',
       '/v1/collections/{collectionId}/documents',
       '/v1/collections/{collectionId}/documents/{documentId}',
       '/v1/collections/{collectionId}/documents/{documentId}/retry',
+      '/v1/collections/{collectionId}/members',
+      '/v1/collections/{collectionId}/members/{principalId}',
+      '/v1/principals',
       '/v1/query',
     ]);
     assert.equal(doc.body.components.schemas.Query.additionalProperties, false);

@@ -6,6 +6,7 @@ import { apiClient, type ApiResponse } from '../support/http-client';
 import { rawRequest, type RawRequest } from '../support/raw-http';
 import { metricValue } from '../stores/postgres/test-database';
 import { eventually, requireEnv, startTestService, uniqueName } from '../support/test-service';
+import { authHeaders } from '../support/test-credential';
 
 function assertProblem(res: ApiResponse, status: number, type?: string) {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
@@ -253,7 +254,10 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
         const search = q ? `?${new URLSearchParams(q).toString()}` : '';
         const res = await fetch(new URL(path + search, service.url), {
           method,
-          headers: method === 'GET' || method === 'DELETE' ? {} : { 'content-type': b.type },
+          headers:
+            method === 'GET' || method === 'DELETE'
+              ? authHeaders()
+              : { 'content-type': b.type, ...authHeaders() },
           body: method === 'GET' || method === 'DELETE' ? undefined : b.raw,
         });
         const text = await res.text();

@@ -9,6 +9,7 @@ import {
 import type { RunningService } from '../../src/service';
 import { apiClient } from '../support/http-client';
 import { eventually, startTestService, uniqueName } from '../support/test-service';
+import { authHeaders } from '../support/test-credential';
 
 /**
  * Sends the headers of a request announcing `length` bytes of JSON, and `body` if given; without
@@ -24,7 +25,11 @@ function announceBody(
   return new Promise((resolve, reject) => {
     const req = httpRequest(new URL(path, url), {
       method,
-      headers: { 'content-type': 'application/json', 'content-length': String(length) },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(length),
+        ...authHeaders(),
+      },
     });
     req.on('response', (res) => {
       let body = '';

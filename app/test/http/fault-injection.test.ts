@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../../src/config';
 import type { InjectedFaults } from '../../src/faults/fault-file';
 import type { RunningService } from '../../src/service';
 import { eventually, startTestService, uniqueName } from '../support/test-service';
+import { authHeaders } from '../support/test-credential';
 
 // The fire drills' fault gate: a drill writes the file and the named route fails (or slows down)
 // as the SLIs see it, deleting the file ends the fault, and production refuses the setting.
@@ -19,7 +20,7 @@ describe('fault injection for fire drills (FAULT_INJECTION_FILE)', function () {
   const post = (p: string, body: unknown) =>
     fetch(service.url + p, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify(body),
     });
   const write = (faults: InjectedFaults) => writeFileSync(file, JSON.stringify(faults));
@@ -109,7 +110,9 @@ describe('fault injection for fire drills (FAULT_INJECTION_FILE)', function () {
     const status = async () =>
       (
         (await (
-          await fetch(`${service.url}/v1/collections/${collection}/documents/${document.id}`)
+          await fetch(`${service.url}/v1/collections/${collection}/documents/${document.id}`, {
+            headers: authHeaders(),
+          })
         ).json()) as { status: string }
       ).status;
     const queuedSince = Date.now();

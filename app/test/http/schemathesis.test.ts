@@ -11,6 +11,7 @@ import {
   waitReady,
   type ServiceProcess,
 } from '../support/service-process';
+import { createTestPrincipal } from '../support/test-credential';
 
 // The OpenAPI document is a contract: schemathesis (installed by scripts/tools/schemathesis.sh)
 // generates requests from it — valid ones that must be accepted, invalid ones that must be refused,
@@ -26,6 +27,7 @@ describe('the running service against its OpenAPI document (schemathesis)', func
   this.timeout(240_000);
   let service: ServiceProcess | undefined;
   let dropDatabase: (() => Promise<void>) | undefined;
+  let apiKey: string;
 
   before(async () => {
     assert.ok(existsSync(schemathesis), `${schemathesis} missing: run scripts/ensure-tools.sh`);
@@ -40,6 +42,10 @@ describe('the running service against its OpenAPI document (schemathesis)', func
       }),
     );
     await waitReady(service);
+    // A super admin, so every operation can be reached; schemathesis also checks that each one
+    // refuses a request without it (ignored_auth).
+    apiKey = (await createTestPrincipal({ databaseUrl: database.primaryUrl, superAdmin: true }))
+      .key;
   });
   after(async () => {
     if (service && service.child.exitCode === null) {
@@ -55,6 +61,8 @@ describe('the running service against its OpenAPI document (schemathesis)', func
       new URL('/openapi.json', service!.url).href,
       '--checks',
       'all',
+      '--header',
+      `Authorization: Bearer ${apiKey}`,
       // Bounded and reproducible: a fixed seed and a fixed number of cases per operation keep the
       // run to about a minute on a loaded 2-core machine.
       '--max-examples',

@@ -168,6 +168,40 @@ describe('service process lifecycle', function () {
     }
   });
 
+  it('never creates a credential by itself with NODE_ENV=production, even embedded', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'rag-embedded-prod-'));
+    await chmod(dataDir, 0o755);
+    try {
+      const port = await freePort();
+      const service = spawnService({
+        NODE_ENV: 'production',
+        API_KEY_PEPPER: 'a production pepper of at least thirty-two bytes',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        EMBEDDED_POSTGRES_DIR: path.join(dataDir, 'pg'),
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+        SEED_DEMO_CORPUS: 'false',
+        LOG_LEVEL: 'warn',
+      });
+      running.push(service);
+      await waitReady(service, 90_000);
+      assert.doesNotMatch(service.output(), /RAG_API_KEY|rag_[0-9a-f]{12}_/);
+      service.child.kill('SIGTERM');
+      assert.equal((await service.exited).code, 0, service.output());
+    } finally {
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
+
+  it('refuses to start with NODE_ENV=production and no API_KEY_PEPPER', async () => {
+    const port = await freePort();
+    const service = spawnService(realServicesEnv(port, { NODE_ENV: 'production' }));
+    running.push(service);
+    const { code } = await service.exited;
+    assert.notEqual(code, 0);
+    assert.match(service.output(), /API_KEY_PEPPER/);
+  });
+
   it('runs on embedded defaults with nothing configured and answers from the runbooks', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'rag-embedded-'));
     // As root the embedded server runs as the unprivileged postgres user, who must reach the dir.
@@ -183,7 +217,16 @@ describe('service process lifecycle', function () {
       });
       running.push(service);
       await waitReady(service, 90_000);
-      const api = apiClient(service.url);
+      // The first start created a super admin key and printed it, once, outside the log lines.
+      const printed = [...service.output().matchAll(/export RAG_API_KEY=(rag_\S+)/g)];
+      assert.equal(printed.length, 1, service.output());
+      const key = printed[0][1];
+      assert.equal(service.output().split(key).length, 2, 'the key appears exactly once');
+      assert.equal(
+        (await apiClient(service.url, { apiKey: null }).get('/v1/collections')).status,
+        401,
+      );
+      const api = apiClient(service.url, { apiKey: key });
       const ready = await api.get('/readyz');
       assert.equal(ready.body.dependencies.redis, undefined, 'memory cache: no redis dependency');
       // Seeding queues the runbooks one by one in the background, so "nothing queued" can hold
@@ -213,6 +256,24 @@ describe('service process lifecycle', function () {
       service.child.kill('SIGTERM');
       assert.equal((await service.exited).code, 0, service.output());
       assert.doesNotMatch(service.output(), /terminating connection|unhandled promise rejection/);
+
+      // Started again on the same data: no new key is made or shown, and the first one still works.
+      const again = spawnService({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        EMBEDDED_POSTGRES_DIR: path.join(dataDir, 'pg'),
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+      });
+      running.push(again);
+      await waitReady(again, 90_000);
+      assert.doesNotMatch(again.output(), /RAG_API_KEY|rag_[0-9a-f]{12}_/);
+      assert.equal(
+        (await apiClient(again.url, { apiKey: key }).get('/v1/collections')).status,
+        200,
+      );
+      again.child.kill('SIGTERM');
+      assert.equal((await again.exited).code, 0, again.output());
     } finally {
       await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     }

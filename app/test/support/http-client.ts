@@ -1,3 +1,5 @@
+import { runApiKey } from './test-credential';
+
 /** A thin fetch wrapper for black-box API tests: JSON in, status + headers + parsed body out. */
 export interface ApiResponse<T = any> {
   status: number;
@@ -6,7 +8,13 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
-export function apiClient(baseUrl: string) {
+/**
+ * Requests carry a credential: `apiKey`, or by default the run's super admin key (valid on every
+ * service the harness starts, test-credential.ts; `null` sends none). A request whose own headers
+ * carry an Authorization or X-API-Key header sends those instead.
+ */
+export function apiClient(baseUrl: string, options: { apiKey?: string | null } = {}) {
+  const credential = () => (options.apiKey === undefined ? runApiKey : options.apiKey);
   async function request<T = any>(
     method: string,
     path: string,
@@ -14,6 +22,9 @@ export function apiClient(baseUrl: string) {
     init: { headers?: Record<string, string>; rawBody?: string | Buffer } = {},
   ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...init.headers };
+    const own = Object.keys(headers).some((h) => /^(authorization|x-api-key)$/i.test(h));
+    const key = own ? null : credential();
+    if (key) headers.authorization = `Bearer ${key}`;
     let payload: string | Buffer | undefined = init.rawBody;
     if (body !== undefined) {
       payload = JSON.stringify(body);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { ensureRunKey } from './test-credential';
 import { eventually, requireEnv } from './test-service';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
@@ -19,6 +20,8 @@ export function freePort(): Promise<number> {
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly url: string;
+  /** The database it runs on (none: the embedded default). */
+  readonly databaseUrl?: string;
   readonly output: () => string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -49,7 +52,13 @@ export function spawnService(env: Record<string, string>, port?: number): Servic
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { child, url: `http://127.0.0.1:${port ?? env.PORT}`, output: () => output, exited };
+  return {
+    child,
+    url: `http://127.0.0.1:${port ?? env.PORT}`,
+    databaseUrl: env.DATABASE_URL,
+    output: () => output,
+    exited,
+  };
 }
 
 export async function waitReady(service: ServiceProcess, timeoutMs = 30_000): Promise<void> {
@@ -67,6 +76,8 @@ export async function waitReady(service: ServiceProcess, timeoutMs = 30_000): Pr
       `${(err as Error).message}\n--- service output ---\n${service.output().slice(-4000)}`,
     );
   });
+  // Its schema is migrated now: the run's super admin key goes in (apiClient sends it).
+  if (service.databaseUrl) await ensureRunKey(service.databaseUrl);
 }
 
 /** Environment for a service process on the run's real Postgres primary + replica and Redis. */

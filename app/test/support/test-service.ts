@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from '../../src/config';
 import { startService, type RunningService } from '../../src/service';
+import { ensureRunKey } from './test-credential';
 
 // Most app tests import the shared poll from here, beside the service they wait on.
 export { eventually } from '../../../test-support/eventually';
@@ -28,7 +29,18 @@ export async function startTestService(
     ...overrides,
   };
   const config: Config = loadConfig(env);
-  return startService(config, options);
+  const service = await startService(config, options);
+  // Its schema is migrated now: the run's super admin key goes in (apiClient sends it).
+  // DATABASE_URL may carry no login (DATABASE_CREDENTIALS_FILE supplies it): the schema owner's then.
+  await ensureRunKey(
+    new URL(config.DATABASE_URL ?? '').username
+      ? config.DATABASE_URL
+      : (config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL),
+  ).catch(async (err: unknown) => {
+    await service.close();
+    throw err;
+  });
+  return service;
 }
 
 export function requireEnv(name: string): string {

@@ -6,6 +6,7 @@ import { IngestionWorker } from '../../src/rag/ingestion/ingestion-worker';
 import { InProcessVectorStore } from '../../src/stores/vector/in-process-vector-store';
 import { CollectionUseCases } from '../../src/use-cases/collections';
 import { DocumentUseCases } from '../../src/use-cases/documents';
+import { systemPrincipal, testAccess } from '../support/test-access';
 import { startDataStack, type DataStack } from '../stores/postgres/data-stack';
 import { createTestDatabase, waitFor, type TestDatabase } from '../stores/postgres/test-database';
 
@@ -26,17 +27,20 @@ describe('collection and document use cases across both stores', function () {
     testDb = await createTestDatabase('use_cases');
     stack = await startDataStack(testDb);
     const logger = createLogger({ level: 'silent', service: 'test' });
+    const { access } = testAccess();
     collections = new CollectionUseCases({
       collections: stack.collections,
       vectors,
       embedding: { model: embedder.model, dimensions: embedder.dimensions },
       logger,
+      access,
     });
     documents = new DocumentUseCases({
       collections: stack.collections,
       documents: stack.documents,
       vectors,
       logger,
+      access,
     });
     worker = new IngestionWorker({
       indexing: stack.indexing,
@@ -56,7 +60,7 @@ describe('collection and document use cases across both stores', function () {
 
   /** Ingests through the use case and indexes the job in this process (no queue workers run). */
   async function indexedDocument(collectionId: string, source: string) {
-    const { document } = await documents.ingest(collectionId, {
+    const { document } = await documents.ingest(systemPrincipal, collectionId, {
       source,
       mediaType: 'text/markdown',
       content: `# ${source}\n\n${'Some runbook text to chunk. '.repeat(20)}`,
@@ -69,14 +73,16 @@ describe('collection and document use cases across both stores', function () {
   }
 
   it('deleting a document removes its rows and vectors, and only its own', async () => {
-    const collection = await collections.create({ id: 'doc-delete' });
+    const collection = await collections.create(systemPrincipal, { id: 'doc-delete' });
     const kept = await indexedDocument('doc-delete', 'kept.md');
     const removed = await indexedDocument('doc-delete', 'removed.md');
 
-    await documents.delete('doc-delete', removed.id);
+    await documents.delete(systemPrincipal, 'doc-delete', removed.id);
     assert.equal(await stack.documents.get(removed.id, { fromPrimary: true }), undefined);
     assert.equal((await stack.documents.get(kept.id, { fromPrimary: true }))?.status, 'indexed');
-    await assert.rejects(documents.delete('doc-delete', removed.id), { name: 'NotFoundError' });
+    await assert.rejects(documents.delete(systemPrincipal, 'doc-delete', removed.id), {
+      name: 'NotFoundError',
+    });
     assert.equal(
       vectors.size(collection.key),
       (await stack.indexing.getChunkIds(kept.id)).length,
@@ -85,25 +91,32 @@ describe('collection and document use cases across both stores', function () {
   });
 
   it('deleting a collection removes every row and vector; the id created again starts empty', async () => {
-    const first = await collections.create({ id: 'recreated' });
+    const first = await collections.create(systemPrincipal, { id: 'recreated' });
     const document = await indexedDocument('recreated', 'a.md');
     assert.ok(vectors.size(first.key) > 0);
 
-    await collections.delete('recreated');
+    await collections.delete(systemPrincipal, 'recreated');
     assert.equal(vectors.size(first.key), 0);
     assert.equal(await stack.indexing.getForIndexing(document.id), undefined);
     // Deletes are read from the primary; a replica may still show the row for up to its lag.
     assert.equal(await stack.collections.get('recreated', { fromPrimary: true }), undefined);
-    await assert.rejects(collections.delete('recreated'), { name: 'NotFoundError' });
+    await assert.rejects(collections.delete(systemPrincipal, 'recreated'), {
+      name: 'NotFoundError',
+    });
 
-    const second = await collections.create({ id: 'recreated' });
+    const second = await collections.create(systemPrincipal, { id: 'recreated' });
     assert.notEqual(second.key, first.key);
     assert.equal(second.indexVersion, 0);
     await waitFor(
-      async () => (await documents.list('recreated', { limit: 10 })).collection.key === second.key,
+      async () =>
+        (await documents.list(systemPrincipal, 'recreated', { limit: 10 })).collection.key ===
+        second.key,
       10_000,
       'the replica to show the new incarnation',
     );
-    assert.deepEqual((await documents.list('recreated', { limit: 10 })).page.items, []);
+    assert.deepEqual(
+      (await documents.list(systemPrincipal, 'recreated', { limit: 10 })).page.items,
+      [],
+    );
   });
 });

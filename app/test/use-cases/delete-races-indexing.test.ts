@@ -4,6 +4,7 @@ import { createLogger } from '../../src/observability/logger';
 import { InProcessVectorStore } from '../../src/stores/vector/in-process-vector-store';
 import { CollectionUseCases } from '../../src/use-cases/collections';
 import { DocumentUseCases } from '../../src/use-cases/documents';
+import { systemPrincipal, testAccess } from '../support/test-access';
 import { startDataStack, type DataStack } from '../stores/postgres/data-stack';
 import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
 
@@ -26,17 +27,20 @@ describe('deleting a collection while its documents are indexed and deleted', fu
     testDb = await createTestDatabase('delete_races');
     stack = await startDataStack(testDb);
     const logger = createLogger({ level: 'silent', service: 'test' });
+    const { access } = testAccess();
     collections = new CollectionUseCases({
       collections: stack.collections,
       vectors,
       embedding: { model: 'm', dimensions: 8 },
       logger,
+      access,
     });
     documents = new DocumentUseCases({
       collections: stack.collections,
       documents: stack.documents,
       vectors,
       logger,
+      access,
     });
   });
   after(async () => {
@@ -63,12 +67,12 @@ describe('deleting a collection while its documents are indexed and deleted', fu
     const failures: string[] = [];
     for (let i = 0; i < iterations; i++) {
       const id = `race-${i}`;
-      const collection = await collections.create({ id });
+      const collection = await collections.create(systemPrincipal, { id });
       const docs = [];
       for (const source of ['a', 'b', 'c']) {
         docs.push(
           (
-            await documents.ingest(id, {
+            await documents.ingest(systemPrincipal, id, {
               source,
               mediaType: 'text/plain',
               content: `${source}${i}`,
@@ -78,9 +82,9 @@ describe('deleting a collection while its documents are indexed and deleted', fu
       }
       const outcomes = await Promise.allSettled([
         stack.indexing.completeIndexing(docs[0].id, docs[0].contentHash, chunks(50)),
-        collections.delete(id),
+        collections.delete(systemPrincipal, id),
         stack.indexing.completeIndexing(docs[1].id, docs[1].contentHash, chunks(50)),
-        documents.delete(id, docs[2].id).catch(unlessGone),
+        documents.delete(systemPrincipal, id, docs[2].id).catch(unlessGone),
       ]);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected') failures.push(`#${i}: ${String(outcome.reason)}`);

@@ -19,6 +19,7 @@ import { QdrantVectorStore } from '../../src/stores/vector/qdrant-vector-store';
 import { CollectionUseCases } from '../../src/use-cases/collections';
 import { DocumentUseCases } from '../../src/use-cases/documents';
 import { QueryUseCase } from '../../src/use-cases/query';
+import { systemPrincipal, testAccess } from '../support/test-access';
 import { startDataStack, type DataStack } from '../stores/postgres/data-stack';
 import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
 import { freePort } from '../support/service-process';
@@ -68,24 +69,34 @@ describe('vector store unreachable', function () {
       metrics,
       logger,
     });
+    const { access } = testAccess();
     const api = {
       collections: new CollectionUseCases({
         collections: stack.collections,
         vectors,
         embedding: { model: embedder.model, dimensions: embedder.dimensions },
         logger,
+        access,
       }),
       documents: new DocumentUseCases({
         collections: stack.collections,
         documents: stack.documents,
         vectors,
         logger,
+        access,
       }),
-      queries: new QueryUseCase({ collections: stack.collections, retrieval }),
+      queries: new QueryUseCase({ collections: stack.collections, retrieval, access }),
       maxDocumentBytes: 1 << 20,
+      // Credential management plays no part in this test.
+      apiKeys: undefined as never,
+      members: undefined as never,
     };
     const app = express();
     app.use(express.json());
+    app.use((_req, res, next) => {
+      res.locals.principal = systemPrincipal;
+      next();
+    });
     const router = express.Router();
     mountRoutes(router, apiRoutes(api));
     app.use(router);
@@ -94,7 +105,7 @@ describe('vector store unreachable', function () {
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    await api.collections.create({ id: 'outage' });
+    await api.collections.create(systemPrincipal, { id: 'outage' });
   });
   after(async () => {
     await new Promise((resolve) => server?.close(resolve));

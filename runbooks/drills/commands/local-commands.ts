@@ -16,6 +16,7 @@ import {
 import type { Traffic } from '../fire/traffic';
 import type { DrillStack } from '../stack/drill-stack';
 import { repoRoot, run } from '../stack/processes';
+import { drillApiKey, drillAuthHeaders } from '../stack/drill-credential';
 
 // The runbook commands that can run on the local stack, run for real: curl against the service,
 // Prometheus and Alertmanager, amtool against the live Alertmanager, psql on the replica,
@@ -69,7 +70,7 @@ export async function prepareCommandContext(
     const scratchCollectionId = `scratch-${randomUUID().slice(0, 8)}`;
     const r = await fetch(`${stack.serviceUrl}/v1/collections`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...drillAuthHeaders() },
       body: JSON.stringify({ id: scratchCollectionId }),
     });
     if (r.status !== 201) throw new Error(`scratch collection: ${r.status}`);
@@ -163,6 +164,8 @@ export async function runLocalCommands(
           PGPORT: String(stack.services.replicaPort),
           PGUSER: 'postgres',
           PGDATABASE: 'rag',
+          // The runbooks' curl commands send it, as an operator's would.
+          RAG_API_KEY: drillApiKey(),
         },
       });
       if (/amtool .*silence add/.test(s.command) && r.code === 0) values['<id>'] = r.stdout.trim();

@@ -5,6 +5,7 @@ import type { DrillStack } from '../stack/drill-stack';
 import { runOk } from '../stack/processes';
 import { shippedAlert } from './shipped-alerts';
 import type { Traffic } from './traffic';
+import { drillAuthHeaders } from '../stack/drill-credential';
 
 // One fire drill per alert that can be produced on the local stack: the real fault a real incident
 // would cause, injected into the real datastores (or, for the faults only an outage of production
@@ -65,7 +66,7 @@ function threshold(alert: string, severity: string): number {
 async function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...drillAuthHeaders() },
     body: JSON.stringify(body),
   });
 }
@@ -110,7 +111,9 @@ export async function deadDocuments(stack: DrillStack, collection: string): Prom
   const base = `${stack.serviceUrl}/v1/collections/${collection}/documents`;
   return eventually(
     async () => {
-      const r = (await (await fetch(`${base}?status=dead&limit=100`)).json()) as {
+      const r = (await (
+        await fetch(`${base}?status=dead&limit=100`, { headers: drillAuthHeaders() })
+      ).json()) as {
         items: { id: string }[];
       };
       return r.items.length ? r.items.map((d) => d.id) : undefined;
@@ -191,7 +194,10 @@ export const fireDrills: readonly FireDrill[] = [
       // runbooks/procedures/replay-dead-letters.md: re-queue each dead document through the API.
       const base = `${stack.serviceUrl}/v1/collections/${traffic.collection}/documents`;
       for (const id of await deadDocuments(stack, traffic.collection)) {
-        const r = await fetch(`${base}/${id}/retry`, { method: 'POST' });
+        const r = await fetch(`${base}/${id}/retry`, {
+          method: 'POST',
+          headers: drillAuthHeaders(),
+        });
         if (r.status >= 300) throw new Error(`retry ${id}: ${r.status} ${await r.text()}`);
       }
     },

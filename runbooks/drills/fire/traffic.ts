@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { drillAuthHeaders } from '../stack/drill-credential';
 
 // Client traffic during a drill: burn-rate alerts measure the share of bad requests, so they need
 // requests to judge. Requests go out on a fixed cadence without waiting for each other, as
@@ -24,7 +25,7 @@ const questions = [
 async function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...drillAuthHeaders() },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });

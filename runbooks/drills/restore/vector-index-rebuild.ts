@@ -3,6 +3,7 @@ import { eventually, GiveUp } from '../../../test-support/eventually';
 import { drillServiceSettings } from '../stack/drill-stack';
 import type { LocalServices } from '../stack/local-services';
 import { freePort, startProcess, type Started } from '../stack/processes';
+import { createDrillApiKey, drillAuthHeaders } from '../stack/drill-credential';
 
 // Vector index rebuild drill: the vector index is lost (the in-process index of the local stack
 // goes with its process, as a Qdrant volume can go with its node), and the service rebuilds it
@@ -56,7 +57,7 @@ async function ready(service: Started, url: string, timeoutMs: number): Promise<
 const post = (url: string, body: unknown) =>
   fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...drillAuthHeaders() },
     body: JSON.stringify(body),
   });
 
@@ -97,6 +98,7 @@ export async function vectorIndexRebuildDrill(
   let service = startService(services, port);
   try {
     await ready(service, url, 120_000);
+    await createDrillApiKey({ DATABASE_URL: services.databaseUrl });
     if ((await post(`${url}/v1/collections`, { id: collection })).status !== 201)
       throw new Error('create');
     let next = 0;
@@ -114,7 +116,9 @@ export async function vectorIndexRebuildDrill(
     const pending = async (status: string) =>
       (
         (await (
-          await fetch(`${url}/v1/collections/${collection}/documents?status=${status}&limit=1`)
+          await fetch(`${url}/v1/collections/${collection}/documents?status=${status}&limit=1`, {
+            headers: drillAuthHeaders(),
+          })
         ).json()) as {
           items: unknown[];
         }

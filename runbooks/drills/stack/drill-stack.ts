@@ -15,6 +15,7 @@ import {
 } from './model-endpoints';
 import { drillAlertmanagerConfig, scaledRuleFile } from './time-scale';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
+import { createDrillApiKey } from './drill-credential';
 
 // The whole local alerting path a fire drill goes through: the datastores (scripts/test-services.sh),
 // the service as its own process, the postgres and redis exporters, a real Prometheus loading the
@@ -244,6 +245,7 @@ export async function startDrillStack(options: { timeScale: number }): Promise<D
       waitServing('prometheus', prom, `${prometheusUrl}/-/ready`),
       waitServing('rag-api', app, `${serviceUrl}/readyz`, 120_000),
     ]);
+    await createDrillApiKey({ DATABASE_URL: services.databaseUrl });
 
     const query = async (expr: string) => {
       const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);

@@ -12,7 +12,7 @@ export function corsAllowlist(origins: readonly string[]): RequestHandler {
   const handler = cors({
     origin: (origin, callback) => callback(null, any || (!!origin && allowed.has(origin))),
     methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Location'],
     maxAge: 600,
   });

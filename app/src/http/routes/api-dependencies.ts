@@ -1,5 +1,7 @@
+import type { ApiKeyUseCases } from '../../use-cases/api-keys';
 import type { CollectionUseCases } from '../../use-cases/collections';
 import type { DocumentUseCases } from '../../use-cases/documents';
+import type { MemberUseCases } from '../../use-cases/members';
 import type { QueryUseCase } from '../../use-cases/query';
 
 /** What the API routes need from the rest of the service: the use cases; built in service.ts. */
@@ -7,5 +9,7 @@ export interface ApiDependencies {
   readonly collections: CollectionUseCases;
   readonly documents: DocumentUseCases;
   readonly queries: QueryUseCase;
+  readonly apiKeys: ApiKeyUseCases;
+  readonly members: MemberUseCases;
   readonly maxDocumentBytes: number;
 }

@@ -24,9 +24,9 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       maxBodyBytes: createCollectionBodyLimit,
       responses: { 201: { description: 'Created.', schema: collectionSchema } },
       problems: [409, 503],
-      async handle({ body }) {
+      async handle({ body, principal }) {
         // A duplicate id is a ConflictError → 409.
-        const created = await collections.create(body);
+        const created = await collections.create(principal, body);
         return {
           status: 201,
           body: toCollection(created),
@@ -43,8 +43,11 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       query: collectionListQuery,
       responses: { 200: { description: 'A page of collections.', schema: collectionListSchema } },
       problems: [503],
-      async handle({ query }) {
-        const page = await collections.list({ limit: query.limit, cursor: query.cursor });
+      async handle({ query, principal }) {
+        const page = await collections.list(principal, {
+          limit: query.limit,
+          cursor: query.cursor,
+        });
         return {
           status: 200,
           body: { items: page.items.map(toCollection), nextCursor: page.nextCursor },
@@ -60,8 +63,11 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       params: collectionParams,
       responses: { 200: { description: 'The collection.', schema: collectionSchema } },
       problems: [404, 503],
-      async handle({ params }) {
-        return { status: 200, body: toCollection(await collections.get(params.collectionId)) };
+      async handle({ params, principal }) {
+        return {
+          status: 200,
+          body: toCollection(await collections.get(principal, params.collectionId)),
+        };
       },
     }),
     defineRoute({
@@ -73,8 +79,8 @@ export function collectionRoutes(deps: ApiDependencies): ApiRoute[] {
       params: collectionParams,
       responses: { 204: { description: 'Deleted.' } },
       problems: [404, 503],
-      async handle({ params }) {
-        await collections.delete(params.collectionId);
+      async handle({ params, principal }) {
+        await collections.delete(principal, params.collectionId);
         return { status: 204 };
       },
     }),

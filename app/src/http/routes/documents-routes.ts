@@ -40,7 +40,7 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
         },
       },
       problems: [404, 503],
-      async handle({ params, body }) {
+      async handle({ params, body, principal }) {
         const size = Buffer.byteLength(body.content, 'utf8');
         if (size > maxDocumentBytes) {
           throw new HttpProblem(
@@ -50,7 +50,11 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
             `content is ${size} bytes; the limit is ${maxDocumentBytes}`,
           );
         }
-        const { collection, document, outcome } = await documents.ingest(params.collectionId, body);
+        const { collection, document, outcome } = await documents.ingest(
+          principal,
+          params.collectionId,
+          body,
+        );
         return {
           status: outcome === 'unchanged' ? 200 : 202,
           body: { outcome, document: toDocument(document, collection) },
@@ -68,8 +72,8 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       query: documentListQuery,
       responses: { 200: { description: 'A page of documents.', schema: documentListSchema } },
       problems: [404, 503],
-      async handle({ params, query }) {
-        const { collection, page } = await documents.list(params.collectionId, query);
+      async handle({ params, query, principal }) {
+        const { collection, page } = await documents.list(principal, params.collectionId, query);
         return {
           status: 200,
           body: {
@@ -88,8 +92,9 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       params: documentParams,
       responses: { 200: { description: 'The document.', schema: documentSchema } },
       problems: [404, 503],
-      async handle({ params }) {
+      async handle({ params, principal }) {
         const { collection, document } = await documents.get(
+          principal,
           params.collectionId,
           params.documentId,
         );
@@ -105,8 +110,8 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       params: documentParams,
       responses: { 204: { description: 'Deleted.' } },
       problems: [404, 503],
-      async handle({ params }) {
-        await documents.delete(params.collectionId, params.documentId);
+      async handle({ params, principal }) {
+        await documents.delete(principal, params.collectionId, params.documentId);
         return { status: 204 };
       },
     }),
@@ -119,9 +124,10 @@ export function documentRoutes(deps: ApiDependencies): ApiRoute[] {
       params: documentParams,
       responses: { 202: { description: 'Queued again.', schema: documentSchema } },
       problems: [404, 409, 503],
-      async handle({ params }) {
+      async handle({ params, principal }) {
         // A document that is not dead-lettered is a ConflictError → 409.
         const { collection, document } = await documents.retry(
+          principal,
           params.collectionId,
           params.documentId,
         );

@@ -20,8 +20,8 @@ export function queryRoutes(deps: ApiDependencies, exposeCached = true): ApiRout
       // 503: the embedding endpoint, the vector store or the database is down (a chat endpoint
       // outage falls back to extractive answers).
       problems: [404, 409, 503],
-      async handle({ body }) {
-        const outcome = await deps.queries.answer(body);
+      async handle({ body, principal }) {
+        const outcome = await deps.queries.answer(principal, body);
         if ('json' in outcome) {
           // The stored JSON is the answer without `cached` (a non-empty object): the field goes
           // first when diagnostics are exposed, and stays absent otherwise.

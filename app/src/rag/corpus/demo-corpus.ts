@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../observability/logger';
 import { ConflictError } from '../../domain/errors';
+import type { Principal } from '../../domain/principal';
 import type { CollectionUseCases } from '../../use-cases/collections';
 import type { DocumentUseCases } from '../../use-cases/documents';
 
@@ -14,12 +15,14 @@ export const demoCollection = 'runbooks';
  */
 export async function seedDemoCorpus(deps: {
   dir: string;
+  /** Who seeds: the service's own principal (use-cases/collection-access.ts). */
+  principal: Principal;
   collections: CollectionUseCases;
   documents: DocumentUseCases;
   maxDocumentBytes: number;
   logger: Logger;
 }): Promise<{ files: number; queued: number }> {
-  const { dir, collections, documents, logger } = deps;
+  const { dir, principal, collections, documents, logger } = deps;
   let names: string[];
   try {
     names = (await readdir(dir, { recursive: true }))
@@ -32,7 +35,7 @@ export async function seedDemoCorpus(deps: {
   }
   // Another replica of the service may be seeding at the same time: whoever creates it, it exists.
   await collections
-    .create({
+    .create(principal, {
       id: demoCollection,
       description: 'On-call runbooks of this repository (demo corpus).',
     })
@@ -45,7 +48,7 @@ export async function seedDemoCorpus(deps: {
     const content = await readFile(path.join(dir, ...name.split('/')), 'utf8');
     if (!content.trim() || Buffer.byteLength(content) > deps.maxDocumentBytes) continue;
     const title = /^#\s+(.+)$/m.exec(content)?.[1]?.trim() ?? path.basename(name, '.md');
-    const { outcome } = await documents.ingest(demoCollection, {
+    const { outcome } = await documents.ingest(principal, demoCollection, {
       source: `${path.basename(dir)}/${name}`,
       title,
       mediaType: 'text/markdown',

@@ -29,16 +29,26 @@ export class CollectionsRepository implements CollectionStore {
   create(input: NewCollection): Promise<Collection> {
     return withPostgres(async () => {
       try {
-        const [row] = await this.db
-          .primary<CollectionRow>('collections')
-          .insert({
-            name: input.id,
-            description: input.description ?? null,
-            embedding_model: input.embeddingModel,
-            dimensions: input.dimensions,
-          })
-          .returning('*');
-        return toCollection(row as CollectionRow);
+        // The collection and its creator's admin role commit together: no window in which the
+        // collection exists and nobody may manage it.
+        return await this.db.transaction(async (trx) => {
+          const [row] = await trx<CollectionRow>('collections')
+            .insert({
+              name: input.id,
+              description: input.description ?? null,
+              embedding_model: input.embeddingModel,
+              dimensions: input.dimensions,
+            })
+            .returning('*');
+          if (input.adminPrincipalId) {
+            await trx('collection_roles').insert({
+              principal_id: input.adminPrincipalId,
+              collection_id: (row as CollectionRow).id,
+              role: 'admin',
+            });
+          }
+          return toCollection(row as CollectionRow);
+        });
       } catch (err) {
         if ((err as { code?: string }).code === uniqueViolation) {
           throw new ConflictError(`collection "${input.id}" already exists`);
@@ -48,16 +58,29 @@ export class CollectionsRepository implements CollectionStore {
     });
   }
 
-  /** Collections by id, `limit` per page; pass the returned cursor for the next page. */
-  list(options: PageRequest): Promise<Page<Collection>> {
+  /**
+   * Collections by id, `limit` per page; pass the returned cursor for the next page. With
+   * `memberOf`, only those the principal holds a role on.
+   */
+  list(options: PageRequest & { memberOf?: string }): Promise<Page<Collection>> {
     return withPostgres(async () => {
       const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+      const memberOf = options.memberOf;
+      if (memberOf !== undefined && !isUuid(memberOf)) return { items: [], nextCursor: null };
       const rows = await this.db.read((db) => {
         const q = db<CollectionRow>('collections')
-          .select('*')
+          .select('collections.*')
           .orderBy('name')
           .limit(options.limit + 1);
         if (after !== undefined) q.where('name', '>', after);
+        if (memberOf !== undefined) {
+          q.whereExists(
+            db('collection_roles')
+              .select(db.raw('1'))
+              .whereRaw('collection_roles.collection_id = collections.id')
+              .andWhere('collection_roles.principal_id', memberOf),
+          );
+        }
         return q;
       });
       const items = rows.slice(0, options.limit).map(toCollection);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import type { RunningService } from '../../../src/service';
 import { eventually, requireEnv, startTestService, uniqueName } from '../../support/test-service';
+import { authHeaders } from '../../support/test-credential';
 
 // PROCESS_ROLE splits one image into API pods and ingestion worker pods (infra runs them as two
 // workloads). A process consumes jobs only through its registered workers, and every worker
@@ -43,7 +44,7 @@ describe('PROCESS_ROLE: API pods never consume ingestion jobs, worker pods do', 
     const post = (p: string, body: unknown) =>
       fetch(api.url + p, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...authHeaders() },
         body: JSON.stringify(body),
       });
     const collection = uniqueName('roles');
@@ -61,7 +62,9 @@ describe('PROCESS_ROLE: API pods never consume ingestion jobs, worker pods do', 
     assert.equal(await workerSessions(), before + 1, 'the worker process registered its workers');
     await eventually(
       async () => {
-        const r = await fetch(`${api.url}/v1/collections/${collection}/documents/${id}`);
+        const r = await fetch(`${api.url}/v1/collections/${collection}/documents/${id}`, {
+          headers: authHeaders(),
+        });
         const body = (await r.json()) as { status?: string };
         return body.status === 'indexed';
       },

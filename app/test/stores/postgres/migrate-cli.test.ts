@@ -7,6 +7,7 @@ import { apiClient } from '../../support/http-client';
 import { repoRoot } from '../../support/service-process';
 import { eventually, startTestService, uniqueName } from '../../support/test-service';
 import { createTestDatabase, serviceDatabaseEnv, type TestDatabase } from './test-database';
+import { ensureRunKey } from '../../support/test-credential';
 
 const run = promisify(execFile);
 
@@ -138,6 +139,8 @@ describe('a running service whose schema is dropped under it', function () {
     assert.match(ready.body.reasons.join(' '), /schema missing/);
 
     await migrate(testDb.migrationUrl, 'up');
+    // The credentials went with the tables: the run's key goes back in.
+    await ensureRunKey(testDb.primaryUrl, { again: true });
     await eventually(async () => (await api.get('/readyz')).status === 200, {
       what: 'ready again once migrated',
     });

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { ApiKeyAuthenticator } from '../../src/security/api-key-authenticator';
+import { ApiKeyHasher, developmentPepper } from '../../src/security/api-key-format';
+import { ApiKeysRepository } from '../../src/stores/postgres/api-keys-repository';
+import { PrincipalsRepository } from '../../src/stores/postgres/principals-repository';
+import { repoRoot } from '../support/service-process';
+import { startDataStack, type DataStack } from '../stores/postgres/data-stack';
+import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
+
+// `npm run apikey` is how production gets its first key: create (printing the key once), list
+// (never a secret) and revoke, through the API's use cases.
+
+describe('npm run apikey', function () {
+  this.timeout(90_000);
+  let testDb: TestDatabase;
+  let stack: DataStack;
+
+  before(async () => {
+    testDb = await createTestDatabase('apikey_cli');
+    stack = await startDataStack(testDb);
+  });
+  after(async () => {
+    await stack?.close();
+    await testDb?.drop();
+  });
+
+  function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', 'app/src/cli/apikey.ts', ...args],
+        {
+          cwd: repoRoot,
+          env: {
+            PATH: process.env.PATH ?? '',
+            TS_NODE_TRANSPILE_ONLY: '1',
+            DATABASE_URL: testDb.primaryUrl,
+          },
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  it('creates a super admin and its key, lists it without the secret, and revokes it', async () => {
+    const refused = await cli('create', '--principal', 'ops');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /--create-principal/);
+
+    const created = await cli(
+      'create',
+      '--principal',
+      'ops',
+      '--create-principal',
+      '--super-admin',
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const key = created.stdout.trim();
+    assert.match(key, /^rag_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    assert.ok(!created.stderr.includes(key), 'the key reached the log');
+
+    const principals = new PrincipalsRepository(stack.database);
+    const keys = new ApiKeysRepository(stack.database, principals);
+    const auth = new ApiKeyAuthenticator({
+      keys,
+      hasher: new ApiKeyHasher(Buffer.from(developmentPepper)),
+      cacheTtlMs: 0,
+    });
+    const verdict = await auth.verify(key);
+    assert.ok(verdict.ok);
+    assert.equal(verdict.principal.superAdmin, true);
+
+    const listed = await cli('list', '--principal', 'ops');
+    assert.equal(listed.code, 0, listed.stderr);
+    const [info] = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(info.scopes, ['read', 'write', 'admin']);
+    assert.ok(!listed.stdout.includes(key.slice(18)));
+
+    const revoked = await cli('revoke', info.id);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.deepEqual(await auth.verify(key), { ok: false, reason: 'revoked', keyId: info.id });
+  });
+});
