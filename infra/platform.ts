@@ -180,7 +180,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   );
   // The only user of the master login: the roles, their grants, Vault's and the exporters' logins
   // (catalog/database-roles.ts). Vault's database secrets engine manages the service's users with
-  // its login; `database/rotate-root` replaces this first password once Vault holds it.
+  // its login, with this same password (the bootstrap re-applies it; no rotate-root).
   const vaultDatabasePassword = new random.RandomPassword('vault-database-admin', {
     length: 40,
     special: false,

@@ -24,9 +24,8 @@ export interface VaultDatabase {
   name: string;
   /**
    * The login Vault manages users with: CREATEROLE, ADMIN OPTION on the group roles, member of
-   * pg_signal_backend (revocation ends a user's sessions). Created by the bootstrap with the
-   * master user; Vault rotates its password right after (`database/rotate-root`), so only Vault
-   * knows it and `password` here is only ever the first one.
+   * pg_signal_backend (revocation ends a user's sessions). Created by the postgres-bootstrap Job
+   * with the master user, with this password.
    */
   admin: { username: string; password: pulumi.Input<string> };
   /** Group role of the service's users: DML on its tables only. */
@@ -533,10 +532,9 @@ export class VaultConfiguration extends pulumi.ComponentResource {
         postgresql: {
           connectionUrl: pulumi.interpolate`postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}?sslmode=require`,
           username: db.admin.username,
-          // Write-only, sent once: after `database/rotate-root` only Vault knows the password,
-          // and a later update must not put the first one back.
-          passwordWo: db.admin.password,
-          passwordWoVersion: 1,
+          // The program's password, which the postgres-bootstrap Job also sets on the login: the
+          // two stay in step (no rotate-root, which the next bootstrap run would undo).
+          password: db.admin.password,
           passwordAuthentication: 'scram-sha-256',
         },
         // The bootstrap creates the admin login after the first `pulumi up` can reach Vault.
