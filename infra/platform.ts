@@ -3,6 +3,7 @@ import * as random from '@pulumi/random';
 import { serviceIdentity } from '../catalog/service-identity';
 import { ArgoRollouts, argoRolloutsNamespace } from './components/argo-rollouts';
 import { PlatformBackups } from './components/backups';
+import { CertManager, certManagerNamespace } from './components/cert-manager';
 import { EksCluster, ExistingCluster, type ClusterHandle } from './components/cluster';
 import type { DatastoreConnection, PostgresConnection } from './components/datastore-connection';
 import { LoadBalancerController } from './components/ingress-controller';
@@ -28,10 +29,30 @@ import { Qdrant, qdrantNamespace } from './components/qdrant';
 import { appLabels, appNamespace, appServiceAccount, RagApp } from './components/rag-app';
 import { ElastiCacheRedis } from './components/redis-elasticache';
 import { InClusterRedis, redisPods } from './components/redis-in-cluster';
-import { Vault, vaultNamespace } from './components/vault';
+import {
+  databaseUrlTemplate,
+  Vault,
+  vaultAppRole,
+  vaultDatabaseCredsPath,
+  vaultMigrationRole,
+  vaultNamespace,
+} from './components/vault';
 import type { StackConfig } from './config/stack-config';
 import type { GeneratedArtifacts } from './observability/generated-artifacts';
 import type { StackOutputs } from './stack-outputs';
+
+/**
+ * Postgres group roles (catalog/database-roles.ts on the dbroles branch names them; the bootstrap
+ * creates them), and the login Vault manages the service's and the migrations' users with
+ * (created by the bootstrap too, runbooks/procedures/bootstrap-vault.md).
+ */
+export const databaseRoles = {
+  service: 'rag_service',
+  migrator: 'rag_migrator',
+  vaultAdmin: 'vault_admin',
+} as const;
+/** The migration Job's own account: its Vault role issues the migration role's users only. */
+export const appMigrationServiceAccount = `${appServiceAccount}-migrate`;
 
 /** Namespace of the ingress controller a dev cluster runs (ingress-nginx's default). */
 const devIngressNamespace = 'ingress-nginx';
@@ -46,7 +67,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   let observability: Observability;
   let dnsZoneId: string | undefined;
   // AWS stacks only: the dev stack's data lives in a throw-away cluster (README).
-  let backups: ((qdrant: Qdrant) => PlatformBackups) | undefined;
+  let backups: ((qdrant: Qdrant, certManager: CertManager) => PlatformBackups) | undefined;
   let inClusterStores: ConstructorParameters<typeof PlatformNetworkPolicies>[1]['inCluster'];
   // The dev cluster brings its own ingress controller (README); the AWS stacks' is an ALB.
   let ingressFrom = {
@@ -108,8 +129,9 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     const rds = new RdsPostgres(`rag-${stack}-postgres`, { config: config.postgres, ...clients });
     postgres = rds;
     const backupConfig = config.backups;
-    backups = (qdrant) =>
+    backups = (qdrant, certManager) =>
       new PlatformBackups(`rag-${stack}-backups`, {
+        certManager,
         config: backupConfig,
         production,
         cluster: eks,
@@ -140,7 +162,11 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     cluster,
     monitoring: observability,
   });
-  const backup = backups?.(qdrant);
+  const certManager = new CertManager('cert-manager', {
+    cluster,
+    highlyAvailable: config.environment !== 'dev',
+  });
+  const backup = backups?.(qdrant, certManager);
   const logsAndTraces = new LogsAndTraces(
     'logs-traces',
     {
@@ -154,7 +180,7 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
   );
   // The only user of the master login: the roles, their grants, Vault's and the exporters' logins
   // (catalog/database-roles.ts). Vault's database secrets engine manages the service's users with
-  // its login; `database/rotate-root` replaces this first password once Vault holds it.
+  // its login, with this same password (the bootstrap re-applies it; no rotate-root).
   const vaultDatabasePassword = new random.RandomPassword('vault-database-admin', {
     length: 40,
     special: false,
@@ -166,9 +192,8 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     admin: postgres.admin,
     passwords: { vaultAdmin: vaultDatabasePassword.result, exporter: postgres.exporterPassword },
   });
+  // Static settings in Vault's KV; the database URLs are rendered from leased users instead.
   const secrets = {
-    DATABASE_URL: postgres.url,
-    DATABASE_REPLICA_URLS: postgres.replicaUrls,
     REDIS_URL: redis.url,
     QDRANT_API_KEY: qdrant.apiKey,
   };
@@ -176,10 +201,27 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     config: config.vault,
     production,
     cluster,
+    certManager,
     app: { namespace: appNamespace, serviceAccount: appServiceAccount },
+    migrations: { namespace: appNamespace, serviceAccount: appMigrationServiceAccount },
     appSecrets: secrets,
+    database: {
+      host: postgres.dynamicUsers.primaryHost,
+      port: postgres.port,
+      name: postgres.dynamicUsers.database,
+      admin: { username: databaseRoles.vaultAdmin, password: vaultDatabasePassword.result },
+      serviceRole: databaseRoles.service,
+      migrationRole: databaseRoles.migrator,
+    },
     monitoring: observability,
     snapshotter: backup?.snapshotter,
+  });
+  const users = postgres.dynamicUsers;
+  const leasedUrl = (role: string, hosts: pulumi.Input<string[]>) => ({
+    path: vaultDatabaseCredsPath(role),
+    template: pulumi
+      .output(hosts)
+      .apply((h) => databaseUrlTemplate(role, h, postgres.port, users.database, users.urlParams)),
   });
   const highlyAvailable = config.environment !== 'dev';
   const rollouts = new ArgoRollouts('argo-rollouts', {
@@ -193,6 +235,26 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     config: config.app,
     cluster,
     secretSettings: Object.keys(secrets),
+    vault: {
+      roles: { app: vaultAppRole, migrations: vaultMigrationRole },
+      migrationServiceAccount: appMigrationServiceAccount,
+      leased: {
+        serving: {
+          DATABASE_URL: leasedUrl(
+            vaultAppRole,
+            users.primaryHost.apply((h) => [h]),
+          ),
+          DATABASE_REPLICA_URLS: leasedUrl(vaultAppRole, users.replicaHosts),
+        },
+        migrations: {
+          DATABASE_URL: leasedUrl(
+            vaultMigrationRole,
+            users.primaryHost.apply((h) => [h]),
+          ),
+        },
+      },
+      trust: (trustName, namespace, opts) => vault.trustIn(trustName, namespace, opts),
+    },
     settings: {
       QDRANT_URL: qdrant.url,
       SERVICE_NAME: serviceIdentity.service,
@@ -250,7 +312,12 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
     app: { namespace: appNamespace, pods: appLabels },
     ingressFrom,
     monitoring: { namespace: observability.namespace, installed: observability.crdsInstalled },
-    vault: { namespace: vaultNamespace, installed: vault.installed },
+    vault: {
+      namespace: vaultNamespace,
+      installed: vault.installed,
+      clients: backup ? [backup.snapshotterPods] : [],
+    },
+    certManager: { namespace: certManagerNamespace, installed: certManager.installed },
     qdrant: { namespace: qdrantNamespace, installed: qdrant.installed, port: qdrant.port },
     argoRollouts: { namespace: argoRolloutsNamespace, installed: rollouts.crdsInstalled },
     keda: { namespace: kedaNamespace, installed: keda.crdsInstalled },

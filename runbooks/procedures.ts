@@ -6,6 +6,11 @@ export const procedures = [
   { id: 'audit-log', title: 'Audit log: what is recorded, verify the chain, a broken chain' },
   { id: 'backups', title: 'Backups: what is backed up and how each is restored' },
   { id: 'bootstrap-environment', title: 'Bootstrap a new environment' },
+  {
+    id: 'bootstrap-vault',
+    title: 'Bootstrap Vault: initialise, hand over to the deployer, revoke root',
+  },
+  { id: 'credential-leak', title: 'Respond to a suspected credential leak' },
   { id: 'deploy', title: 'Deploy to staging' },
   { id: 'drift-remediation', title: 'Remediate drift and roll back a change' },
   { id: 'hotfix', title: 'Ship a hotfix' },
@@ -20,6 +25,7 @@ export const procedures = [
   { id: 'restore-vault', title: 'Restore Vault' },
   { id: 'rollback', title: 'Roll back an image or a migration' },
   { id: 'scaling', title: 'Scale the service and its nodes' },
+  { id: 'secret-rotation', title: 'Rotate keys and secrets' },
   { id: 'sla-load-test', title: 'Run an SLA load test and read its report' },
   { id: 'vault-unseal', title: 'Unseal Vault and manage its recovery keys' },
 ] as const;

@@ -260,6 +260,30 @@ export const chartDescriptions: readonly ChartDescription[] = [
   ),
   describe('cloudnative-pg', '0.26.0', {}, () => []),
   describe(
+    'cert-manager',
+    'v1.19.1',
+    Object.fromEntries(
+      ['', 'webhook.', 'cainjector.'].flatMap((c) => [
+        [`${c}replicaCount`, 1],
+        [`${c}podDisruptionBudget.enabled`, false],
+      ]),
+    ),
+    (v) =>
+      // templates/{,webhook-,cainjector-}poddisruptionbudget.yaml: when enabled, minAvailable 1
+      // unless either bound is a key; each bound written when it is a key (hasKey, not truthy).
+      ['', 'webhook.', 'cainjector.'].flatMap((c) => {
+        const at = `${c}podDisruptionBudget`;
+        if (!truthy(valueAt(v, `${at}.enabled`))) return [];
+        const min = valueAt(v, `${at}.minAvailable`);
+        const max = valueAt(v, `${at}.maxUnavailable`);
+        const budget: RenderedBudget = { at, replicas: num(valueAt(v, `${c}replicaCount`), 1) };
+        if (min === undefined && max === undefined) budget.minAvailable = 1;
+        if (min !== undefined) budget.minAvailable = min as number | string;
+        if (max !== undefined) budget.maxUnavailable = max as number | string;
+        return [budget];
+      }),
+  ),
+  describe(
     'aws-load-balancer-controller',
     '3.5.0',
     { replicaCount: 2, podDisruptionBudget: {} },

@@ -8,14 +8,23 @@ import {
   restrictedPodSecurityContext,
 } from '../kubernetes/pod-security';
 import type { EksCluster } from './cluster';
+import type { CertManager } from './cert-manager';
 import { PrivateBucket } from './private-bucket';
 import { qdrantNamespace } from './qdrant';
-import { vaultAddress, vaultNamespace, vaultSnapshotRole } from './vault';
+import {
+  vaultActiveHost,
+  vaultAddress,
+  vaultCaSecret,
+  vaultNamespace,
+  vaultSnapshotRole,
+} from './vault';
 
 export interface PlatformBackupsArgs {
   config: AwsStackConfig['backups'];
   production: boolean;
   cluster: EksCluster;
+  /** Issues the Secret with Vault's CA the snapshot CronJob verifies Vault with. */
+  certManager: CertManager;
   /** The RDS primary and how long its automated backups (PITR) are kept. */
   postgres: {
     arn: pulumi.Input<string>;
@@ -63,6 +72,11 @@ export class PlatformBackups extends pulumi.ComponentResource {
   readonly snapshotter = {
     namespace: backupsNamespace,
     serviceAccount: backupJobs.vault.serviceAccount,
+  };
+  /** The snapshot CronJob's pods, a client Vault's NetworkPolicy admits. */
+  readonly snapshotterPods = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': backupsNamespace } },
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': backupJobs.vault.cronJob } },
   };
 
   constructor(name: string, args: PlatformBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -260,6 +274,11 @@ export class PlatformBackups extends pulumi.ComponentResource {
     );
     const ns = namespace.metadata.name;
 
+    const vaultTrust = args.certManager.trustBundle(`${name}-vault-ca`, ns, vaultCaSecret, {
+      ...k8sOpts,
+      dependsOn: [namespace],
+    });
+
     // Nothing reaches these pods; they reach DNS, the AWS APIs (HTTPS), Qdrant and Vault only.
     new k8s.networking.v1.NetworkPolicy(
       `${name}-default-deny`,
@@ -429,6 +448,11 @@ export class PlatformBackups extends pulumi.ComponentResource {
       volumes: [
         { name: 'scripts', configMap: { name: scripts.metadata.name } },
         { name: 'work', emptyDir: { sizeLimit: '2Gi' } },
+        // Only ca.crt: the client key of the same Secret is not this pod's to read.
+        {
+          name: 'vault-ca',
+          secret: { secretName: vaultCaSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+        },
       ],
     });
     const cronJob = (
@@ -503,15 +527,25 @@ export class PlatformBackups extends pulumi.ComponentResource {
           ]),
         ],
         [
-          container('snapshot', args.vaultImage, 'vault-snapshot.sh', [
-            { name: 'VAULT_ADDR', value: vaultAddress },
-            { name: 'VAULT_ROLE', value: vaultSnapshotRole },
-            { name: 'HOME', value: '/work' },
-            { name: 'FILE', value: '/work/vault.snap' },
-          ]),
+          {
+            ...container('snapshot', args.vaultImage, 'vault-snapshot.sh', [
+              { name: 'VAULT_ADDR', value: vaultAddress },
+              // TLS verified against the internal CA, for the name the servers' certificate holds.
+              { name: 'VAULT_CACERT', value: '/vault-ca/ca.crt' },
+              { name: 'VAULT_TLS_SERVER_NAME', value: vaultActiveHost },
+              { name: 'VAULT_ROLE', value: vaultSnapshotRole },
+              { name: 'HOME', value: '/work' },
+              { name: 'FILE', value: '/work/vault.snap' },
+            ]),
+            volumeMounts: [
+              { name: 'scripts', mountPath: '/scripts', readOnly: true },
+              { name: 'work', mountPath: '/work' },
+              { name: 'vault-ca', mountPath: '/vault-ca', readOnly: true },
+            ],
+          },
         ],
       ),
-      [accounts.vault],
+      [accounts.vault, vaultTrust],
     );
 
     this.preMigration = new k8s.batch.v1.Job(

@@ -28,6 +28,17 @@ export interface PostgresConnection extends DatastoreConnection {
    * the bootstrap with this password; the exporters read it from a file.
    */
   readonly exporterPassword: pulumi.Output<string>;
+  /**
+   * How Vault's short-lived users reach the servers: the primary itself (a pooler that holds its
+   * own per-user secrets, like RDS Proxy, would refuse them), the replicas, and the libpq query
+   * parameters of those URLs (TLS mode).
+   */
+  readonly dynamicUsers: {
+    readonly primaryHost: pulumi.Output<string>;
+    readonly replicaHosts: pulumi.Output<string[]>;
+    readonly database: string;
+    readonly urlParams: string;
+  };
 }
 
 export interface PostgresAdminLogin {

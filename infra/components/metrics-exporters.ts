@@ -10,11 +10,17 @@ import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monit
 import type { ClusterHandle } from './cluster';
 import type { PostgresExporterTarget } from './datastore-connection';
 
-/** Upstream exporter images (the ones prometheus-community's charts run), pinned. */
+/**
+ * Upstream exporter images (the ones prometheus-community's charts run), pinned by tag and digest
+ * (the release's multi-arch index): the node pulls what was reviewed even if a tag moves.
+ */
 export const exporterImages = {
-  postgres: 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1',
-  redis: 'oliver006/redis_exporter:v1.67.0',
-  blackbox: 'quay.io/prometheus/blackbox-exporter:v0.25.0',
+  postgres:
+    'quay.io/prometheuscommunity/postgres-exporter:v0.17.1@sha256:38606faa38c54787525fb0ff2fd6b41b4cfb75d455c1df294927c5f611699b17',
+  redis:
+    'quay.io/oliver006/redis_exporter:v1.67.0@sha256:120f7ec77293459ccfdad66bb1db75ab72e8bfeab99f58b1cc2564cadcd7a9e7',
+  blackbox:
+    'prom/blackbox-exporter:v0.25.0@sha256:b04a9fef4fa086a02fc7fcd8dcdbc4b7b35cc30cdee860fdc6a19dd8b208d63e',
 } as const;
 
 export const blackboxModule = 'https_2xx';

@@ -25,6 +25,9 @@ export interface ObservabilityArgs {
  * (scripts/tools/amtool.sh; a test compares the two).
  */
 export const alertmanagerVersion = 'v0.28.1';
+/** quay.io/prometheus/alertmanager:v0.28.1's multi-arch index digest. */
+export const alertmanagerImageDigest =
+  '27c475db5fb156cab31d5c18a4251ac7ed567746a2483ff264516437a39b15ba';
 
 export const monitoringNamespace = 'monitoring';
 /** kube-prometheus-stack's control-plane monitors whose targets a managed or local cluster hides. */
@@ -152,7 +155,8 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
           alertmanager: {
             config: artifacts.alertmanagerConfig,
             alertmanagerSpec: {
-              image: { tag: alertmanagerVersion },
+              // The chart writes repository:tag@sha when sha is set: the release's index digest.
+              image: { tag: alertmanagerVersion, sha: alertmanagerImageDigest },
               replicas: config.alertmanagerReplicas,
               secrets: [receiverSecretName],
               storage: storage(5),

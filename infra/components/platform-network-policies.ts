@@ -1,5 +1,6 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { certManagerPods, certManagerWebhookPort } from './cert-manager';
 import type { ClusterHandle } from './cluster';
 import { lokiPort, tempoOtlpHttpPort, tempoPort } from './logs-traces';
 import {
@@ -29,7 +30,9 @@ export interface PlatformNetworkPoliciesArgs {
   /** Who reaches the public endpoints (the ingress controller's namespaces, the ALB's subnets). */
   ingressFrom: { namespaces: string[]; cidrs: string[] };
   monitoring: { namespace: string; installed: pulumi.Resource };
-  vault: { namespace: string; installed: pulumi.Resource };
+  /** Vault, and clients beyond the service's pods and Prometheus (the raft snapshot CronJob). */
+  vault: { namespace: string; installed: pulumi.Resource; clients: Peer[] };
+  certManager: { namespace: string; installed: pulumi.Resource };
   qdrant: { namespace: string; installed: pulumi.Resource; port: number };
   argoRollouts: { namespace: string; installed: pulumi.Resource };
   keda: { namespace: string; installed: pulumi.Resource };
@@ -67,7 +70,6 @@ export const chartPods = {
   cnpgOperator: { 'app.kubernetes.io/name': 'cloudnative-pg' },
 } as const;
 
-const vaultConfigurePods = { 'app.kubernetes.io/name': 'vault-configure' };
 const exporterPods = (name: string) => ({ 'app.kubernetes.io/name': name });
 const ports = (...numbers: number[]) => numbers.map((port) => ({ port }));
 
@@ -245,11 +247,10 @@ export class PlatformNetworkPolicies extends pulumi.ComponentResource {
         name: 'server',
         pods: chartPods.vaultServer,
         ingress: [
-          // Vault Agent in the service's pods, the configure Job, Prometheus (/v1/sys/metrics).
-          {
-            peers: [appPods, podsIn(vault.namespace, vaultConfigurePods), prometheus],
-            ports: ports(8200),
-          },
+          // Vault Agent in the service's pods, Prometheus (/v1/sys/metrics), the snapshots.
+          // `pulumi up` configures Vault through a port-forward, which the kubelet opens inside
+          // the pod's network namespace: no policy applies to it.
+          { peers: [appPods, prometheus, ...vault.clients], ports: ports(8200) },
           // Raft replication and request forwarding between servers (8201), joins on 8200.
           { peers: [vaultServers], ports: ports(8200, 8201) },
         ],
@@ -257,6 +258,8 @@ export class PlatformNetworkPolicies extends pulumi.ComponentResource {
           { peers: [vaultServers], ports: ports(8200, 8201) },
           // Kubernetes service registration and TokenReview; AWS KMS (auto-unseal) over 443.
           kubernetesApi,
+          // The database secrets engine creates and drops the service's users.
+          { peers: args.postgres.peers, ports: ports(args.postgres.port) },
         ],
       },
       {
@@ -266,10 +269,16 @@ export class PlatformNetworkPolicies extends pulumi.ComponentResource {
         ingress: [fromKubernetesApi(8080)],
         egress: [kubernetesApi],
       },
+    ]);
+
+    isolate(args.certManager, [
+      // The controller, cainjector and webhook all watch the API server.
+      { name: 'kubernetes-api', pods: {}, egress: [kubernetesApi] },
       {
-        name: 'configure',
-        pods: vaultConfigurePods,
-        egress: [{ peers: [vaultServers], ports: ports(8200) }],
+        // The webhook validates and mutates cert-manager's resources for the API server.
+        name: 'webhook',
+        pods: certManagerPods.webhook,
+        ingress: [fromKubernetesApi(certManagerWebhookPort)],
       },
     ]);
 
@@ -369,7 +378,15 @@ export class PlatformNetworkPolicies extends pulumi.ComponentResource {
         name: 'postgres',
         pods: stores.postgresPods,
         ingress: [
-          { peers: [podsIn(app.namespace, app.pods), ...exporters], ports: ports(5432) },
+          {
+            peers: [
+              podsIn(app.namespace, app.pods),
+              ...exporters,
+              // Vault's database secrets engine manages the service's users.
+              podsIn(args.vault.namespace, chartPods.vaultServer),
+            ],
+            ports: ports(5432),
+          },
           // Streaming replication between instances.
           { peers: [postgresPods], ports: ports(5432) },
           { peers: [podsIn(operator.namespace, chartPods.cnpgOperator)], ports: ports(8000) },

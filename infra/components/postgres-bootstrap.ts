@@ -10,7 +10,8 @@ import type { ClusterHandle } from './cluster';
 import type { PostgresAdminLogin } from './datastore-connection';
 
 /** psql for the bootstrap: the official image's client, the major the servers run or newer. */
-export const postgresClientImage = 'postgres:17.6-alpine3.22';
+export const postgresClientImage =
+  'postgres:17.6-alpine3.22@sha256:ef257d85f76e48da1c64832459b59fcaba1a4dac97bf5d7450c77753542eee94';
 /**
  * An unprivileged UID of its own (kube-score wants > 10000; the image's `postgres` is 70): psql
  * needs no home or passwd entry with PGUSER and PGPASSWORD set.

@@ -33,6 +33,7 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
   readonly exporterTargets: readonly PostgresExporterTarget[];
   readonly admin: PostgresConnection['admin'];
   readonly exporterPassword: pulumi.Output<string>;
+  readonly dynamicUsers: PostgresConnection['dynamicUsers'];
   readonly port = 5432;
   readonly egressPeers;
   /** The operator's release, which creates its namespace. */
@@ -121,6 +122,12 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
     this.url = pulumi.secret(
       pulumi.interpolate`postgres://${username}:${password.result}@${host('rw')}:5432/${database}?${params}`,
     );
+    this.dynamicUsers = {
+      primaryHost: host('rw'),
+      replicaHosts: pulumi.all([host('ro')]),
+      database,
+      urlParams: params,
+    };
     this.replicaUrls = pulumi.secret(
       pulumi.interpolate`postgres://${username}:${password.result}@${host('ro')}:5432/${database}?${params}`,
     );

@@ -38,6 +38,7 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
   readonly exporterTargets: readonly PostgresExporterTarget[];
   readonly admin: PostgresConnection['admin'];
   readonly exporterPassword: pulumi.Output<string>;
+  readonly dynamicUsers: PostgresConnection['dynamicUsers'];
   readonly port = 5432;
   readonly egressPeers;
   /** The primary, for backups (AWS Backup selection, cross-region replication, snapshots). */
@@ -323,6 +324,13 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresCon
       pulumi.interpolate`postgres://${username}:${password.result}@${proxy.endpoint}:5432/${database}?sslmode=verify-full`,
     );
     this.replicaEndpoints = pulumi.all(replicas.map((r) => r.address));
+    // The instances present the RDS CA, which Node's store lacks: encrypted, `require` semantics.
+    this.dynamicUsers = {
+      primaryHost: primary.address,
+      replicaHosts: this.replicaEndpoints,
+      database,
+      urlParams: 'sslmode=require&uselibpqcompat=true',
+    };
     this.replicaUrls = pulumi.secret(
       pulumi
         .all([password.result, this.replicaEndpoints])

@@ -29,6 +29,7 @@ export const previewWritableApiGroups = [
   'karpenter.k8s.aws',
   'elbv2.k8s.aws',
   'argoproj.io',
+  'cert-manager.io',
   'keda.sh',
   'postgresql.cnpg.io',
 ] as const;

@@ -14,15 +14,32 @@ import {
 import type { ClusterHandle } from './cluster';
 import { albIdleTimeoutSeconds, albIngressAnnotations } from './ingress-controller';
 import { monitoringNamespace } from './observability';
-import { vaultAppRole, vaultAppSecretPath } from './vault';
+import { vaultAgentAnnotations, vaultAppSecretPath } from './vault';
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 export interface RagAppArgs {
   config: StackConfig['app'];
   cluster: ClusterHandle;
-  /** Settings the pods read from files rendered by Vault Agent (see Vault). */
+  /** Settings the pods read from files Vault Agent renders from the service's KV path (see Vault). */
   secretSettings: string[];
+  /** How the pods log in to Vault and the settings rendered from leased (dynamic) secrets. */
+  vault: {
+    /** Kubernetes auth roles: the serving pods', and the migration Job's (own ServiceAccount). */
+    roles: { app: string; migrations: string };
+    migrationServiceAccount: string;
+    /** Setting name -> Vault Agent template, for the API and worker pods and for the migrations. */
+    leased: {
+      serving: Record<string, { path: string; template: pulumi.Input<string> }>;
+      migrations: Record<string, { path: string; template: pulumi.Input<string> }>;
+    };
+    /** Issues the Secret with Vault's CA in the service's namespace (Vault Agent mounts it). */
+    trust: (
+      name: string,
+      namespace: pulumi.Output<string>,
+      opts: pulumi.CustomResourceOptions,
+    ) => pulumi.Resource;
+  };
   /** Non-secret settings passed as plain environment variables. */
   settings: Record<string, pulumi.Input<string>>;
   /** Egress the pods need: name -> peers and port. */
@@ -155,21 +172,68 @@ export class RagApp extends pulumi.ComponentResource {
       k8sOpts,
     );
 
-    // Vault Agent renders each setting into /vault/secrets/<NAME> before the container starts; the
-    // service reads NAME_FILE (app/src/config.ts). Static KV: the pre-populate init container is enough.
-    const vaultAnnotations: Record<string, string> = {
-      'vault.hashicorp.com/agent-inject': 'true',
-      'vault.hashicorp.com/agent-pre-populate-only': 'true',
-      'vault.hashicorp.com/role': vaultAppRole,
-      'vault.hashicorp.com/agent-run-as-user': String(uid),
-      'vault.hashicorp.com/agent-run-as-group': String(uid),
+    const migrationAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-migrate`,
+      {
+        metadata: {
+          name: args.vault.migrationServiceAccount,
+          namespace: ns,
+          labels: migratePodLabels,
+        },
+      },
+      k8sOpts,
+    );
+    // Vault Agent verifies Vault with the internal CA from this Secret (mounted at /vault/tls).
+    const vaultTrust = args.vault.trust(`${name}-vault-ca`, ns, {
+      ...k8sOpts,
+      dependsOn: [namespace],
+    });
+
+    // Vault Agent renders each setting into /vault/secrets/<NAME>; the service reads NAME_FILE
+    // (app/src/config.ts). The serving pods run the Agent as a sidecar: it renews their leased
+    // database user and renders the next one before the lease ends, and the service re-reads the
+    // file. The migration Job renders once (a sidecar would keep the Job from completing); its
+    // user outlives the migrations and is revoked when its lease ends.
+    const vaultAnnotationsFor = (
+      role: string,
+      leased: Record<string, { path: string; template: pulumi.Input<string> }>,
+      prePopulateOnly: boolean,
+    ): Record<string, pulumi.Input<string>> => {
+      const annotations: Record<string, pulumi.Input<string>> = {
+        ...vaultAgentAnnotations(role),
+        'vault.hashicorp.com/agent-pre-populate-only': String(prePopulateOnly),
+        'vault.hashicorp.com/agent-run-as-user': String(uid),
+        'vault.hashicorp.com/agent-run-as-group': String(uid),
+      };
+      for (const setting of args.secretSettings) {
+        annotations[`vault.hashicorp.com/agent-inject-secret-${setting}`] = vaultAppSecretPath;
+        annotations[`vault.hashicorp.com/agent-inject-template-${setting}`] =
+          `{{- with secret "${vaultAppSecretPath}" -}}{{ .Data.data.${setting} }}{{- end -}}`;
+      }
+      for (const [setting, { path, template }] of Object.entries(leased)) {
+        annotations[`vault.hashicorp.com/agent-inject-secret-${setting}`] = path;
+        annotations[`vault.hashicorp.com/agent-inject-template-${setting}`] = template;
+      }
+      return annotations;
     };
-    for (const setting of args.secretSettings) {
-      vaultAnnotations[`vault.hashicorp.com/agent-inject-secret-${setting}`] = vaultAppSecretPath;
-      vaultAnnotations[`vault.hashicorp.com/agent-inject-template-${setting}`] =
-        `{{- with secret "${vaultAppSecretPath}" -}}{{ .Data.data.${setting} }}{{- end -}}`;
-    }
-    const envFor = (role?: string): k8s.types.input.core.v1.EnvVar[] => [
+    const vaultAnnotations = vaultAnnotationsFor(
+      args.vault.roles.app,
+      args.vault.leased.serving,
+      false,
+    );
+    const migrationVaultAnnotations = vaultAnnotationsFor(
+      args.vault.roles.migrations,
+      args.vault.leased.migrations,
+      true,
+    );
+    const fileSettings = (leased: Record<string, unknown>) => [
+      ...args.secretSettings,
+      ...Object.keys(leased),
+    ];
+    const envFor = (
+      role?: string,
+      files = fileSettings(args.vault.leased.serving),
+    ): k8s.types.input.core.v1.EnvVar[] => [
       ...(role ? [{ name: 'PROCESS_ROLE', value: role }] : []),
       { name: 'NODE_ENV', value: 'production' },
       { name: 'PORT', value: String(httpPort) },
@@ -183,7 +247,7 @@ export class RagApp extends pulumi.ComponentResource {
         name: n,
         value,
       })),
-      ...args.secretSettings.map((s) => ({ name: `${s}_FILE`, value: `/vault/secrets/${s}` })),
+      ...files.map((s) => ({ name: `${s}_FILE`, value: `/vault/secrets/${s}` })),
     ];
     // Ephemeral storage covers the /tmp emptyDir (256Mi at most) and container logs: a pod that
     // fills the node's disk is evicted alone instead of taking the node's other pods with it.
@@ -199,8 +263,10 @@ export class RagApp extends pulumi.ComponentResource {
       command: string[],
       extra: Partial<k8s.types.input.core.v1.Container>,
       role?: string,
+      env = envFor(role),
+      serviceAccount: pulumi.Input<string> = account.metadata.name,
     ): k8s.types.input.core.v1.PodSpec => ({
-      serviceAccountName: account.metadata.name,
+      serviceAccountName: serviceAccount,
       securityContext: restrictedPodSecurityContext(uid),
       containers: [
         {
@@ -208,7 +274,7 @@ export class RagApp extends pulumi.ComponentResource {
           image: config.image,
           imagePullPolicy: 'IfNotPresent',
           command,
-          env: envFor(role),
+          env,
           resources,
           securityContext: restrictedContainerSecurityContext,
           volumeMounts: [{ name: 'tmp', mountPath: appContainer.writablePath }],
@@ -228,10 +294,16 @@ export class RagApp extends pulumi.ComponentResource {
           // No ttlSecondsAfterFinished: Pulumi owns this Job. A TTL-deleted Job shows up as drift on
           // every refresh and is recreated (migrations re-run) by the next unrelated `pulumi up`.
           template: {
-            metadata: { labels: migratePodLabels, annotations: vaultAnnotations },
+            metadata: { labels: migratePodLabels, annotations: migrationVaultAnnotations },
             spec: {
               // Run to completion: no probes (the guardrail exempts Jobs), the deadline bounds it.
-              ...podSpec([...appContainer.migrateCommand], {}),
+              ...podSpec(
+                [...appContainer.migrateCommand],
+                {},
+                undefined,
+                envFor(undefined, fileSettings(args.vault.leased.migrations)),
+                migrationAccount.metadata.name,
+              ),
               restartPolicy: 'Never',
             },
           },
@@ -240,7 +312,7 @@ export class RagApp extends pulumi.ComponentResource {
       },
       {
         ...k8sOpts,
-        dependsOn: args.dependsOn,
+        dependsOn: [...args.dependsOn, vaultTrust],
         deleteBeforeReplace: true,
         replaceOnChanges: ['spec'],
       },

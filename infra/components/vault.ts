@@ -1,40 +1,93 @@
-import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import * as vault from '@pulumi/vault';
 import { scrapeJobs } from '../../catalog/metrics/scrape-jobs';
 import { serviceIdentity } from '../../catalog/service-identity';
 import type { StackConfig } from '../config/stack-config';
-import {
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from '../kubernetes/pod-security';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
+import { internalCaIssuer, type CertManager } from './cert-manager';
 import type { ClusterHandle } from './cluster';
+
+/** A workload that logs in to Vault through the Kubernetes auth method. */
+export interface VaultClient {
+  namespace: string;
+  serviceAccount: string;
+}
+
+/** What Vault's database secrets engine connects to, and the group roles its users join. */
+export interface VaultDatabase {
+  /** The primary itself (not a pooler: RDS Proxy admits only users it holds a secret for). */
+  host: pulumi.Input<string>;
+  port: number;
+  name: string;
+  /**
+   * The login Vault manages users with: CREATEROLE, ADMIN OPTION on the group roles, member of
+   * pg_signal_backend (revocation ends a user's sessions). Created by the postgres-bootstrap Job
+   * with the master user, with this password.
+   */
+  admin: { username: string; password: pulumi.Input<string> };
+  /** Group role of the service's users: DML on its tables only. */
+  serviceRole: string;
+  /** Group role that owns the schema: the migration Job's users act as it (DDL). */
+  migrationRole: string;
+}
 
 export interface VaultArgs {
   config: StackConfig['vault'];
   production: boolean;
   cluster: ClusterHandle;
-  /** Where the service runs: the Kubernetes auth role is bound to exactly this account. */
-  app: { namespace: string; serviceAccount: string };
-  /** Settings the service reads from Vault (name -> secret value), written to its KV path. */
+  /** Issues Vault's serving certificate and the CA bundle its clients verify it with. */
+  certManager: CertManager;
+  /** The service's API and worker pods: read their settings and the service's DB credentials. */
+  app: VaultClient;
+  /** The migration Job's account: the migration role's DB credentials, nothing else. */
+  migrations: VaultClient;
+  /** Static settings the service reads from Vault (name -> secret value), written to its KV path. */
   appSecrets: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  database: VaultDatabase;
   /** Vault's ServiceMonitor needs the monitoring CRDs installed first. */
   monitoring: MonitoringCrds;
   /** The account the scheduled raft snapshots run as: it gets a role with the snapshot policy only. */
-  snapshotter?: { namespace: string; serviceAccount: string };
+  snapshotter?: VaultClient;
 }
 
 export const vaultNamespace = 'vault';
 export const vaultAppRole = serviceIdentity.service;
+/** Kubernetes auth role (and policy) of the migration Job. */
+export const vaultMigrationRole = `${serviceIdentity.service}-migrate`;
 /** Kubernetes auth role (and policy) of the raft snapshot CronJob: reading a snapshot, nothing else. */
 export const vaultSnapshotRole = 'raft-snapshot';
+/**
+ * The policy the deploying token holds. Its text lives in infra/vault and only the bootstrap writes
+ * it (with the root token, before revoking it): the policy denies the deployer its own policy, so
+ * no deploy can widen what deploys may do.
+ */
+export const vaultDeployerPolicy = 'deployer';
+/**
+ * Deploys log in as the Kubernetes auth role `deployer` with a short-lived token of this
+ * ServiceAccount (`kubectl create token`): no Vault token outlives a deploy, and creating the
+ * ServiceAccount token already takes cluster-admin.
+ */
+export const vaultDeployerServiceAccount = 'vault-deployer';
+export const vaultDeployerPolicyFile = path.join(__dirname, '../vault/deployer-policy.hcl');
 const kvMount = 'secret';
 const appKvPath = `${serviceIdentity.service}/config`;
+/**
+ * Secrets operators write and rotate by hand (API key pepper, JWT signing keys): never in the
+ * program or its state, so `pulumi up` neither holds nor reverts them.
+ */
+export const vaultOperatorSecretPath = `${kvMount}/data/${serviceIdentity.service}/keys`;
 /** The KV v2 API path Vault Agent templates read (`<mount>/data/<path>`). */
 export const vaultAppSecretPath = `${kvMount}/data/${appKvPath}`;
-export const vaultAddress = `http://vault-active.${vaultNamespace}.svc:8200`;
+export const vaultDatabaseMount = 'database';
+const databaseConnection = serviceIdentity.service;
+/** Where a database role's dynamic credentials are read (a lease per read). */
+export const vaultDatabaseCredsPath = (role: string) => `${vaultDatabaseMount}/creds/${role}`;
+/** The active server, by the name its certificate carries. */
+export const vaultActiveHost = `vault-active.${vaultNamespace}.svc`;
+export const vaultAddress = `https://${vaultActiveHost}:8200`;
 /** The chart's headless Service: it lists every server pod, ready or not (sealed, standby). */
 export const vaultInternalServiceLabels = {
   'app.kubernetes.io/name': 'vault',
@@ -42,16 +95,40 @@ export const vaultInternalServiceLabels = {
   'vault-internal': 'true',
 };
 export const vaultMetricsPath = '/v1/sys/metrics';
-const adminTokenSecret = 'vault-admin-token';
+/** The server's certificate, key and CA (cert-manager's Secret), mounted by the chart. */
+export const vaultTlsSecret = 'vault-tls';
+const tlsDir = `/vault/userconfig/${vaultTlsSecret}`;
+/**
+ * The Secret with `ca.crt` every client namespace holds (cert-manager issues one per namespace):
+ * Vault Agent mounts it at /vault/tls (`tls-secret` annotation), CronJobs mount it themselves.
+ */
+export const vaultCaSecret = 'vault-ca';
+export const vaultAgentCaCert = '/vault/tls/ca.crt';
+/** The file audit device's log on the chart's audit volume (server.auditStorage). */
+export const vaultAuditLog = '/vault/audit/audit.log';
+/** Image refs of what the chart runs besides the server (tag for people, digest for the node). */
+export const vaultInjectorImage = {
+  repository: 'hashicorp/vault-k8s',
+  tag: '1.7.2@sha256:3dd30a9ac5909d17555480f51be734dfb719a323409f06cffe8b48cdaf6237d2',
+};
+
+/** `repo:tag@sha256:...` -> the chart's repository and tag (the digest rides with the tag). */
+export function splitImage(ref: string): { repository: string; tag: string } {
+  const at = ref.indexOf('@');
+  const name = at === -1 ? ref : ref.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  if (colon === -1 || name.lastIndexOf('/') > colon) throw new Error(`${ref} has no tag`);
+  return { repository: name.slice(0, colon), tag: ref.slice(colon + 1) };
+}
 
 /**
- * Vault in HA with integrated raft storage (auto-unsealed by KMS on AWS) and the Agent injector.
- * A configure Job sets up Kubernetes auth, a read-only policy and role for the service's
- * ServiceAccount, and writes the service's settings to KV; pods then get them as files rendered by
- * the injected Vault Agent (see RagApp).
+ * Vault in HA with integrated raft storage (auto-unsealed by KMS on AWS) and the Agent injector,
+ * TLS on every listener (cert-manager), and its configuration as code (`VaultConfiguration`).
  *
  * Initialising Vault is an operator's act (its recovery keys belong to people, not to this
- * program): the configure Job waits until the `vault-admin-token` Secret exists (README).
+ * program). No token is stored anywhere by the program: the bootstrap creates the deployer's token
+ * and revokes the root token (runbooks/procedures/bootstrap-vault.md); `pulumi up` gets that token
+ * from its environment.
  */
 export class Vault extends pulumi.ComponentResource {
   readonly egressPeers = [
@@ -60,13 +137,16 @@ export class Vault extends pulumi.ComponentResource {
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'vault' } },
     },
   ];
-  readonly configured: k8s.batch.v1.Job;
   /** The chart's release: the namespace's servers and injector exist once it is installed. */
   readonly installed: k8s.helm.v3.Release;
+  /** Everything Vault holds for its clients, configured: what a client's first pod waits for. */
+  readonly configured: VaultConfiguration;
+  private readonly certManager: CertManager;
 
   constructor(name: string, args: VaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super('rag-platform:vault:Vault', name, {}, opts);
     const { config, cluster } = args;
+    this.certManager = args.certManager;
     const k8sOpts = { parent: this, provider: cluster.provider };
     const namespace = new k8s.core.v1.Namespace(
       name,
@@ -107,11 +187,56 @@ export class Vault extends pulumi.ComponentResource {
       seal = pulumi.interpolate`seal "awskms" {\n  kms_key_id = "${key.keyId}"\n}\n`;
     }
 
+    // Every name a client reaches a server by: the Services, each pod through the headless
+    // Service (raft joins, Prometheus), and loopback for the CLI inside the pod (the chart's
+    // VAULT_ADDR is https://127.0.0.1:8200 with TLS on).
+    const serverNames = ['vault', 'vault-active', 'vault-standby', 'vault-internal'].flatMap(
+      (svc) => [svc, `${svc}.${vaultNamespace}.svc`, `${svc}.${vaultNamespace}.svc.cluster.local`],
+    );
+    const certificate = new k8s.apiextensions.CustomResource(
+      `${name}-tls`,
+      {
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'Certificate',
+        metadata: { name: vaultTlsSecret, namespace: ns },
+        spec: {
+          secretName: vaultTlsSecret,
+          commonName: vaultActiveHost,
+          dnsNames: [
+            ...serverNames,
+            '*.vault-internal',
+            `*.vault-internal.${vaultNamespace}.svc`,
+            `*.vault-internal.${vaultNamespace}.svc.cluster.local`,
+          ],
+          ipAddresses: ['127.0.0.1'],
+          // Vault reads its certificate at start and on SIGHUP: a renewal takes effect at the next
+          // restart or `kill -HUP` (runbooks/procedures/secret-rotation.md), well before expiry.
+          duration: '2160h',
+          renewBefore: '720h',
+          usages: ['server auth', 'client auth'],
+          privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+          issuerRef: { name: internalCaIssuer, kind: 'ClusterIssuer', group: 'cert-manager.io' },
+        },
+      },
+      { ...k8sOpts, dependsOn: [args.certManager.issuer] },
+    );
+
+    const joins = Array.from(
+      { length: config.replicas },
+      (_, i) => `  retry_join {
+    leader_api_addr = "https://vault-${i}.vault-internal:8200"
+    leader_ca_cert_file = "${tlsDir}/ca.crt"
+  }
+`,
+    ).join('');
     const raftConfig = pulumi.interpolate`ui = true
 listener "tcp" {
   address = "[::]:8200"
   cluster_address = "[::]:8201"
-  tls_disable = 1
+  tls_disable = 0
+  tls_cert_file = "${tlsDir}/tls.crt"
+  tls_key_file = "${tlsDir}/tls.key"
+  tls_min_version = "tls12"
   # Prometheus scrapes without a token; the endpoint exposes metrics only.
   telemetry {
     unauthenticated_metrics_access = true
@@ -125,13 +250,11 @@ telemetry {
 }
 storage "raft" {
   path = "/vault/data"
-  retry_join {
-    leader_api_addr = "http://vault-0.vault-internal:8200"
-  }
-}
+${joins}}
 ${seal}service_registration "kubernetes" {}
 `;
 
+    const server = splitImage(config.image);
     const release = new k8s.helm.v3.Release(
       name,
       {
@@ -141,16 +264,27 @@ ${seal}service_registration "kubernetes" {}
         repositoryOpts: { repo: 'https://helm.releases.hashicorp.com' },
         namespace: ns,
         values: {
-          global: { enabled: true },
-          injector: { enabled: true, replicas: config.replicas > 1 ? 2 : 1 },
+          // TLS on: the chart names its ports https, sets VAULT_ADDR=https://127.0.0.1:8200 and
+          // the injector's default Vault address to https.
+          global: { enabled: true, tlsDisable: false },
+          injector: {
+            enabled: true,
+            replicas: config.replicas > 1 ? 2 : 1,
+            image: vaultInjectorImage,
+            agentImage: server,
+          },
           server: {
-            image: { repository: config.image.split(':')[0], tag: config.image.split(':')[1] },
+            image: server,
             serviceAccount: { annotations: serviceAccountAnnotations },
+            // Mounted at /vault/userconfig/vault-tls; the CLI in the pods trusts its CA.
+            extraVolumes: [{ type: 'secret', name: vaultTlsSecret }],
+            extraEnvironmentVars: { VAULT_CACERT: `${tlsDir}/ca.crt` },
             dataStorage: {
               enabled: true,
               size: `${config.storageGb}Gi`,
               storageClass: cluster.storageClassName,
             },
+            // The file audit device writes here (mounted at /vault/audit).
             auditStorage: {
               enabled: true,
               size: `${config.storageGb}Gi`,
@@ -167,13 +301,15 @@ ${seal}service_registration "kubernetes" {}
           },
         },
       },
-      k8sOpts,
+      // The servers cannot start without their certificate's Secret.
+      { ...k8sOpts, dependsOn: [certificate] },
     );
     this.installed = release;
 
     // Every server pod is a target (through the headless Service, which publishes not-ready
     // addresses): a sealed or standby server is scraped too, and one that stops answering shows
-    // as `up == 0` instead of disappearing from the active Service.
+    // as `up == 0` instead of disappearing from the active Service. Over TLS, verified against
+    // the internal CA with the name every server's certificate carries.
     new k8s.apiextensions.CustomResource(
       `${name}-metrics`,
       {
@@ -185,7 +321,12 @@ ${seal}service_registration "kubernetes" {}
           namespaceSelector: { matchNames: [vaultNamespace] },
           endpoints: [
             {
-              port: 'http',
+              port: 'https',
+              scheme: 'https',
+              tlsConfig: {
+                ca: { secret: { name: vaultTlsSecret, key: 'ca.crt' } },
+                serverName: `vault-internal.${vaultNamespace}.svc`,
+              },
               path: vaultMetricsPath,
               params: { format: ['prometheus'] },
               interval: '30s',
@@ -201,136 +342,320 @@ ${seal}service_registration "kubernetes" {}
       afterMonitoringCrds(args.monitoring, { ...k8sOpts, dependsOn: [release] }),
     );
 
-    const appSecrets = new k8s.core.v1.Secret(
-      `${name}-app-settings`,
+    // Holds no permission in the cluster: its tokens only prove "the deployer" to Vault.
+    new k8s.core.v1.ServiceAccount(
+      `${name}-deployer`,
       {
-        metadata: { name: `${serviceIdentity.service}-settings`, namespace: ns },
-        stringData: pulumi.secret(args.appSecrets),
+        metadata: { name: vaultDeployerServiceAccount, namespace: ns },
+        automountServiceAccountToken: false,
       },
-      k8sOpts,
-    );
-    const configure = configureScript(args.app, args.snapshotter);
-    const script = new k8s.core.v1.ConfigMap(
-      `${name}-configure`,
-      {
-        metadata: { name: 'vault-configure', namespace: ns },
-        data: { 'configure.sh': configure },
-      },
-      k8sOpts,
-    );
-    const account = new k8s.core.v1.ServiceAccount(
-      `${name}-configure`,
-      { metadata: { name: 'vault-configure', namespace: ns } },
       k8sOpts,
     );
 
-    this.configured = new k8s.batch.v1.Job(
-      `${name}-configure`,
+    this.configured = new VaultConfiguration(
+      `${name}-config`,
       {
-        metadata: { namespace: ns, labels: { 'app.kubernetes.io/name': 'vault-configure' } },
-        spec: {
-          backoffLimit: 20,
-          activeDeadlineSeconds: 3600,
-          template: {
-            metadata: {
-              labels: { 'app.kubernetes.io/name': 'vault-configure' },
-              // A changed script changes the spec, so the Job is replaced and runs it again.
-              annotations: {
-                'rag-platform/configure-sha256': createHash('sha256')
-                  .update(configure)
-                  .digest('hex'),
-              },
-            },
-            spec: {
-              restartPolicy: 'OnFailure',
-              serviceAccountName: account.metadata.name,
-              // An unprivileged UID of its own (not the image's low `vault` UID 100): the script
-              // writes only to /tmp (HOME) and reads mounted files, readable through fsGroup.
-              securityContext: restrictedPodSecurityContext(10001),
-              containers: [
-                {
-                  name: 'configure',
-                  image: config.image,
-                  command: ['/bin/sh', '/scripts/configure.sh'],
-                  env: [
-                    { name: 'VAULT_ADDR', value: vaultAddress },
-                    { name: 'HOME', value: '/tmp' },
-                  ],
-                  resources: {
-                    requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
-                    limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '128Mi' },
-                  },
-                  securityContext: restrictedContainerSecurityContext,
-                  volumeMounts: [
-                    { name: 'scripts', mountPath: '/scripts', readOnly: true },
-                    { name: 'admin-token', mountPath: '/vault-admin', readOnly: true },
-                    { name: 'settings', mountPath: '/settings', readOnly: true },
-                    { name: 'tmp', mountPath: '/tmp' },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: 'scripts', configMap: { name: script.metadata.name } },
-                // Not optional: the pod waits here until an operator has initialised Vault.
-                { name: 'admin-token', secret: { secretName: adminTokenSecret } },
-                { name: 'settings', secret: { secretName: appSecrets.metadata.name } },
-                { name: 'tmp', emptyDir: {} },
-              ],
-            },
-          },
-        },
+        app: args.app,
+        migrations: args.migrations,
+        snapshotter: args.snapshotter,
+        appSecrets: args.appSecrets,
+        database: args.database,
+        deployAddress: config.deployAddress,
+        after: [release],
       },
-      {
-        ...k8sOpts,
-        dependsOn: [release],
-        customTimeouts: { create: '60m', update: '60m' },
-        deleteBeforeReplace: true,
-        replaceOnChanges: ['spec'],
-      },
+      { parent: this },
     );
     this.registerOutputs({});
   }
+
+  /**
+   * The CA bundle Secret (`vault-ca`) in a client namespace, issued by cert-manager: pods in that
+   * namespace verify Vault with its `ca.crt`. `opts` must order it after the namespace.
+   */
+  trustIn(
+    name: string,
+    namespace: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions,
+  ): k8s.apiextensions.CustomResource {
+    return this.certManager.trustBundle(name, namespace, vaultCaSecret, opts);
+  }
 }
 
-/** Idempotent: every step is an upsert, so re-running after a settings change is safe. */
-function configureScript(
-  app: { namespace: string; serviceAccount: string },
-  snapshotter?: { namespace: string; serviceAccount: string },
+/** Vault Agent annotations for a pod that logs in as `role` and trusts Vault by `vault-ca`. */
+export function vaultAgentAnnotations(role: string): Record<string, string> {
+  return {
+    'vault.hashicorp.com/agent-inject': 'true',
+    'vault.hashicorp.com/role': role,
+    'vault.hashicorp.com/service': vaultAddress,
+    'vault.hashicorp.com/tls-secret': vaultCaSecret,
+    'vault.hashicorp.com/ca-cert': vaultAgentCaCert,
+    'vault.hashicorp.com/tls-server-name': vaultActiveHost,
+  };
+}
+
+/**
+ * A Vault Agent template rendering a libpq URL per host with a dynamic user's credentials. Every
+ * template naming the same path shares one lease (the Agent de-duplicates dependencies), so the
+ * primary's and the replicas' URLs carry the same user, which replicates with the primary.
+ */
+export function databaseUrlTemplate(
+  role: string,
+  hosts: string[],
+  port: number,
+  database: string,
+  params: string,
 ): string {
-  // `vault operator raft snapshot save` reads sys/storage/raft/snapshot; nothing else is granted.
-  const snapshotRole = snapshotter
-    ? `vault policy write ${vaultSnapshotRole} - <<'POLICY'
-path "sys/storage/raft/snapshot" {
-  capabilities = ["read"]
+  const urls = hosts
+    .map(
+      (h) =>
+        `postgres://{{ .Data.username }}:{{ .Data.password }}@${h}:${port}/${database}?${params}`,
+    )
+    .join(',');
+  return `{{- with secret "${vaultDatabaseCredsPath(role)}" -}}${urls}{{- end -}}`;
 }
-POLICY
-vault write auth/kubernetes/role/${vaultSnapshotRole} \\
-  bound_service_account_names=${snapshotter.serviceAccount} \\
-  bound_service_account_namespaces=${snapshotter.namespace} \\
-  token_policies=${vaultSnapshotRole} token_ttl=15m token_max_ttl=1h
-`
-    : '';
-  return `#!/bin/sh
-set -eu
-VAULT_TOKEN="$(cat /vault-admin/token)"
-export VAULT_TOKEN
-until vault status >/dev/null 2>&1; do echo "waiting for an unsealed Vault at $VAULT_ADDR"; sleep 5; done
-vault secrets list | grep -q '^${kvMount}/' || vault secrets enable -path=${kvMount} kv-v2
-vault auth list | grep -q '^kubernetes/' || vault auth enable kubernetes
-vault write auth/kubernetes/config kubernetes_host="https://kubernetes.default.svc:443"
-vault policy write ${vaultAppRole} - <<'POLICY'
-path "${vaultAppSecretPath}" {
-  capabilities = ["read"]
+
+export interface VaultConfigurationArgs {
+  app: VaultClient;
+  migrations: VaultClient;
+  snapshotter?: VaultClient;
+  appSecrets: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  database: VaultDatabase;
+  /** Where `pulumi up` reaches Vault (a port-forward to the active server). */
+  deployAddress: string;
+  /** What must exist first (the servers): a component's dependsOn does not reach its children. */
+  after: pulumi.Resource[];
 }
-POLICY
-vault write auth/kubernetes/role/${vaultAppRole} \\
-  bound_service_account_names=${app.serviceAccount} \\
-  bound_service_account_namespaces=${app.namespace} \\
-  token_policies=${vaultAppRole} token_ttl=1h token_max_ttl=4h
-${snapshotRole}args=""
-for f in /settings/*; do args="$args $(basename "$f")=@$f"; done
-# shellcheck disable=SC2086
-vault kv put ${kvMount}/${appKvPath} $args
-echo "vault configured for ${app.namespace}/${app.serviceAccount}"
-`;
+
+/** Minutes a dynamic credential of the service lives unless renewed, and at most (hours). */
+export const serviceCredentialTtl = { defaultSeconds: 3600, maxSeconds: 24 * 3600 };
+/** The migration Job's: enough for the longest migration, gone soon after. */
+export const migrationCredentialTtl = { defaultSeconds: 3600, maxSeconds: 2 * 3600 };
+
+/**
+ * Vault's configuration as code: audit devices, the Kubernetes auth method with one role per
+ * workload, their policies, the service's static settings in KV v2, and the database secrets
+ * engine issuing the service's and the migrations' Postgres users.
+ *
+ * The provider's token is never in the program nor in the cluster: it reads VAULT_TOKEN (and
+ * VAULT_CACERT) from the environment of `pulumi up`, a token of the `deployer` policy (see the
+ * bootstrap), and works with a child token of it that expires after 20 minutes.
+ *
+ * Why dynamic credentials and not RDS IAM authentication: IAM tokens are valid 15 minutes and must
+ * be minted per connection by code holding an AWS role (an SDK in the service and in every
+ * exporter or Job), RDS caps IAM connection attempts per second, and the dev stack (CloudNativePG)
+ * has no IAM at all. Vault's users work the same on every stack, expire on their own, are revoked
+ * (sessions ended) when their lease ends, and are files the service re-reads, like its other secrets.
+ */
+export class VaultConfiguration extends pulumi.ComponentResource {
+  constructor(name: string, args: VaultConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('rag-platform:vault:VaultConfiguration', name, {}, opts);
+    const provider = new vault.Provider(
+      `${name}-provider`,
+      {
+        address: args.deployAddress,
+        // The port-forwarded address is not a name on the certificate: verify the one it is.
+        tlsServerName: vaultActiveHost,
+        maxLeaseTtlSeconds: 1200,
+      },
+      { parent: this },
+    );
+    const opts2 = { parent: this, provider, dependsOn: args.after };
+
+    // Two file devices: one on the audit volume (the durable copy), one to stdout, which the log
+    // collector ships to Loki with every pod's lines. Vault refuses a request that no device can
+    // record, so either alone keeps Vault answering.
+    const auditFile = new vault.Audit(
+      `${name}-audit-file`,
+      {
+        type: 'file',
+        path: 'file',
+        description: 'Audit log on the audit volume',
+        options: { file_path: vaultAuditLog, mode: '0600', log_raw: 'false' },
+      },
+      opts2,
+    );
+    const auditStdout = new vault.Audit(
+      `${name}-audit-stdout`,
+      {
+        type: 'file',
+        path: 'stdout',
+        description: 'Audit log to stdout, shipped to Loki by the log collector',
+        options: { file_path: 'stdout', log_raw: 'false' },
+      },
+      opts2,
+    );
+    // Nothing is configured before every request to Vault is recorded.
+    const audited = { ...opts2, dependsOn: [...args.after, auditFile, auditStdout] };
+
+    const kubernetes = new vault.AuthBackend(
+      `${name}-kubernetes`,
+      { type: 'kubernetes', path: 'kubernetes', description: 'Pods by ServiceAccount' },
+      audited,
+    );
+    // Vault runs in the cluster: it reviews tokens with its own ServiceAccount and the cluster CA.
+    const kubernetesConfig = new vault.kubernetes.AuthBackendConfig(
+      `${name}-kubernetes`,
+      { backend: kubernetes.path, kubernetesHost: 'https://kubernetes.default.svc:443' },
+      audited,
+    );
+
+    const kv = new vault.Mount(
+      `${name}-kv`,
+      { path: kvMount, type: 'kv', options: { version: '2' }, description: 'Static settings' },
+      audited,
+    );
+    new vault.kv.SecretV2(
+      `${name}-app-settings`,
+      {
+        mount: kv.path,
+        name: appKvPath,
+        dataJson: pulumi.secret(pulumi.jsonStringify(pulumi.output(args.appSecrets))),
+      },
+      audited,
+    );
+
+    const db = args.database;
+    const databaseMount = new vault.Mount(
+      `${name}-database`,
+      { path: vaultDatabaseMount, type: 'database', description: 'Postgres users on demand' },
+      audited,
+    );
+    const serviceDbRole = serviceIdentity.service;
+    const migrationDbRole = vaultMigrationRole;
+    const connection = new vault.database.SecretBackendConnection(
+      `${name}-postgres`,
+      {
+        backend: databaseMount.path,
+        name: databaseConnection,
+        allowedRoles: [serviceDbRole, migrationDbRole],
+        // The Vault image trusts no RDS CA: encrypted, unverified, as the replicas' URLs.
+        postgresql: {
+          connectionUrl: pulumi.interpolate`postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}?sslmode=require`,
+          username: db.admin.username,
+          // The program's password, which the postgres-bootstrap Job also sets on the login: the
+          // two stay in step (no rotate-root, which the next bootstrap run would undo).
+          password: db.admin.password,
+          passwordAuthentication: 'scram-sha-256',
+        },
+        // The bootstrap creates the admin login after the first `pulumi up` can reach Vault.
+        verifyConnection: false,
+      },
+      audited,
+    );
+    // The same statements as catalog/database-roles.ts on the dbroles branch (loginCreation/
+    // RevocationStatements), which the local test services run: a migration user acts as its
+    // group (SET role), so what it creates outlives it; revocation ends a user's sessions first.
+    const statements = (group: string, actsAsGroup: boolean) => ({
+      creationStatements: [
+        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${group}"`,
+        ...(actsAsGroup ? [`ALTER ROLE "{{name}}" SET role = '${group}'`] : []),
+      ],
+      revocationStatements: [
+        `ALTER ROLE "{{name}}" NOLOGIN`,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}'`,
+        `DROP ROLE IF EXISTS "{{name}}"`,
+      ],
+      renewStatements: [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`],
+    });
+    new vault.database.SecretBackendRole(
+      `${name}-db-service`,
+      {
+        backend: databaseMount.path,
+        name: serviceDbRole,
+        dbName: connection.name,
+        ...statements(db.serviceRole, false),
+        defaultTtl: serviceCredentialTtl.defaultSeconds,
+        maxTtl: serviceCredentialTtl.maxSeconds,
+      },
+      audited,
+    );
+    new vault.database.SecretBackendRole(
+      `${name}-db-migrate`,
+      {
+        backend: databaseMount.path,
+        name: migrationDbRole,
+        dbName: connection.name,
+        ...statements(db.migrationRole, true),
+        defaultTtl: migrationCredentialTtl.defaultSeconds,
+        maxTtl: migrationCredentialTtl.maxSeconds,
+      },
+      audited,
+    );
+
+    const policy = (policyName: string, grants: Record<string, string[]>) =>
+      new vault.Policy(
+        `${name}-policy-${policyName}`,
+        {
+          name: policyName,
+          policy: Object.entries(grants)
+            .map(
+              ([p, caps]) =>
+                `path "${p}" {\n  capabilities = [${caps.map((c) => `"${c}"`).join(', ')}]\n}\n`,
+            )
+            .join(''),
+        },
+        audited,
+      );
+    const loginRole = (
+      roleName: string,
+      client: VaultClient,
+      policyName: pulumi.Input<string>,
+      ttl: { token: number; max: number },
+    ) =>
+      new vault.kubernetes.AuthBackendRole(
+        `${name}-role-${roleName}`,
+        {
+          backend: kubernetes.path,
+          roleName,
+          boundServiceAccountNames: [client.serviceAccount],
+          boundServiceAccountNamespaces: [client.namespace],
+          tokenPolicies: [policyName],
+          tokenTtl: ttl.token,
+          tokenMaxTtl: ttl.max,
+        },
+        { ...audited, dependsOn: [...audited.dependsOn, kubernetesConfig] },
+      );
+    const role = (
+      roleName: string,
+      client: VaultClient,
+      grants: Record<string, string[]>,
+      ttl: { token: number; max: number },
+    ) => loginRole(roleName, client, policy(roleName, grants).name, ttl);
+    const hour = 3600;
+    role(
+      vaultAppRole,
+      args.app,
+      {
+        [vaultAppSecretPath]: ['read'],
+        [vaultOperatorSecretPath]: ['read'],
+        [vaultDatabaseCredsPath(serviceDbRole)]: ['read'],
+      },
+      { token: hour, max: 4 * hour },
+    );
+    role(
+      vaultMigrationRole,
+      args.migrations,
+      {
+        [vaultAppSecretPath]: ['read'],
+        [vaultDatabaseCredsPath(migrationDbRole)]: ['read'],
+      },
+      { token: 15 * 60, max: 2 * hour },
+    );
+    // The bootstrap wrote the deployer policy (never this program, see vaultDeployerPolicy).
+    loginRole(
+      vaultDeployerPolicy,
+      { namespace: vaultNamespace, serviceAccount: vaultDeployerServiceAccount },
+      vaultDeployerPolicy,
+      { token: 30 * 60, max: hour },
+    );
+    // `vault operator raft snapshot save` reads sys/storage/raft/snapshot; nothing else is granted.
+    if (args.snapshotter)
+      role(
+        vaultSnapshotRole,
+        args.snapshotter,
+        { 'sys/storage/raft/snapshot': ['read'] },
+        { token: 15 * 60, max: hour },
+      );
+    this.registerOutputs({});
+  }
 }

@@ -30,6 +30,16 @@ export type Environment = (typeof environments)[number];
 
 const digestRef = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*@sha256:[a-f0-9]{64}$/;
 const taggedRef = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*:[\w][\w.-]{0,127}$/;
+/**
+ * A third-party image by tag and digest (`repo:tag@sha256:...`): the node pulls the digest, people
+ * read the tag. A tag alone can be re-pointed upstream after review.
+ */
+export const pinnedRef = /^[a-z0-9]+(?:[._\-/][a-z0-9]+)*:[\w][\w.-]{0,127}@sha256:[a-f0-9]{64}$/;
+const pinnedImage = (what: string) =>
+  z
+    .string()
+    .regex(pinnedRef, 'must be pinned by tag and digest (repo:tag@sha256:<digest>)')
+    .describe(what);
 const cidr = z
   .string()
   .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 10.40.0.0/16');
@@ -229,10 +239,7 @@ const elastiCacheSchema = z
 
 const inClusterRedisSchema = z
   .object({
-    image: z
-      .string()
-      .regex(taggedRef, 'must be an image with a pinned tag')
-      .describe('Redis image.'),
+    image: pinnedImage('Redis image (repo:tag@sha256:<digest>).'),
     storageGb: posInt(100).describe('Volume size for the append-only file (GiB).'),
   })
   .strict();
@@ -304,10 +311,19 @@ const observabilitySchema = z
 const vaultSchema = z
   .object({
     chartVersion: z.string().min(1).describe('hashicorp/vault Helm chart version.'),
-    image: z
+    image: pinnedImage(
+      'Vault image (repo:tag@sha256:<digest>): the servers, the injected Vault Agent and the ' +
+        'raft snapshot CronJob.',
+    ),
+    deployAddress: z
       .string()
-      .regex(taggedRef, 'must be an image with a pinned tag')
-      .describe('Vault image used by the bootstrap Job.'),
+      .regex(/^https:\/\/[^/\s]+$/, 'must be an https:// address')
+      .default('https://127.0.0.1:8200')
+      .describe(
+        'Where `pulumi up` reaches Vault to configure it: a port-forward to the active server ' +
+          '(`kubectl -n vault port-forward svc/vault-active 8200:8200`). TLS is verified against ' +
+          'VAULT_CACERT for the name vault-active.vault.svc; the token is VAULT_TOKEN.',
+      ),
     replicas: z
       .number()
       .int()
@@ -502,10 +518,9 @@ const backupsSchema = z
     preMigrationSnapshotsKept: posInt(50).describe(
       'Manual RDS snapshots taken before migrations that are kept (older ones are deleted).',
     ),
-    toolsImage: z
-      .string()
-      .regex(taggedRef, 'must be an image with a pinned tag')
-      .describe('Image with the AWS CLI and curl the backup Jobs run (amazon/aws-cli).'),
+    toolsImage: pinnedImage(
+      'Image with the AWS CLI and curl the backup Jobs run (amazon/aws-cli:tag@sha256:<digest>).',
+    ),
   })
   .strict()
   .refine((b) => b.copyRetentionDays >= b.retentionDays, {

@@ -9,13 +9,26 @@ import { infraOwnedSettings } from '../config/stack-config';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
 // Everything infra sets on the service's containers must be a setting the service reads
-// (app/src/config.ts), and what Vault Agent renders must load. The Vault settings Secret captured
-// under mocks is rendered into files the way the agent would, then the service's own loadConfig
-// reads the container's environment: a renamed variable, a wrong *_FILE path or a URL the service
-// rejects fails here.
+// (app/src/config.ts), and what Vault Agent renders must load. The KV secret the program writes to
+// Vault and the leased database users' templates captured under mocks are rendered into files the
+// way the agent would, then the service's own loadConfig reads the container's environment: a
+// renamed variable, a wrong *_FILE path or a URL the service rejects fails here.
 
 const settingNames = new Set<string>(serviceSettingNames);
 const agentDir = '/vault/secrets';
+const leasedUser = { username: 'v-kubernetes-rag-api-abc', password: 'A1a-leased-password' };
+
+/**
+ * What Vault Agent writes for a template of a leased database user: the body of its one
+ * `with secret` block with the lease's username and password.
+ */
+function renderLeased(template: string): string {
+  const m = /^\{\{- with secret "[^"]+" -\}\}(.*)\{\{- end -\}\}$/s.exec(template);
+  assert.ok(m, `not a single with-secret block: ${template}`);
+  return m[1]
+    .replaceAll('{{ .Data.username }}', leasedUser.username)
+    .replaceAll('{{ .Data.password }}', leasedUser.password);
+}
 
 for (const stackName of stacks) {
   describe(`infra sets only settings the service reads (${stackName})`, function () {
@@ -33,10 +46,10 @@ for (const stackName of stacks) {
         ...run.ofType('kubernetes:batch/v1:Job').filter((j) => j.name.endsWith('-migrate')),
       ].map((r) => ({ workload: r.name, template: r.inputs.spec.template }));
       containers = templates.map((t) => ({ ...t, env: t.template.spec.containers[0].env }));
-      vaultSettings = run
-        .ofType('kubernetes:core/v1:Secret')
-        .find((s) => s.inputs.metadata.name === `${serviceIdentity.service}-settings`)!.inputs
-        .stringData;
+      const kv = run.ofType('vault:kv/secretV2:SecretV2');
+      assert.equal(kv.length, 1, 'one KV secret holds the static settings');
+      assert.equal(kv[0].inputs.name, `${serviceIdentity.service}/config`);
+      vaultSettings = JSON.parse(kv[0].inputs.dataJson);
     });
 
     it('names every variable after a setting of app/src/config.ts (NAME or NAME_FILE)', () => {
@@ -48,25 +61,54 @@ for (const stackName of stacks) {
         }
     });
 
-    it('points every NAME_FILE at the file Vault Agent renders from the KV the Job writes', () => {
+    it('points every NAME_FILE at the file Vault Agent renders from KV or a leased user', () => {
       for (const { workload, env, template } of containers) {
         const files = env.filter((e) => e.name.endsWith('_FILE'));
         assert.ok(files.length >= 3, `${workload}: secrets come from Vault`);
+        const fromKv: string[] = [];
         for (const { name, value } of files) {
           const setting = name.slice(0, -'_FILE'.length);
           assert.equal(value, `${agentDir}/${setting}`, `${workload}: ${name}`);
           const annotations = template.metadata.annotations;
-          assert.ok(annotations[`vault.hashicorp.com/agent-inject-secret-${setting}`], name);
-          assert.match(
-            annotations[`vault.hashicorp.com/agent-inject-template-${setting}`],
-            new RegExp(`\\.Data\\.data\\.${setting} `),
-          );
+          const source = annotations[`vault.hashicorp.com/agent-inject-secret-${setting}`];
+          const body = annotations[`vault.hashicorp.com/agent-inject-template-${setting}`];
+          if (source.startsWith('database/creds/')) {
+            // A leased user never sits in KV: the database URLs are not static settings.
+            assert.ok(!(setting in vaultSettings), `${setting} is both leased and in KV`);
+            assert.ok(body.includes(`with secret "${source}"`), `${workload}: ${name}`);
+            continue;
+          }
+          assert.match(body, new RegExp(`\\.Data\\.data\\.${setting} `));
           assert.ok(setting in vaultSettings, `${setting} is not written to Vault`);
+          fromKv.push(setting);
         }
         assert.deepEqual(
-          files.map((f) => f.name.slice(0, -'_FILE'.length)).sort(),
+          fromKv.sort(),
           Object.keys(vaultSettings).sort(),
           'every secret written to Vault is read',
+        );
+      }
+    });
+
+    it('gives the service and the migrations database users of their own Vault roles', () => {
+      const source = (template: any, setting: string) =>
+        template.metadata.annotations[`vault.hashicorp.com/agent-inject-secret-${setting}`];
+      for (const { workload, template } of containers) {
+        const migrate = workload.endsWith('-migrate');
+        const role = migrate ? 'rag-api-migrate' : 'rag-api';
+        assert.equal(template.metadata.annotations['vault.hashicorp.com/role'], role, workload);
+        assert.equal(source(template, 'DATABASE_URL'), `database/creds/${role}`, workload);
+        assert.equal(
+          template.spec.serviceAccountName,
+          migrate ? 'rag-api-migrate' : serviceIdentity.serviceAccount,
+          workload,
+        );
+        // The serving pods keep an Agent running to renew and replace their user; a Job's
+        // sidecar would never exit.
+        assert.equal(
+          template.metadata.annotations['vault.hashicorp.com/agent-pre-populate-only'],
+          String(migrate),
+          workload,
         );
       }
     });
@@ -85,19 +127,29 @@ for (const stackName of stacks) {
     it("loads with the service's own loadConfig, as Vault Agent would render it", () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'vault-agent-'));
       try {
-        for (const [name, value] of Object.entries(vaultSettings))
-          writeFileSync(path.join(dir, name), value);
-        for (const { workload, env } of containers) {
+        for (const { workload, env, template } of containers) {
+          const podDir = mkdtempSync(path.join(dir, 'pod-'));
+          for (const [name, value] of Object.entries(vaultSettings))
+            writeFileSync(path.join(podDir, name), value);
+          const annotations = template.metadata.annotations as Record<string, string>;
+          for (const [key, body] of Object.entries(annotations)) {
+            const setting = key.replace('vault.hashicorp.com/agent-inject-template-', '');
+            if (setting !== key && body.includes('database/creds/'))
+              writeFileSync(path.join(podDir, setting), renderLeased(body));
+          }
           const rendered = Object.fromEntries(
-            env.map((e) => [e.name, e.value.replace(agentDir, dir)]),
+            env.map((e) => [e.name, e.value.replace(agentDir, podDir)]),
           );
           const config = loadConfig(rendered);
           assert.equal(config.NODE_ENV, 'production', workload);
-          assert.equal(config.DATABASE_URL, vaultSettings.DATABASE_URL);
+          const url = new URL(config.DATABASE_URL!);
+          assert.equal(decodeURIComponent(url.username), leasedUser.username, workload);
+          assert.equal(decodeURIComponent(url.password), leasedUser.password, workload);
           assert.equal(config.REDIS_URL, vaultSettings.REDIS_URL);
           assert.equal(config.QDRANT_API_KEY, vaultSettings.QDRANT_API_KEY);
           assert.ok(config.QDRANT_URL, 'the service uses Qdrant, not its in-process index');
-          assert.ok(config.DATABASE_REPLICA_URLS.length >= 1, 'replicas are read');
+          if (!workload.endsWith('-migrate'))
+            assert.ok(config.DATABASE_REPLICA_URLS.length >= 1, 'replicas are read');
           assert.equal(config.SERVICE_NAME, serviceIdentity.service);
         }
       } finally {

@@ -393,19 +393,16 @@ describe('infra backups', function () {
       });
 
       it('gives the Vault snapshot CronJob a role that can read a raft snapshot and nothing else', () => {
-        const script = run()
-          .ofType('kubernetes:core/v1:ConfigMap')
-          .find((c) => c.inputs.metadata.name === 'vault-configure')!.inputs.data['configure.sh'];
-        const policy = /vault policy write raft-snapshot - <<'POLICY'\n([\s\S]*?)\nPOLICY/.exec(
-          script,
-        )?.[1];
-        assert.equal(policy, 'path "sys/storage/raft/snapshot" {\n  capabilities = ["read"]\n}');
-        assert.match(
-          script,
-          new RegExp(
-            `auth/kubernetes/role/raft-snapshot \\\\\\n  bound_service_account_names=${backupJobs.vault.serviceAccount} \\\\\\n  bound_service_account_namespaces=${backupsNamespace} \\\\\\n  token_policies=raft-snapshot `,
-          ),
-        );
+        const policy = run()
+          .ofType('vault:index/policy:Policy')
+          .find((p) => p.inputs.name === 'raft-snapshot')!.inputs.policy;
+        assert.equal(policy, 'path "sys/storage/raft/snapshot" {\n  capabilities = ["read"]\n}\n');
+        const role = run()
+          .ofType('vault:kubernetes/authBackendRole:AuthBackendRole')
+          .find((r) => r.inputs.roleName === 'raft-snapshot')!.inputs;
+        assert.deepEqual(role.boundServiceAccountNames, [backupJobs.vault.serviceAccount]);
+        assert.deepEqual(role.boundServiceAccountNamespaces, [backupsNamespace]);
+        assert.deepEqual(role.tokenPolicies, ['raft-snapshot']);
         const cron = one(
           run(),
           'kubernetes:batch/v1:CronJob',
@@ -418,10 +415,26 @@ describe('infra backups', function () {
           .find((c) => c.inputs.metadata.name === 'backup-scripts')!.inputs.data;
         assert.match(scripts['vault-snapshot.sh'], /vault operator raft snapshot save "\$FILE"/);
         assert.match(scripts['vault-snapshot.sh'], /auth\/kubernetes\/login role="\$VAULT_ROLE"/);
-        assert.equal(
-          pod.initContainers[0].env.find((e: { name: string }) => e.name === 'VAULT_ROLE').value,
-          'raft-snapshot',
+        const snapshotEnv = (n: string) =>
+          pod.initContainers[0].env.find((e: { name: string }) => e.name === n)?.value;
+        assert.equal(snapshotEnv('VAULT_ROLE'), 'raft-snapshot');
+        // Over TLS, verified: the CA cert cert-manager issues into this namespace, mounted.
+        assert.match(snapshotEnv('VAULT_ADDR'), /^https:\/\/vault-active\.vault\.svc:8200$/);
+        assert.equal(snapshotEnv('VAULT_CACERT'), '/vault-ca/ca.crt');
+        assert.equal(snapshotEnv('VAULT_TLS_SERVER_NAME'), 'vault-active.vault.svc');
+        assert.ok(
+          pod.initContainers[0].volumeMounts.some(
+            (m: { name: string; mountPath: string }) =>
+              m.name === 'vault-ca' && m.mountPath === '/vault-ca',
+          ),
         );
+        const caVolume = pod.volumes.find((v: { name: string }) => v.name === 'vault-ca');
+        assert.equal(caVolume.secret.secretName, 'vault-ca');
+        const trust = run()
+          .ofType('kubernetes:cert-manager.io/v1:Certificate')
+          .find((c) => c.inputs.metadata.namespace === backupsNamespace)!.inputs;
+        assert.equal(trust.spec.secretName, 'vault-ca');
+        assert.equal(trust.spec.issuerRef.name, 'platform-internal-ca');
         // Qdrant: a snapshot per collection per node, streamed out and then deleted from the node.
         for (const call of [
           '"$base/collections"',
@@ -444,13 +457,13 @@ describe('infra backups', function () {
     });
   }
 
-  it('ships backup and Vault configure scripts shellcheck finds nothing in', async () => {
+  it('ships backup scripts shellcheck finds nothing in', async () => {
     const run = runs.get('production')!;
     const maps = run
       .ofType('kubernetes:core/v1:ConfigMap')
-      .filter((c) => ['backup-scripts', 'vault-configure'].includes(c.inputs.metadata.name));
+      .filter((c) => c.inputs.metadata.name === 'backup-scripts');
     const scripts = maps.flatMap((c) => Object.entries(c.inputs.data as Record<string, string>));
-    assert.equal(scripts.length, 5);
+    assert.equal(scripts.length, 4);
     for (const [name, text] of scripts) {
       // POSIX sh: the images' /bin/sh (the Vault image's is busybox).
       const result = spawnSync('shellcheck', ['--shell=sh', '--severity=warning', '-'], {

@@ -89,9 +89,11 @@ for (const stackName of stacks) {
       crdRelease = charts[0];
     });
 
-    it('captures dependencies at all (the Job waits for the Vault release)', () => {
-      const job = run.ofType('kubernetes:batch/v1:Job').find((j) => j.name === 'vault-configure');
-      assert.ok(job?.dependencies.includes('kubernetes:helm.sh/v3:Release::vault'));
+    it("captures dependencies at all (Vault's configuration waits for the Vault release)", () => {
+      const audit = run.ofType('vault:index/audit:Audit');
+      assert.equal(audit.length, 2);
+      for (const a of audit)
+        assert.ok(a.dependencies.includes('kubernetes:helm.sh/v3:Release::vault'), a.name);
     });
 
     it('orders every monitoring.coreos.com object and every release enabling one after kube-prometheus-stack', () => {

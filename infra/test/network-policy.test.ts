@@ -321,10 +321,35 @@ function platformOf(run: StackRun) {
       'app.kubernetes.io/instance': 'vault',
       component: 'webhook',
     }),
-    vaultConfigure: pod(
-      'vault',
-      templateLabels('batch/v1:Job', 'vault', () => true),
-    ),
+    // The raft snapshot CronJob (AWS stacks), by its pod template's labels.
+    vaultSnapshot: aws
+      ? pod(
+          'backups',
+          run
+            .ofType('kubernetes:batch/v1:CronJob')
+            .find((c) => c.inputs.metadata.name === 'vault-snapshot')!.inputs.spec.jobTemplate.spec
+            .template.metadata.labels as Labels,
+        )
+      : undefined,
+    // cert-manager v1.19.1's Deployments (templates/*deployment.yaml pod labels).
+    certManager: pod('cert-manager', {
+      app: 'cert-manager',
+      'app.kubernetes.io/name': 'cert-manager',
+      'app.kubernetes.io/instance': 'cert-manager',
+      'app.kubernetes.io/component': 'controller',
+    }),
+    certManagerWebhook: pod('cert-manager', {
+      app: 'webhook',
+      'app.kubernetes.io/name': 'webhook',
+      'app.kubernetes.io/instance': 'cert-manager',
+      'app.kubernetes.io/component': 'webhook',
+    }),
+    certManagerCainjector: pod('cert-manager', {
+      app: 'cainjector',
+      'app.kubernetes.io/name': 'cainjector',
+      'app.kubernetes.io/instance': 'cert-manager',
+      'app.kubernetes.io/component': 'cainjector',
+    }),
     qdrant: pod('qdrant', {
       app: 'qdrant',
       'app.kubernetes.io/name': 'qdrant',
@@ -398,7 +423,9 @@ function neededFlows(p: Platform): Flow[] {
     p.blackboxExporter,
     p.vault,
     p.vaultInjector,
-    p.vaultConfigure,
+    p.certManager,
+    p.certManagerWebhook,
+    p.certManagerCainjector,
     p.qdrant,
     p.argoRollouts,
     p.kedaOperator,
@@ -468,14 +495,21 @@ function neededFlows(p: Platform): Flow[] {
     tcp(p.kedaMetricsApiServer, p.kedaOperator, 9666),
     fromApi(p.kedaMetricsApiServer, 6443),
     fromApi(p.kedaWebhooks, 9443),
-    // Vault: servers, injector, configure Job.
+    // Vault: servers, injector, its clients beyond the service.
     api(p.vault),
+    // The database secrets engine creates and drops the service's users.
+    tcp(p.vault, p.postgres, 5432),
+    ...(p.vaultSnapshot ? [tcp(p.vaultSnapshot, p.vault, 8200)] : []),
     tcp(p.vault, p.internet, 443),
     tcp(p.vault, p.vaultPeer, 8201),
     tcp(p.vault, p.vaultPeer, 8200),
     fromApi(p.vaultInjector, 8080),
     api(p.vaultInjector),
-    tcp(p.vaultConfigure, p.vault, 8200),
+    // cert-manager: every part watches the API server, which calls the webhook.
+    api(p.certManager),
+    api(p.certManagerCainjector),
+    api(p.certManagerWebhook),
+    fromApi(p.certManagerWebhook, 10250),
     tcp(p.qdrant, p.qdrantPeer, 6335),
   ];
   if (!p.aws) {
@@ -518,10 +552,9 @@ function forbiddenFlows(p: Platform): Flow[] {
     tcp(p.api, p.kedaOperator, 9666),
     tcp(p.api, p.prometheus, 9090),
     tcp(p.api, p.alertmanager, 9093),
-    // No way out to the internet from the service, Qdrant or the configure Job (exfiltration).
+    // No way out to the internet from the service or Qdrant (exfiltration).
     tcp(p.api, p.internet, 443),
     tcp(p.qdrant, p.internet, 443),
-    tcp(p.vaultConfigure, p.internet, 443),
     // (Pods that talk to the API server may reach TCP 443 anywhere: see kubernetesApi's reason.)
     // From outside the cluster only the public endpoints.
     tcp(p.internet, p.vault, 8200),
@@ -529,8 +562,12 @@ function forbiddenFlows(p: Platform): Flow[] {
     tcp(p.internet, p.prometheus, 9090),
     tcp(p.internet, p.alertmanager, 9093),
     tcp(p.ingress, p.prometheus, 9090),
-    // The configure Job talks to Vault only.
-    tcp(p.vaultConfigure, p.postgres, 5432),
+    // Of Vault's pods only the servers reach Postgres; Postgres is no way into Vault's raft.
+    tcp(p.vaultInjector, p.postgres, 5432),
+    tcp(p.postgres, p.vault, 8201),
+    // cert-manager reaches no data store.
+    tcp(p.certManager, p.postgres, 5432),
+    tcp(p.certManager, p.vault, 8200),
   ];
 }
 
@@ -556,7 +593,15 @@ for (const stack of stacks) {
 
     it('makes every namespace the program uses default-deny for ingress and egress', () => {
       const declared = declaredNamespaces(run.resources);
-      for (const ns of ['rag', 'monitoring', 'vault', 'qdrant', 'argo-rollouts', 'keda'])
+      for (const ns of [
+        'rag',
+        'monitoring',
+        'vault',
+        'qdrant',
+        'argo-rollouts',
+        'keda',
+        'cert-manager',
+      ])
         assert.ok(declared.includes(ns), `${ns} is among the declared namespaces`);
       assert.deepEqual(withoutDefaultDeny(run.resources), []);
     });

@@ -53,7 +53,18 @@ for (const stackName of stacks) {
       assert.deepEqual(spec.selector.matchLabels, vaultInternalServiceLabels);
       assert.equal(spec.endpoints.length, 1);
       const [endpoint] = spec.endpoints;
-      assert.equal(endpoint.port, 'http');
+      // TLS on the listener: the chart names the port https; the scrape verifies the server
+      // against the internal CA with a name every server's certificate carries.
+      assert.equal(endpoint.port, 'https');
+      assert.equal(endpoint.scheme, 'https');
+      assert.deepEqual(endpoint.tlsConfig, {
+        ca: { secret: { name: 'vault-tls', key: 'ca.crt' } },
+        serverName: 'vault-internal.vault.svc',
+      });
+      const certificate = run
+        .ofType('kubernetes:cert-manager.io/v1:Certificate')
+        .find((c) => c.inputs.metadata.name === 'vault-tls')!;
+      assert.ok(certificate.inputs.spec.dnsNames.includes(endpoint.tlsConfig.serverName));
       assert.equal(endpoint.path, vaultMetricsPath);
       assert.deepEqual(endpoint.params, { format: ['prometheus'] });
       const jobs = endpoint.relabelings.filter(
