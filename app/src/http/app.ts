@@ -14,6 +14,7 @@ import { rateLimit, type RateLimitOptions } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { apiSecurityHeaders, docsSecurityHeaders } from './middleware/security-headers';
 import { HttpProblem, problemHandler } from './problem';
+import { authRoutes } from './routes/auth-routes';
 import { collectionRoutes } from './routes/collections-routes';
 import { documentRoutes } from './routes/documents-routes';
 import { queryRoutes } from './routes/query-routes';
@@ -59,6 +60,7 @@ export function apiRoutes(api: ApiDependencies, exposeQueryDiagnostics = true): 
     ...collectionRoutes(api),
     ...documentRoutes(api),
     ...queryRoutes(api, exposeQueryDiagnostics),
+    ...(api.tokens ? authRoutes(api.tokens) : []),
   ];
 }
 

@@ -29,3 +29,6 @@ export const queryBodyLimit =
 export function ingestBodyLimit(maxDocumentBytes: number): number {
   return envelope + Math.ceil(maxDocumentBytes * 1.5) + 2 * jsonString(512) + metadata;
 }
+
+/** A refresh or revocation request: one token (a JWT of at most 4096 characters, or a refresh token). */
+export const tokenBodyLimit = envelope + jsonString(4096);
