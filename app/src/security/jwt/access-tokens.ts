@@ -125,8 +125,10 @@ export class AccessTokens {
       ));
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;
-      if (err instanceof jose.errors.JOSEError)
-        throw new InvalidTokenError(err.code, { cause: err });
+      if (err instanceof jose.errors.JOSEError) {
+        const claim = err instanceof jose.errors.JWTClaimValidationFailed ? `:${err.claim}` : '';
+        throw new InvalidTokenError(`${err.code}${claim}`, { cause: err });
+      }
       // jose reports some malformed inputs (a header that is not JSON) with a plain TypeError.
       if (err instanceof TypeError) throw new InvalidTokenError('malformed token', { cause: err });
       throw err;
