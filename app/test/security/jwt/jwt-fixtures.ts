@@ -53,6 +53,9 @@ export class MapPrincipals implements PrincipalDirectory {
     this.records.set(id, record);
     return record;
   }
+  get(id: string): PrincipalRecord {
+    return this.records.get(id)!;
+  }
   async find(id: string): Promise<PrincipalRecord | undefined> {
     return this.records.get(id);
   }
