@@ -84,9 +84,19 @@ export async function startJwt(
     audience: config.JWT_AUDIENCE,
     ttlSeconds: config.JWT_ACCESS_TTL_SECONDS,
   });
+  const refreshTokens = new RefreshTokensRepository(deps.db);
+  // Expired refresh tokens can be neither used nor reused: dropped hourly so the table stays the
+  // size of the live sessions (every instance does it; the delete is idempotent).
+  const purge = setInterval(() => {
+    refreshTokens
+      .purgeExpired(new Date())
+      .catch((err) => logger.warn('purging expired refresh tokens failed', { err }));
+  }, 3_600_000);
+  purge.unref();
+  closers.push(async () => clearInterval(purge));
   const sessions = new TokenSessions({
     accessTokens,
-    refreshTokens: new RefreshTokensRepository(deps.db),
+    refreshTokens,
     denylist,
     principals: deps.principals,
     audit: deps.audit,

@@ -104,24 +104,26 @@ export class TokenSessions {
         });
         return this.pair(issued!.token, issued!.refreshToken);
       case 'reused': {
-        const denied = await this.denyAll(use.liveAccessTokens);
+        const denial = await this.denyAll(use.liveAccessTokens);
         await this.record(
           'token.reuse_detected',
           use.token.principalId,
           use.token.familyId,
           origin,
           {
-            accessTokensDenied: denied,
+            accessTokensDenied: denial.denied,
           },
         );
+        denial.rethrow();
         throw new InvalidTokenError('refresh token reused');
       }
       case 'ended': {
-        const denied = await this.denyAll(use.liveAccessTokens);
+        const denial = await this.denyAll(use.liveAccessTokens);
         await this.record('token.revoked', use.token.principalId, use.token.familyId, origin, {
           reason: 'principal_gone',
-          accessTokensDenied: denied,
+          accessTokensDenied: denial.denied,
         });
+        denial.rethrow();
         throw new InvalidTokenError('principal gone');
       }
       case 'invalid':
@@ -141,12 +143,13 @@ export class TokenSessions {
         principal.superAdmin ? null : principal.id,
       );
       if (!revoked) return;
-      const denied = await this.denyAll(revoked.liveAccessTokens);
+      const denial = await this.denyAll(revoked.liveAccessTokens);
       await this.record('token.revoked', principal.id, revoked.familyId, origin, {
         kind: 'refresh',
         owner: revoked.principalId,
-        accessTokensDenied: denied,
+        accessTokensDenied: denial.denied,
       });
+      denial.rethrow();
       return;
     }
     let verified;
@@ -164,15 +167,22 @@ export class TokenSessions {
     });
   }
 
-  private async denyAll(tokens: LiveAccessTokens): Promise<number> {
-    // The family is revoked already (committed); denying its live access tokens shortens their
-    // life from at most 15 minutes to now. All are attempted; a denylist outage surfaces as a 503.
+  /**
+   * Denies a revoked family's live access tokens: their life shrinks from at most 15 minutes to now.
+   * The family itself is revoked already (committed), and the audit event must be recorded whatever
+   * happens here, so a denylist failure is handed back for the caller to raise after recording.
+   */
+  private async denyAll(tokens: LiveAccessTokens): Promise<{ denied: number; rethrow(): void }> {
     const results = await Promise.allSettled(
       tokens.map((t) => this.deps.denylist.deny(t.jti, t.expiresAt)),
     );
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    return tokens.length;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    return {
+      denied: results.filter((r) => r.status === 'fulfilled').length,
+      rethrow: () => {
+        if (failed) throw failed.reason;
+      },
+    };
   }
 
   private refreshExpiry(now: Date): Date {

@@ -197,7 +197,9 @@ describe('token endpoints (HTTP)', function () {
         title: 't',
         version: '0',
       },
-    ) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    ) as unknown as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     assert.deepEqual(Object.keys(doc.paths).sort(), [
       '/.well-known/jwks.json',
       '/v1/auth/refresh',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { DependencyUnavailableError } from '../../../src/domain/errors';
+import { InvalidTokenError } from '../../../src/security/jwt/access-tokens';
 import { ephemeralKeys, type SigningKeySource } from '../../../src/security/jwt/key-directory';
 import { RedisTokenDenylist } from '../../../src/stores/tokens/redis-token-denylist';
 import { startPrivateRedis, stopPrivateRedis } from '../../support/private-redis';
@@ -53,7 +54,18 @@ describe('token denylist with Redis down', function () {
       });
     assert.equal((await whoami()).status, 200);
 
+    const reusable = await stack.sessions.issue(apiKeyPrincipal(stack.principals.get('alice')));
+    const successor = await stack.sessions.refresh(reusable.refreshToken);
+
     await stopPrivateRedis(redis);
+    // Reuse while the denylist is down: the family is still revoked and the event still recorded,
+    // and the caller learns the service is degraded rather than that the token was fine.
+    await assert.rejects(
+      stack.sessions.refresh(reusable.refreshToken),
+      (err: unknown) => err instanceof DependencyUnavailableError,
+    );
+    assert.equal(stack.audit.ofType('token.reuse_detected').length, 1);
+    await assert.rejects(stack.sessions.refresh(successor.refreshToken), InvalidTokenError);
     await assert.rejects(
       stack.verifier.verify(pair.accessToken),
       (err: unknown) => err instanceof DependencyUnavailableError && err.dependency === 'redis',

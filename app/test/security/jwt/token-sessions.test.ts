@@ -183,4 +183,27 @@ describe('token sessions (refresh tokens in Postgres, denylist in Redis)', funct
     );
     assert.ok(await stack.sessions.refresh(ivyPair.refreshToken));
   });
+
+  it('purges refresh tokens that expired, and only those', async () => {
+    const kim = apiKeyPrincipal(stack.principals.add('kim'));
+    const live = await stack.sessions.issue(kim);
+    await stack.sessions.issue(kim);
+    await db.database.primary.raw(
+      `UPDATE refresh_tokens SET expires_at = now() - interval '1 hour'
+        WHERE id = (SELECT id FROM refresh_tokens WHERE principal_id = 'kim' ORDER BY created_at DESC LIMIT 1)`,
+    );
+    const count = async () =>
+      Number(
+        (
+          await db.database
+            .primary('refresh_tokens')
+            .where({ principal_id: 'kim' })
+            .count({ n: '*' })
+        )[0]!.n,
+      );
+    assert.equal(await count(), 2);
+    assert.ok((await db.refreshTokens.purgeExpired(new Date())) >= 1);
+    assert.equal(await count(), 1);
+    assert.ok(await stack.sessions.refresh(live.refreshToken));
+  });
 });
