@@ -14,11 +14,11 @@ import { rateLimit, type RateLimitOptions } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { apiSecurityHeaders, docsSecurityHeaders } from './middleware/security-headers';
 import { HttpProblem, problemHandler } from './problem';
-import { authRoutes } from './routes/auth-routes';
 import { collectionRoutes } from './routes/collections-routes';
 import { documentRoutes } from './routes/documents-routes';
 import { queryRoutes } from './routes/query-routes';
 import type { ApiDependencies } from './routes/api-dependencies';
+import { authRoutes } from './routes/auth-routes';
 
 export interface AppOptions {
   readonly api: ApiDependencies;
@@ -57,10 +57,10 @@ export interface InternalAppOptions {
 
 export function apiRoutes(api: ApiDependencies, exposeQueryDiagnostics = true): ApiRoute[] {
   return [
+    ...(api.tokens ? authRoutes(api.tokens) : []),
     ...collectionRoutes(api),
     ...documentRoutes(api),
     ...queryRoutes(api, exposeQueryDiagnostics),
-    ...(api.tokens ? authRoutes(api.tokens) : []),
   ];
 }
 
