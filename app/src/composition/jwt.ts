@@ -37,6 +37,8 @@ export async function startJwt(
     audit: AuditLog;
     logger: Logger;
     closers: Closers;
+    /** How long the verifier reuses a resolved principal (0: none); see JwtVerifier. */
+    principalCacheTtlMs?: number;
     /** Where denylist connection failures go: the dependency-state owner. */
     onRedisError?: (err: Error) => void;
   },
@@ -103,7 +105,7 @@ export async function startJwt(
     refreshTtlSeconds: config.JWT_REFRESH_TTL_SECONDS,
   });
   return {
-    verifier: new JwtVerifier(accessTokens, deps.principals),
+    verifier: new JwtVerifier(accessTokens, deps.principals, deps.principalCacheTtlMs ?? 0),
     endpoints: { sessions, keys: () => keys.current() },
     accessTokens,
     keys,

@@ -4,6 +4,7 @@ import {
   type CollectionRole,
   type Principal,
   type PrincipalDirectory,
+  type PrincipalRecord,
 } from '../../domain/principal';
 import type { TokenDenylist } from '../../domain/tokens';
 import { loadJose, type JoseCryptoKey } from './jose';
@@ -162,9 +163,16 @@ export type ScopedPrincipal = Principal & { readonly scope?: CollectionRole };
  * Undefined for any token not accepted; throws only when the denylist or the directory is down.
  */
 export class JwtVerifier {
+  private readonly cache = new Map<string, { record: PrincipalRecord; until: number }>();
+
   constructor(
     private readonly tokens: AccessTokens,
     private readonly principals: PrincipalDirectory,
+    /**
+     * How long a resolved principal is reused (0: a directory read per request). Give it the bound
+     * API keys' cache has, and call invalidate() where roles or keys change, as for API keys.
+     */
+    private readonly principalCacheTtlMs = 0,
   ) {}
 
   /** The token's claims alone, without resolving the principal. */
@@ -180,12 +188,29 @@ export class JwtVerifier {
       if (err instanceof InvalidTokenError) return undefined;
       throw err;
     }
-    const record = await this.principals.find(claims.principalId);
+    const record = await this.principal(claims.principalId);
     if (!record) return undefined;
     return {
       ...record,
       credential: { kind: 'jwt', id: claims.jti },
       ...(claims.scope ? { scope: claims.scope } : {}),
     };
+  }
+
+  /** Forgets a principal whose roles changed, was disabled or removed. */
+  invalidate(principalId: string): void {
+    this.cache.delete(principalId);
+  }
+
+  private async principal(id: string): Promise<PrincipalRecord | undefined> {
+    const now = Date.now();
+    const cached = this.cache.get(id);
+    if (cached && cached.until > now) return cached.record;
+    const record = await this.principals.find(id);
+    if (record && this.principalCacheTtlMs > 0) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(id, { record, until: now + this.principalCacheTtlMs });
+    } else this.cache.delete(id);
+    return record;
   }
 }

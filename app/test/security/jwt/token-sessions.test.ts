@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { InvalidTokenError } from '../../../src/security/jwt/access-tokens';
+import { InvalidTokenError, JwtVerifier } from '../../../src/security/jwt/access-tokens';
 import { ephemeralKeys, type SigningKeySource } from '../../../src/security/jwt/key-directory';
 import { RedisTokenDenylist } from '../../../src/stores/tokens/redis-token-denylist';
 import { requireEnv } from '../../stores/postgres/test-database';
@@ -205,5 +205,20 @@ describe('token sessions (refresh tokens in Postgres, denylist in Redis)', funct
     assert.ok((await db.refreshTokens.purgeExpired(new Date())) >= 1);
     assert.equal(await count(), 1);
     assert.ok(await stack.sessions.refresh(live.refreshToken));
+  });
+
+  it('the verifier reuses a resolved principal for its cache TTL, until invalidated', async () => {
+    const lee = apiKeyPrincipal(stack.principals.add('lee'));
+    const pair = await stack.sessions.issue(lee);
+    const cached = new JwtVerifier(stack.accessTokens, stack.principals, 60_000);
+    assert.equal((await cached.verify(pair.accessToken))?.superAdmin, false);
+    stack.principals.records.set('lee', { ...stack.principals.get('lee'), superAdmin: true });
+    assert.equal((await cached.verify(pair.accessToken))?.superAdmin, false, 'cached');
+    assert.equal((await stack.verifier.verify(pair.accessToken))?.superAdmin, true, 'uncached');
+    cached.invalidate('lee');
+    assert.equal((await cached.verify(pair.accessToken))?.superAdmin, true);
+    stack.principals.records.delete('lee');
+    cached.invalidate('lee');
+    assert.equal(await cached.verify(pair.accessToken), undefined);
   });
 });
