@@ -197,9 +197,10 @@ export class JwtVerifier {
     };
   }
 
-  /** Forgets a principal whose roles changed, was disabled or removed. */
-  invalidate(principalId: string): void {
-    this.cache.delete(principalId);
+  /** Forgets a principal whose roles changed, was disabled or removed (null: every principal). */
+  invalidate(principalId: string | null): void {
+    if (principalId === null) this.cache.clear();
+    else this.cache.delete(principalId);
   }
 
   private async principal(id: string): Promise<PrincipalRecord | undefined> {
