@@ -111,6 +111,7 @@ export function authRoutes(tokens: TokenEndpoints): ApiRoute[] {
       operationId: 'refreshToken',
       summary: 'Exchange a refresh token for a new pair (the refresh token is then used up)',
       tags: ['auth'],
+      public: true,
       body: refreshBody,
       maxBodyBytes: tokenBodyLimit,
       responses: { 200: { description: 'A new token pair.', schema: tokenPairSchema } },
@@ -151,6 +152,7 @@ export function authRoutes(tokens: TokenEndpoints): ApiRoute[] {
       operationId: 'getJwks',
       summary: 'The public keys access tokens are signed with (JWKS)',
       tags: ['auth'],
+      public: true,
       responses: { 200: { description: 'The JSON Web Key Set.', schema: jwksSchema } },
       async handle() {
         // Short-lived in caches: a key added to the directory must reach verifiers before it signs.

@@ -207,5 +207,11 @@ describe('token endpoints (HTTP)', function () {
       '/v1/auth/token',
     ]);
     assert.ok(doc.paths['/v1/auth/refresh']!.post!.responses['401']);
+    const routes = authRoutes({ sessions: stack.sessions, keys: () => keys.current() });
+    assert.deepEqual(
+      routes.filter((r) => r.public).map((r) => r.operationId),
+      ['refreshToken', 'getJwks'],
+      'only the refresh and the JWKS are reachable without a credential',
+    );
   });
 });
