@@ -28,7 +28,13 @@ const tokenPairSchema = z
   })
   .openapi('TokenPair');
 
-const tokenString = z.string().min(1).max(4096);
+// Tokens are visible ASCII (base64url and dots; `rt_` and base64url): anything else is refused as
+// invalid input, and at most 2 bytes of JSON per character keeps an overlong one a 400, not a 413.
+const tokenString = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^[\x21-\x7e]+$/, 'visible ASCII characters only');
 
 const refreshBody = z.object({ refreshToken: tokenString }).strict().openapi('RefreshRequest');
 
