@@ -124,6 +124,23 @@ export const configSchema = z
      * Both tell one caller about what others asked; default on outside production only.
      */
     EXPOSE_QUERY_DIAGNOSTICS: bool.optional(),
+
+    // JWT access and refresh tokens (app/src/security/jwt/).
+    /** The `iss` of every access token this service issues and accepts. */
+    JWT_ISSUER: z.string().min(1).default('rag-platform'),
+    /** The `aud` of every access token this service issues and accepts. */
+    JWT_AUDIENCE: z.string().min(1).default('rag-api'),
+    /**
+     * A directory of signing keys, one file per kid (how Vault Agent renders them; see
+     * security/jwt/key-directory.ts), re-read on change. Unset outside production: a key generated
+     * at start (tokens die with the process). Unset in production: no tokens are issued or accepted.
+     */
+    JWT_SIGNING_KEYS_DIR: z.string().min(1).optional(),
+    /** Backstop re-read of JWT_SIGNING_KEYS_DIR, for volumes where change events do not arrive. */
+    JWT_SIGNING_KEYS_POLL_MS: int(100, 600_000).default(10_000),
+    JWT_ACCESS_TTL_SECONDS: int(30, 24 * 3600).default(15 * 60),
+    JWT_REFRESH_TTL_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
+
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
 
     DEMO_CORPUS_DIR: z.string().min(1).default('runbooks'),

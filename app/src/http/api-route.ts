@@ -37,6 +37,11 @@ export interface ApiRoute<
   operationId: string;
   summary: string;
   tags: string[];
+  /**
+   * Reachable without authentication (the JWKS; the token refresh, whose body is the credential):
+   * the authentication middleware lets it through, and the OpenAPI document says so (`security: []`).
+   */
+  public?: boolean;
   params?: P;
   query?: Q;
   body?: B;

@@ -19,6 +19,7 @@ import { collectionRoutes } from './routes/collections-routes';
 import { documentRoutes } from './routes/documents-routes';
 import { queryRoutes } from './routes/query-routes';
 import type { ApiDependencies } from './routes/api-dependencies';
+import { authRoutes } from './routes/auth-routes';
 
 export interface AppOptions {
   readonly api: ApiDependencies;
@@ -62,6 +63,7 @@ export interface InternalAppOptions {
 
 export function apiRoutes(api: ApiDependencies, exposeQueryDiagnostics = true): ApiRoute[] {
   return [
+    ...(api.tokens ? authRoutes(api.tokens) : []),
     ...collectionRoutes(api),
     ...documentRoutes(api),
     ...queryRoutes(api, exposeQueryDiagnostics),

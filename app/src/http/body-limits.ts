@@ -29,3 +29,10 @@ export const queryBodyLimit =
 export function ingestBodyLimit(maxDocumentBytes: number): number {
   return envelope + Math.ceil(maxDocumentBytes * 1.5) + 2 * jsonString(512) + metadata;
 }
+
+/**
+ * A refresh or revocation request: one token of at most 4096 visible ASCII characters. Sized for
+ * escaped astral characters (12 bytes per code point, as a client escaping to ASCII sends them) a
+ * little past the limit, so a token just too long is the validation problem it is, not a 413.
+ */
+export const tokenBodyLimit = envelope + 12 * (4096 + 64) + 2;

@@ -3,6 +3,7 @@ import type { CollectionUseCases } from '../../use-cases/collections';
 import type { DocumentUseCases } from '../../use-cases/documents';
 import type { MemberUseCases } from '../../use-cases/members';
 import type { QueryUseCase } from '../../use-cases/query';
+import type { TokenEndpoints } from './auth-routes';
 
 /** What the API routes need from the rest of the service: the use cases; built in service.ts. */
 export interface ApiDependencies {
@@ -12,4 +13,6 @@ export interface ApiDependencies {
   readonly apiKeys: ApiKeyUseCases;
   readonly members: MemberUseCases;
   readonly maxDocumentBytes: number;
+  /** JWT issue, refresh, revocation and the JWKS; absent when tokens are off (production without keys). */
+  readonly tokens?: TokenEndpoints;
 }
