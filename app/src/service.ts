@@ -16,6 +16,7 @@ import { startIngestionWorkers } from './composition/ingestion';
 import { createRateLimiting } from './composition/rate-limiting';
 import { createRetrieval } from './composition/retrieval';
 import { createUseCases } from './composition/use-cases';
+import { startJwt } from './composition/jwt';
 import { prepareVectorIndex } from './composition/vector-index';
 import { faultFile } from './faults/fault-file';
 
@@ -110,8 +111,22 @@ export async function startService(
     });
     const collectionLookup = await startCollectionLookup(config, { data, logger, closers });
     const audit = options.audit ?? data.audit;
-    const security = createSecurity(config, { data, audit, logger, bearer: options.bearer });
-    const api = createUseCases({
+    const jwt = await startJwt(config, {
+      db: data.db,
+      principals: data.principals,
+      audit,
+      logger,
+      closers,
+      principalCacheTtlMs: config.AUTH_CACHE_TTL_MS,
+      onRedisError: (err) => health.reportFailure('redis', err),
+    });
+    const security = createSecurity(config, {
+      data,
+      audit,
+      logger,
+      bearer: options.bearer ?? jwt?.verifier,
+    });
+    const useCases = createUseCases({
       data,
       collectionLookup,
       vectors,
@@ -122,8 +137,12 @@ export async function startService(
       maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
       audit,
       minter: security.hasher,
-      changed: security.changed,
+      changed: (principalId) => {
+        security.changed(principalId);
+        jwt?.verifier.invalidate(principalId);
+      },
     });
+    const api = { ...useCases, ...(jwt ? { tokens: jwt.endpoints } : {}) };
 
     const faults = config.FAULT_INJECTION_FILE ? faultFile(config.FAULT_INJECTION_FILE) : undefined;
     // An API-only process never takes a job, so ingestion cannot slow its queries; a worker-only

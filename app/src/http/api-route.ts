@@ -138,10 +138,11 @@ export function mountRoutes(
         }
         // Set by the authentication middleware (security/authenticate.ts); without one, nothing runs.
         const principal = res.locals.principal as Principal | undefined;
-        if (!principal) throw new HttpProblem(401, 'unauthorized', 'Authentication required');
+        if (!principal && !route.public)
+          throw new HttpProblem(401, 'unauthorized', 'Authentication required');
         // req.query parses the query string on first read: only for routes that take one.
         const input = {
-          principal,
+          principal: principal as Principal,
           params: route.params && parse(route.params, req.params, 'path'),
           query: route.query && parse(route.query, req.query, 'query'),
           body: route.body && parse(route.body, req.body, 'body'),
@@ -224,7 +225,7 @@ export function buildOpenApiDocument(
       operationId: route.operationId,
       summary: route.summary,
       tags: route.tags,
-      security,
+      security: route.public ? [] : security,
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),

@@ -14,6 +14,7 @@ import { rateLimit, type RateLimitOptions } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { apiSecurityHeaders, docsSecurityHeaders } from './middleware/security-headers';
 import { HttpProblem, problemHandler } from './problem';
+import { rejectUnauthenticated } from '../security/authenticate';
 import { accessRoutes } from './routes/access-routes';
 import { collectionRoutes } from './routes/collections-routes';
 import { documentRoutes } from './routes/documents-routes';
@@ -134,8 +135,17 @@ export function createApp(options: AppOptions): Express {
     ),
   );
   app.use(corsAllowlist(options.corsAllowedOrigins ?? []));
-  if (options.authenticate) app.use('/v1', options.authenticate);
+  const authenticate = options.authenticate;
+  // A refresh token is its own credential: the caller's access token has usually expired by then.
+  const publicPaths = new Set(routes.filter((r) => r.public).map((r) => r.path));
+  if (authenticate)
+    app.use('/v1', (req, res, next) =>
+      publicPaths.has(`/v1${req.path}`) ? next() : authenticate(req, res, next),
+    );
+  // After authentication (per principal), but before a failed authentication is answered, so
+  // credential guessing spends the client address's quota like any other request.
   if (options.rateLimit) app.use(rateLimit({ ...options.rateLimit, metrics }));
+  if (authenticate) app.use('/v1', rejectUnauthenticated());
 
   // Liveness must not touch dependencies: a database outage should not get pods restarted.
   app.get('/healthz', (_req, res) => {

@@ -75,7 +75,9 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
         sourceIp: req.ip,
         requestId: currentRequestContext()?.requestId,
       });
-      unauthorized(res, reason !== 'missing');
+      // Answered by rejectUnauthenticated, after the rate limiter has charged the client address.
+      res.locals.authenticationFailure = { invalidToken: reason !== 'missing' };
+      next();
     };
     if (!found.ok) return fail(found.reason, 'none');
     const { credential } = found;
@@ -95,5 +97,14 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       next();
     };
     verify().catch(next);
+  };
+}
+
+/** The 401 for a request authentication refused (deferred past the rate limiter). */
+export function rejectUnauthenticated(): RequestHandler {
+  return (_req, res, next) => {
+    const failure = res.locals.authenticationFailure as { invalidToken: boolean } | undefined;
+    if (failure) return unauthorized(res, failure.invalidToken);
+    next();
   };
 }
