@@ -8,7 +8,8 @@ import { freePort } from '../support/service-process';
 import { eventually, startTestService, uniqueName } from '../support/test-service';
 
 // The rate limiter in the running service, against the run's real Redis: unauthenticated /v1
-// traffic is held to the per-address tier (authenticated traffic also to its principal's tier:
+// traffic (sent without a credential on purpose: it is refused with 401 only after the limiter has
+// charged the client address, so credential guessing is limited too) is held to the per-address tier (authenticated traffic also to its principal's tier:
 // test/security/rate-limit-middleware.test.ts). Every test speaks as its own client address
 // (X-Forwarded-For from a trusted hop), so tests never share a quota.
 
@@ -43,14 +44,14 @@ describe('rate limiting in the running service', function () {
       // One proxy hop in front (the ALB): the test client plays it.
       HTTP_TRUST_PROXY: '1',
     });
-    api = apiClient(service.url);
+    api = apiClient(service.url, { apiKey: null });
   });
   after(() => service?.close());
 
   it(`admits exactly ${burst} of 40 concurrent requests; the rest get 429 problems`, async () => {
     const client = freshClient();
     const responses = await Promise.all(Array.from({ length: 40 }, () => as(client)));
-    const admitted = responses.filter((r) => r.status === 200);
+    const admitted = responses.filter((r) => r.status === 401);
     const limited = responses.filter((r) => r.status === 429);
     assert.equal(admitted.length, burst, responses.map((r) => r.status).join(' '));
     assert.equal(limited.length, 40 - burst);
@@ -105,7 +106,7 @@ describe('rate limiting in the running service', function () {
     const real = freshClient();
     // The ALB appends the address it saw to whatever the client claimed.
     const spoofing = () => as(`${freshClient()}, ${real}`);
-    for (let i = 0; i < burst; i++) assert.equal((await spoofing()).status, 200);
+    for (let i = 0; i < burst; i++) assert.equal((await spoofing()).status, 401);
     assert.equal((await spoofing()).status, 429, 'a fresh spoofed address did not help');
     assert.equal((await as(real)).status, 429);
   });
@@ -117,7 +118,7 @@ describe('rate limiting in the running service', function () {
     assert.equal(denied.headers.get('ratelimit'), null);
     for (const allowed of ['192.0.2.5', '2001:db8::5']) {
       const responses = await Promise.all(Array.from({ length: burst + 5 }, () => as(allowed)));
-      assert.deepEqual([...new Set(responses.map((r) => r.status))], [200]);
+      assert.deepEqual([...new Set(responses.map((r) => r.status))], [401]);
       assert.equal(responses[0].headers.get('ratelimit'), null);
     }
   });
@@ -167,7 +168,7 @@ describe('rate limiting without a trusted proxy', function () {
       // A proxy range this client is not in: its header is not trusted.
       HTTP_TRUST_PROXY: '10.0.0.0/8',
     });
-    const api = apiClient(service.url);
+    const api = apiClient(service.url, { apiKey: null });
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       const r = await api.request('GET', '/v1/collections', undefined, {
@@ -175,7 +176,7 @@ describe('rate limiting without a trusted proxy', function () {
       });
       statuses.push(r.status);
     }
-    assert.deepEqual(statuses, [...Array(10).fill(200), 429, 429]);
+    assert.deepEqual(statuses, [...Array(10).fill(401), 429, 429]);
   });
 });
 
@@ -213,7 +214,7 @@ describe('rate limiting with Redis down', function () {
       },
       { logDestination: stream },
     );
-    const api = apiClient(service.url);
+    const api = apiClient(service.url, { apiKey: null });
     const burstOf = async (client: string) => {
       const responses = await Promise.all(
         Array.from({ length: 20 }, () =>
@@ -222,7 +223,7 @@ describe('rate limiting with Redis down', function () {
           }),
         ),
       );
-      return responses.filter((r) => r.status === 200).length;
+      return responses.filter((r) => r.status === 401).length;
     };
     const fallbackLogs = () =>
       logs.filter((l) => String(l.message).startsWith('rate limiting falls back')).length;
