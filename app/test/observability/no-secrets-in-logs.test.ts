@@ -21,6 +21,7 @@ import { startPrivateRedis, stopPrivateRedis } from '../support/private-redis';
 import { freePort, spawnService, waitReady, type ServiceProcess } from '../support/service-process';
 import { eventually, uniqueName } from '../support/test-service';
 import { LocalEmbedder } from '../../src/rag/embedding/local-embedder';
+import { ApiKeyHasher } from '../../src/security/api-key-format';
 
 // Every line the service process writes (stdout and stderr, every level) during a whole run:
 // start-up, ingestion, queries through a keyed embedder and chat endpoint, bad input, a model
@@ -42,6 +43,9 @@ describe('no secret reaches the logs over a full run', function () {
   const embedderKey = `sk-${secret()}`;
   const chatKey = `sk-${secret()}`;
   const qdrantKey = secret();
+  const apiKeyPepper = `${secret()}${secret()}`;
+  // The API key the scenario calls with, hashed under this run's pepper (not the harness's).
+  const apiKey = new ApiKeyHasher(Buffer.from(apiKeyPepper, 'utf8')).mint();
   const first: LoginUser = {
     name: `v-rag-api-${randomBytes(4).toString('hex')}`,
     password: secret(),
@@ -76,6 +80,22 @@ describe('no secret reaches the logs over a full run', function () {
       await migrateLatest(migrations);
     } finally {
       await migrations.destroy();
+    }
+    const owner = new Client({ connectionString: db.migrationUrl });
+    await owner.connect();
+    try {
+      const {
+        rows: [principal],
+      } = await owner.query<{ id: string }>(
+        "INSERT INTO principals (name, super_admin) VALUES ('secrets', true) RETURNING id",
+      );
+      await owner.query(
+        `INSERT INTO api_keys (principal_id, name, prefix, hash, scopes)
+         VALUES ($1, 'secrets', $2, $3, '{read,write,admin}')`,
+        [principal.id, apiKey.prefix, apiKey.hash],
+      );
+    } finally {
+      await owner.end();
     }
     admin = new Client(db.vaultUrl);
     await admin.connect();
@@ -123,6 +143,7 @@ describe('no secret reaches the logs over a full run', function () {
         CHAT_URL: chat.url,
         CHAT_API_KEY: chatKey,
         QDRANT_API_KEY: qdrantKey,
+        API_KEY_PEPPER: apiKeyPepper,
         HOST: '127.0.0.1',
         PORT: String(port),
         LOG_LEVEL: 'debug',
@@ -144,7 +165,7 @@ describe('no secret reaches the logs over a full run', function () {
   });
 
   it('runs the scenario, then finds none of the secrets in any line', async () => {
-    const api = apiClient(service!.url);
+    const api = apiClient(service!.url, { apiKey: apiKey.key });
     const collection = uniqueName('secrets');
     assert.equal((await api.post('/v1/collections', { id: collection })).status, 201);
     const doc = await api.post(`/v1/collections/${collection}/documents`, {
@@ -197,6 +218,9 @@ describe('no secret reaches the logs over a full run', function () {
       'embedder key': embedderKey,
       'chat key': chatKey,
       'qdrant key': qdrantKey,
+      'API key pepper': apiKeyPepper,
+      'API key': apiKey.key,
+      'API key hash': apiKey.hash.toString('hex'),
     };
     for (const [what, value] of Object.entries(secrets)) {
       assert.ok(value.length >= 16, what);

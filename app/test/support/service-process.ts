@@ -20,7 +20,7 @@ export function freePort(): Promise<number> {
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** The database it runs on (none: the embedded default). */
+  /** A login with write access to the database it runs on (none: the embedded default). */
   readonly databaseUrl?: string;
   readonly output: () => string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -55,7 +55,8 @@ export function spawnService(env: Record<string, string>, port?: number): Servic
   return {
     child,
     url: `http://127.0.0.1:${port ?? env.PORT}`,
-    databaseUrl: env.DATABASE_URL,
+    // The schema owner's login where the service has one: its own may come from a credentials file.
+    databaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL,
     output: () => output,
     exited,
   };
