@@ -31,7 +31,12 @@ import { Client } from 'pg';
 // and hybrid 0.705 / 0.886. Each floor sits above vector-only's value, so losing fusion fails
 // this test. The last drop came from new documents, not from the retriever (the misses now rank
 // the new procedures first); a further drop should be looked at, not the floor lowered.
-const floors = { hitAt1: 0.68, hitAt3: 0.86 };
+// With the Vault, secret-rotation, credential-leak and audit-log procedures (45 runbooks): vector
+// only 0.659 / 0.818, hybrid 0.705 / 0.886, the long procedures ranked first by lexical search's
+// document coverage. Lexical search's per-chunk coordination factor (lexical-search-repository.ts)
+// took hybrid to 0.750 / 0.932 (0.773 in some runs: tied lexical scores fall by random chunk
+// ids), and the floors rose with it, one question below, so losing that factor fails this test.
+const floors = { hitAt1: 0.72, hitAt3: 0.9 };
 
 describe('retrieval quality on the runbook questions (real Postgres)', function () {
   this.timeout(120_000);

@@ -100,6 +100,32 @@ describe('PostgresLexicalSearch (real Postgres)', function () {
     assert.ok(hits.every((h, i) => i === 0 || h.score <= hits[i - 1].score));
   });
 
+  it('ranks a chunk holding more of the question’s terms above one repeating a single term', async () => {
+    // Ranking per term alone, the chunk that says "KMS" five times outscores the one that names
+    // KMS once together with the restart the question is about (the other term is commoner, so
+    // its idf adds less than the repetitions do).
+    const { key, ids } = await collectionWith([
+      {
+        title: 'Keys',
+        chunks: [
+          'The KMS key is gone. Check KMS access, KMS grants and the KMS key policy; KMS must answer.',
+          'After a restart the server waits for KMS to unseal.',
+        ],
+      },
+      { title: 'Pods', chunks: Array.from({ length: 9 }, (_, i) => `Restart pod ${i} if hung.`) },
+      { title: 'Other', chunks: Array.from({ length: 9 }, (_, i) => `Unrelated note ${i}.`) },
+    ]);
+    const hits = await lexical.search({
+      collectionKey: key,
+      query: 'KMS after a restart',
+      limit: 5,
+    });
+    assert.deepEqual(
+      hits.slice(0, 2).map((h) => h.id),
+      [ids[0].chunkIds[1], ids[0].chunkIds[0]],
+    );
+  });
+
   it('matches any of the question’s words, stemmed (a paraphrase shares only some)', async () => {
     const { key, ids } = await collectionWith([
       { title: 'Queue', chunks: ['Thousands of jobs are waiting; workers are saturated.'] },
