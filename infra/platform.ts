@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
+import { databaseRoles } from '../catalog/database-roles';
 import { serviceIdentity } from '../catalog/service-identity';
 import { ArgoRollouts, argoRolloutsNamespace } from './components/argo-rollouts';
 import { PlatformBackups } from './components/backups';
@@ -30,27 +31,20 @@ import { appLabels, appNamespace, appServiceAccount, RagApp } from './components
 import { ElastiCacheRedis } from './components/redis-elasticache';
 import { InClusterRedis, redisPods } from './components/redis-in-cluster';
 import {
+  databaseCredentialsTemplate,
   databaseUrlTemplate,
+  operatorSecretTemplate,
   Vault,
   vaultAppRole,
   vaultDatabaseCredsPath,
   vaultMigrationRole,
   vaultNamespace,
+  vaultOperatorSecretPath,
 } from './components/vault';
 import type { StackConfig } from './config/stack-config';
 import type { GeneratedArtifacts } from './observability/generated-artifacts';
 import type { StackOutputs } from './stack-outputs';
 
-/**
- * Postgres group roles (catalog/database-roles.ts on the dbroles branch names them; the bootstrap
- * creates them), and the login Vault manages the service's and the migrations' users with
- * (created by the bootstrap too, runbooks/procedures/bootstrap-vault.md).
- */
-export const databaseRoles = {
-  service: 'rag_service',
-  migrator: 'rag_migrator',
-  vaultAdmin: 'vault_admin',
-} as const;
 /** The migration Job's own account: its Vault role issues the migration role's users only. */
 export const appMigrationServiceAccount = `${appServiceAccount}-migrate`;
 
@@ -210,8 +204,6 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       port: postgres.port,
       name: postgres.dynamicUsers.database,
       admin: { username: databaseRoles.vaultAdmin, password: vaultDatabasePassword.result },
-      serviceRole: databaseRoles.service,
-      migrationRole: databaseRoles.migrator,
     },
     monitoring: observability,
     snapshotter: backup?.snapshotter,
@@ -223,6 +215,10 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       .output(hosts)
       .apply((h) => databaseUrlTemplate(role, h, postgres.port, users.database, users.urlParams)),
   });
+  // The serving pods' URLs name the hosts only: their login is the credentials file the Agent
+  // renders again for every new user, which the service re-reads (DATABASE_CREDENTIALS_FILE).
+  const hostUrl = (host: string) =>
+    `postgres://${host}:${postgres.port}/${users.database}?${users.urlParams}`;
   const highlyAvailable = config.environment !== 'dev';
   const rollouts = new ArgoRollouts('argo-rollouts', {
     config: config.rollouts,
@@ -240,11 +236,16 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       migrationServiceAccount: appMigrationServiceAccount,
       leased: {
         serving: {
-          DATABASE_URL: leasedUrl(
-            vaultAppRole,
-            users.primaryHost.apply((h) => [h]),
-          ),
-          DATABASE_REPLICA_URLS: leasedUrl(vaultAppRole, users.replicaHosts),
+          DATABASE_CREDENTIALS: {
+            path: vaultDatabaseCredsPath(vaultAppRole),
+            template: databaseCredentialsTemplate(vaultAppRole),
+          },
+          // Operators write it (runbooks/procedures/secret-rotation.md); production refuses to
+          // start without it.
+          API_KEY_PEPPER: {
+            path: vaultOperatorSecretPath,
+            template: operatorSecretTemplate('API_KEY_PEPPER'),
+          },
         },
         migrations: {
           DATABASE_URL: leasedUrl(
@@ -262,6 +263,10 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
       // The client address (rate limits, allow/deny lists) is what the proxy in front saw: the
       // ALB's nodes (the CIDRs admitted to the pods) on AWS, the one ingress-controller hop on dev.
       HTTP_TRUST_PROXY: ingressFrom.cidrs.length > 0 ? ingressFrom.cidrs.join(',') : '1',
+    },
+    servingSettings: {
+      DATABASE_URL: users.primaryHost.apply(hostUrl),
+      DATABASE_REPLICA_URLS: users.replicaHosts.apply((hosts) => hosts.map(hostUrl).join(',')),
     },
     egress: [
       { peers: postgres.egressPeers, port: postgres.port },

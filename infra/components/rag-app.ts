@@ -28,7 +28,10 @@ export interface RagAppArgs {
     /** Kubernetes auth roles: the serving pods', and the migration Job's (own ServiceAccount). */
     roles: { app: string; migrations: string };
     migrationServiceAccount: string;
-    /** Setting name -> Vault Agent template, for the API and worker pods and for the migrations. */
+    /**
+     * Setting name -> Vault Agent template (leased users, operators' secrets), for the API and
+     * worker pods and for the migrations.
+     */
     leased: {
       serving: Record<string, { path: string; template: pulumi.Input<string> }>;
       migrations: Record<string, { path: string; template: pulumi.Input<string> }>;
@@ -42,6 +45,8 @@ export interface RagAppArgs {
   };
   /** Non-secret settings passed as plain environment variables. */
   settings: Record<string, pulumi.Input<string>>;
+  /** Non-secret settings of the API and worker pods only (not the migration Job). */
+  servingSettings: Record<string, pulumi.Input<string>>;
   /** Egress the pods need: name -> peers and port. */
   egress: { peers: Peer[]; port: number }[];
   /** Namespaces allowed to reach the API port (ingress controller, Prometheus). */
@@ -243,10 +248,12 @@ export class RagApp extends pulumi.ComponentResource {
       // With Redis unreachable each pod enforces 1/this of every rate limit: at the HPA's floor the
       // fleet admits the configured rate, and no more than max/min times it when scaled out.
       { name: 'RATE_LIMIT_EXPECTED_REPLICAS', value: String(config.minReplicas) },
-      ...Object.entries({ ...config.settings, ...args.settings }).map(([n, value]) => ({
-        name: n,
-        value,
-      })),
+      // Only the serving pods run with a PROCESS_ROLE.
+      ...Object.entries({
+        ...config.settings,
+        ...args.settings,
+        ...(role ? args.servingSettings : {}),
+      }).map(([n, value]) => ({ name: n, value })),
       ...files.map((s) => ({ name: `${s}_FILE`, value: `/vault/secrets/${s}` })),
     ];
     // Ephemeral storage covers the /tmp emptyDir (256Mi at most) and container logs: a pod that

@@ -3,6 +3,11 @@ import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as vault from '@pulumi/vault';
+import {
+  loginCreationStatements,
+  loginRevocationStatements,
+  type DatabaseGroup,
+} from '../../catalog/database-roles';
 import { scrapeJobs } from '../../catalog/metrics/scrape-jobs';
 import { serviceIdentity } from '../../catalog/service-identity';
 import type { StackConfig } from '../config/stack-config';
@@ -16,7 +21,7 @@ export interface VaultClient {
   serviceAccount: string;
 }
 
-/** What Vault's database secrets engine connects to, and the group roles its users join. */
+/** What Vault's database secrets engine connects to (its users join catalog/database-roles.ts's groups). */
 export interface VaultDatabase {
   /** The primary itself (not a pooler: RDS Proxy admits only users it holds a secret for). */
   host: pulumi.Input<string>;
@@ -28,10 +33,6 @@ export interface VaultDatabase {
    * with the master user, with this password.
    */
   admin: { username: string; password: pulumi.Input<string> };
-  /** Group role of the service's users: DML on its tables only. */
-  serviceRole: string;
-  /** Group role that owns the schema: the migration Job's users act as it (DDL). */
-  migrationRole: string;
 }
 
 export interface VaultArgs {
@@ -414,6 +415,21 @@ export function databaseUrlTemplate(
   return `{{- with secret "${vaultDatabaseCredsPath(role)}" -}}${urls}{{- end -}}`;
 }
 
+/**
+ * A Vault Agent template rendering a dynamic user's login as JSON `{"username", "password", ...}`,
+ * which the service reads from DATABASE_CREDENTIALS_FILE and re-reads whenever the Agent renders
+ * the next user (app/src/stores/postgres/database-credentials.ts): the hosts stay in plain
+ * settings, so a rotation changes nothing but this file.
+ */
+export function databaseCredentialsTemplate(role: string): string {
+  return `{{- with secret "${vaultDatabaseCredsPath(role)}" -}}{{ .Data | toJSON }}{{- end -}}`;
+}
+
+/** A Vault Agent template rendering one field of the operators' secret (vaultOperatorSecretPath). */
+export function operatorSecretTemplate(field: string): string {
+  return `{{- with secret "${vaultOperatorSecretPath}" -}}{{ index .Data.data "${field}" }}{{- end -}}`;
+}
+
 export interface VaultConfigurationArgs {
   app: VaultClient;
   migrations: VaultClient;
@@ -542,19 +558,12 @@ export class VaultConfiguration extends pulumi.ComponentResource {
       },
       audited,
     );
-    // The same statements as catalog/database-roles.ts on the dbroles branch (loginCreation/
-    // RevocationStatements), which the local test services run: a migration user acts as its
-    // group (SET role), so what it creates outlives it; revocation ends a user's sessions first.
-    const statements = (group: string, actsAsGroup: boolean) => ({
-      creationStatements: [
-        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${group}"`,
-        ...(actsAsGroup ? [`ALTER ROLE "{{name}}" SET role = '${group}'`] : []),
-      ],
-      revocationStatements: [
-        `ALTER ROLE "{{name}}" NOLOGIN`,
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}'`,
-        `DROP ROLE IF EXISTS "{{name}}"`,
-      ],
+    // The catalog's statements, which the local test services run too: the service's users are
+    // members of its DML role; a migration user acts as the migrator (SET role), so what it
+    // creates outlives it; revocation ends a user's sessions first.
+    const statements = (group: DatabaseGroup) => ({
+      creationStatements: loginCreationStatements(group),
+      revocationStatements: loginRevocationStatements(),
       renewStatements: [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`],
     });
     new vault.database.SecretBackendRole(
@@ -563,7 +572,7 @@ export class VaultConfiguration extends pulumi.ComponentResource {
         backend: databaseMount.path,
         name: serviceDbRole,
         dbName: connection.name,
-        ...statements(db.serviceRole, false),
+        ...statements('service'),
         defaultTtl: serviceCredentialTtl.defaultSeconds,
         maxTtl: serviceCredentialTtl.maxSeconds,
       },
@@ -575,7 +584,7 @@ export class VaultConfiguration extends pulumi.ComponentResource {
         backend: databaseMount.path,
         name: migrationDbRole,
         dbName: connection.name,
-        ...statements(db.migrationRole, true),
+        ...statements('migrator'),
         defaultTtl: migrationCredentialTtl.defaultSeconds,
         maxTtl: migrationCredentialTtl.maxSeconds,
       },

@@ -10,6 +10,8 @@ import { serviceSettingNames } from '../../catalog/service-settings';
 export const infraOwnedSettings = new Set([
   'DATABASE_URL',
   'DATABASE_REPLICA_URLS',
+  'DATABASE_CREDENTIALS_FILE',
+  'API_KEY_PEPPER',
   'REDIS_URL',
   'QDRANT_URL',
   'QDRANT_API_KEY',

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { serviceIdentity } from '../../catalog/service-identity';
 import { loadConfig } from '../../app/src/config';
+import { apiKeyPepper } from '../../app/src/security/api-key-format';
+import { parseDatabaseLogin } from '../../app/src/stores/postgres/database-credentials';
 import { serviceSettingNames } from '../../catalog/service-settings';
+import { operatorSecretTemplate, vaultOperatorSecretPath } from '../components/vault';
 import { infraOwnedSettings } from '../config/stack-config';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
@@ -17,18 +20,25 @@ import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 const settingNames = new Set<string>(serviceSettingNames);
 const agentDir = '/vault/secrets';
 const leasedUser = { username: 'v-kubernetes-rag-api-abc', password: 'A1a-leased-password' };
+/** What operators write to Vault's `secret/rag-api/keys` (runbooks/procedures/secret-rotation.md). */
+const operatorSecrets: Record<string, string> = { API_KEY_PEPPER: 'p'.repeat(48) };
 
 /**
  * What Vault Agent writes for a template of a leased database user: the body of its one
- * `with secret` block with the lease's username and password.
+ * `with secret` block with the lease's username and password (`.Data | toJSON`: the lease's data).
  */
 function renderLeased(template: string): string {
   const m = /^\{\{- with secret "[^"]+" -\}\}(.*)\{\{- end -\}\}$/s.exec(template);
   assert.ok(m, `not a single with-secret block: ${template}`);
   return m[1]
+    .replaceAll('{{ .Data | toJSON }}', JSON.stringify(leasedUser))
     .replaceAll('{{ .Data.username }}', leasedUser.username)
     .replaceAll('{{ .Data.password }}', leasedUser.password);
 }
+
+/** A variable names a setting itself (DATABASE_CREDENTIALS_FILE) or the file of one (NAME_FILE). */
+const settingOf = (name: string) =>
+  !settingNames.has(name) && name.endsWith('_FILE') ? name.slice(0, -'_FILE'.length) : name;
 
 for (const stackName of stacks) {
   describe(`infra sets only settings the service reads (${stackName})`, function () {
@@ -55,10 +65,11 @@ for (const stackName of stacks) {
     it('names every variable after a setting of app/src/config.ts (NAME or NAME_FILE)', () => {
       assert.equal(containers.length, 3, 'API and ingestion worker Deployments, migration Job');
       for (const { workload, env } of containers)
-        for (const { name } of env) {
-          const setting = name.endsWith('_FILE') ? name.slice(0, -'_FILE'.length) : name;
-          assert.ok(settingNames.has(setting), `${workload}: ${name} is not read by the service`);
-        }
+        for (const { name } of env)
+          assert.ok(
+            settingNames.has(settingOf(name)),
+            `${workload}: ${name} is not read by the service`,
+          );
     });
 
     it('points every NAME_FILE at the file Vault Agent renders from KV or a leased user', () => {
@@ -76,6 +87,12 @@ for (const stackName of stacks) {
             // A leased user never sits in KV: the database URLs are not static settings.
             assert.ok(!(setting in vaultSettings), `${setting} is both leased and in KV`);
             assert.ok(body.includes(`with secret "${source}"`), `${workload}: ${name}`);
+            continue;
+          }
+          if (source === vaultOperatorSecretPath) {
+            // Operators write these by hand; the program never holds them (nor its KV secret).
+            assert.equal(body, operatorSecretTemplate(setting), `${workload}: ${name}`);
+            assert.ok(setting in operatorSecrets, `${setting} is not an operators' secret`);
             continue;
           }
           assert.match(body, new RegExp(`\\.Data\\.data\\.${setting} `));
@@ -97,7 +114,10 @@ for (const stackName of stacks) {
         const migrate = workload.endsWith('-migrate');
         const role = migrate ? 'rag-api-migrate' : 'rag-api';
         assert.equal(template.metadata.annotations['vault.hashicorp.com/role'], role, workload);
-        assert.equal(source(template, 'DATABASE_URL'), `database/creds/${role}`, workload);
+        // The serving pods' login is a file their Agent renders anew for every user, which the
+        // service re-reads; the migration Job's is in its URL, rendered once.
+        const leased = migrate ? 'DATABASE_URL' : 'DATABASE_CREDENTIALS';
+        assert.equal(source(template, leased), `database/creds/${role}`, workload);
         assert.equal(
           template.spec.serviceAccountName,
           migrate ? 'rag-api-migrate' : serviceIdentity.serviceAccount,
@@ -117,7 +137,7 @@ for (const stackName of stacks) {
       const fromStack = new Set(Object.keys(run.config.app.settings));
       for (const { env } of containers)
         for (const { name } of env) {
-          const setting = name.endsWith('_FILE') ? name.slice(0, -'_FILE'.length) : name;
+          const setting = settingOf(name);
           if (!fromStack.has(setting))
             assert.ok(infraOwnedSettings.has(setting), `${setting} must be in infraOwnedSettings`);
         }
@@ -136,6 +156,8 @@ for (const stackName of stacks) {
             const setting = key.replace('vault.hashicorp.com/agent-inject-template-', '');
             if (setting !== key && body.includes('database/creds/'))
               writeFileSync(path.join(podDir, setting), renderLeased(body));
+            if (setting !== key && body === operatorSecretTemplate(setting))
+              writeFileSync(path.join(podDir, setting), operatorSecrets[setting]);
           }
           const rendered = Object.fromEntries(
             env.map((e) => [e.name, e.value.replace(agentDir, podDir)]),
@@ -143,8 +165,22 @@ for (const stackName of stacks) {
           const config = loadConfig(rendered);
           assert.equal(config.NODE_ENV, 'production', workload);
           const url = new URL(config.DATABASE_URL!);
-          assert.equal(decodeURIComponent(url.username), leasedUser.username, workload);
-          assert.equal(decodeURIComponent(url.password), leasedUser.password, workload);
+          if (workload.endsWith('-migrate')) {
+            assert.equal(decodeURIComponent(url.username), leasedUser.username, workload);
+            assert.equal(decodeURIComponent(url.password), leasedUser.password, workload);
+          } else {
+            // The hosts only: the login comes from the file the service re-reads.
+            for (const u of [config.DATABASE_URL!, ...config.DATABASE_REPLICA_URLS])
+              assert.equal(new URL(u).username + new URL(u).password, '', `${workload}: ${u}`);
+            assert.ok(config.DATABASE_CREDENTIALS_FILE, `${workload}: no credentials file`);
+            assert.deepEqual(
+              parseDatabaseLogin(readFileSync(config.DATABASE_CREDENTIALS_FILE, 'utf8')),
+              { user: leasedUser.username, password: leasedUser.password },
+              workload,
+            );
+            // Production refuses to start without the pepper.
+            assert.equal(apiKeyPepper(config).toString(), operatorSecrets.API_KEY_PEPPER, workload);
+          }
           assert.equal(config.REDIS_URL, vaultSettings.REDIS_URL);
           assert.equal(config.QDRANT_API_KEY, vaultSettings.QDRANT_API_KEY);
           assert.ok(config.QDRANT_URL, 'the service uses Qdrant, not its in-process index');

@@ -97,7 +97,7 @@ describe('infra stacks under mocks', function () {
             (t: { topologyKey: string }) => t.topologyKey === 'topology.kubernetes.io/zone',
           ),
         );
-        for (const s of ['DATABASE_URL', 'REDIS_URL']) {
+        for (const s of ['DATABASE_CREDENTIALS', 'REDIS_URL', 'API_KEY_PEPPER']) {
           assert.ok(
             c.env.some(
               (e: { name: string; value: string }) =>

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { loginCreationStatements, loginRevocationStatements } from '../../catalog/database-roles';
 import { serviceIdentity } from '../../catalog/service-identity';
 import {
   vaultAddress,
@@ -193,12 +194,15 @@ for (const stack of stacks) {
         roles.map((r) => r.name).sort(),
       );
       const byName = Object.fromEntries(roles.map((r) => [r.name, r]));
-      for (const [role, group, actsAsGroup] of [
-        ['rag-api', 'rag_service', false],
-        ['rag-api-migrate', 'rag_migrator', true],
+      for (const [role, group, actsAsGroup, catalogGroup] of [
+        ['rag-api', 'rag_service', false, 'service'],
+        ['rag-api-migrate', 'rag_migrator', true, 'migrator'],
       ] as const) {
         const r = byName[role];
         assert.ok(r, role);
+        // The statements the local test services run too: the two never drift apart.
+        assert.deepEqual(r.creationStatements, loginCreationStatements(catalogGroup), role);
+        assert.deepEqual(r.revocationStatements, loginRevocationStatements(), role);
         assert.equal(
           r.creationStatements[0],
           `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${group}"`,
