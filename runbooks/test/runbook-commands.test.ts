@@ -21,6 +21,7 @@ import {
   checkQuery,
   formatFinding,
 } from './support/command-checks';
+import { cliUsage } from './support/cli-usage';
 import { logSchema } from './support/log-schema';
 import { commandsIn, passagesIn, queriesIn, type RunbookText } from './support/runbook-commands';
 import { shippedRules } from './support/shipped-rules';
@@ -171,6 +172,7 @@ async function repoFacts(): Promise<RepoFacts> {
     configHas: (key, usesPath, only) =>
       stacks.some((s) => (!only || s === only) && configHas(s, key, usesPath)),
     npmScripts: new Set(Object.keys(pkg.scripts)),
+    npmCliUsage: new Map([['apikey', cliUsage(path.join(root, 'app/src/cli/apikey.ts'))]]),
     logs: logSchema(path.join(root, 'app/src')),
     productionLogLevel: app.settings?.LOG_LEVEL ?? 'info',
     alerts,
@@ -262,6 +264,18 @@ const oldLines: { name: string; file: string; text: string; caught: RegExp }[] =
     file: 'runbooks/alerts/IngestionDeadLetters.md',
     text: '```sh\nkubectl -n rag logs deploy/rag-api --since=1h | grep \'"message":"job dead-lettered\' | tail -20\n```',
     caught: /no log line's message starts with "job dead-lettered"/,
+  },
+  {
+    name: 'an API key listing without its required --principal',
+    file: 'runbooks/procedures/credential-leak.md',
+    text: '```sh\nnpm run apikey -- list\n```',
+    caught: /npm run apikey -- list needs --principal/,
+  },
+  {
+    name: 'an API key flag the CLI does not have',
+    file: 'runbooks/procedures/secret-rotation.md',
+    text: '```sh\nnpm run apikey -- create --principal ops --scope read\n```',
+    caught: /npm run apikey -- create has no flag --scope/,
   },
   {
     name: 'an npm script package.json does not have',

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeQuery, type KnownMetric } from '../../../catalog/promql/query-analysis';
+import { cliProblems, type CliUsage } from './cli-usage';
 import type { LogLine, LogSchema } from './log-schema';
 import { winstonLevels } from './log-schema';
 import type { Command, Passage } from './runbook-commands';
@@ -48,6 +49,8 @@ export interface RepoFacts {
   /** Whether `pulumi config get` finds the key in the stack's (or any) committed config. */
   readonly configHas: (key: string, usesPath: boolean, stack?: string) => boolean;
   readonly npmScripts: ReadonlySet<string>;
+  /** Usage of the CLIs npm scripts run (script name -> commands and flags). */
+  readonly npmCliUsage: ReadonlyMap<string, CliUsage>;
   readonly logs: LogSchema;
   /** The log level production runs at (its app.settings.LOG_LEVEL). */
   readonly productionLogLevel: string;
@@ -387,7 +390,12 @@ function checkPulumi(words: string[], facts: RepoFacts): string[] {
 function checkNpm(words: string[], facts: RepoFacts): string[] {
   const script = words[1] === 'run' ? words[2] : words[1];
   if (!script || !['run', 'start', 'test'].includes(words[1])) return [];
-  return facts.npmScripts.has(script) ? [] : [`npm script ${script} is not in package.json`];
+  if (!facts.npmScripts.has(script)) return [`npm script ${script} is not in package.json`];
+  const usage = facts.npmCliUsage.get(script);
+  const dashes = words.indexOf('--');
+  return usage && words[1] === 'run' && dashes !== -1
+    ? cliProblems(script, usage, words.slice(dashes + 1))
+    : [];
 }
 
 function checkAmtool(words: string[], facts: RepoFacts): string[] {

@@ -4,7 +4,8 @@ import ts from 'typescript';
 
 // The log lines the service can write, read from its source (by path: runbooks import no app
 // code): every `logger.<level>(message, { fields })` and `logger.log(level, message, { fields })`
-// call, with the levels it can log at. A runbook's `grep '"field":...'` is checked against this.
+// call (not `console.*`), with the levels it can log at. A runbook's `grep '"field":...'` is
+// checked against this.
 
 export const winstonLevels = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
@@ -74,7 +75,16 @@ export function logSchema(appSourceDir: string): LogSchema {
   for (const p of sourceFiles(appSourceDir)) {
     const file = ts.createSourceFile(p, readFileSync(p, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node) => {
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
+      // `console.error(...)` (the CLIs' output) writes no JSON log line: only loggers count, or a
+      // console call's template message with an empty head would match every grep.
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        !(
+          ts.isIdentifier(node.expression.expression) &&
+          node.expression.expression.text === 'console'
+        )
+      ) {
         const method = node.expression.name.text;
         const args = node.arguments;
         let levels: string[] = [];
