@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, redactUrl } from '../config';
 import { apiKeyScopes, type ApiKeyScope } from '../domain/access';
@@ -7,6 +8,7 @@ import { ApiKeyHasher, apiKeyPepper } from '../security/api-key-format';
 import { ApiKeysRepository } from '../stores/postgres/api-keys-repository';
 import { AuditLogRepository } from '../stores/postgres/audit-log-repository';
 import { Database } from '../stores/postgres/database';
+import { parseDatabaseLogin, withLogin } from '../stores/postgres/database-credentials';
 import {
   startEmbeddedPostgres,
   type EmbeddedPostgresServer,
@@ -54,6 +56,12 @@ async function main(argv: string[]): Promise<void> {
       port: config.EMBEDDED_POSTGRES_PORT,
     });
     url = embedded.url;
+  }
+  // Run in a serving pod, the login is the file Vault Agent renders (DATABASE_URL names the host
+  // only); a one-shot command reads it once.
+  if (config.DATABASE_CREDENTIALS_FILE) {
+    const login = parseDatabaseLogin(await readFile(config.DATABASE_CREDENTIALS_FILE, 'utf8'));
+    url = withLogin(url, login);
   }
   const logger = createLogger({
     level: 'info',

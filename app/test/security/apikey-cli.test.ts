@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { roleBootstrapStatements } from '../../../catalog/database-roles';
 import { ApiKeyAuthenticator } from '../../src/security/api-key-authenticator';
 import { ApiKeyHasher, developmentPepper } from '../../src/security/api-key-format';
 import { ApiKeysRepository } from '../../src/stores/postgres/api-keys-repository';
@@ -26,6 +31,13 @@ describe('npm run apikey', function () {
   });
 
   function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return cliWith({ DATABASE_URL: testDb.primaryUrl }, ...args);
+  }
+
+  function cliWith(
+    env: Record<string, string>,
+    ...args: string[]
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
@@ -35,7 +47,7 @@ describe('npm run apikey', function () {
           env: {
             PATH: process.env.PATH ?? '',
             TS_NODE_TRANSPILE_ONLY: '1',
-            DATABASE_URL: testDb.primaryUrl,
+            ...env,
           },
         },
         (err, stdout, stderr) =>
@@ -84,5 +96,43 @@ describe('npm run apikey', function () {
     const revoked = await cli('revoke', info.id);
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.deepEqual(await auth.verify(key), { ok: false, reason: 'revoked', keyId: info.id });
+  });
+
+  it('logs in with the credentials file a serving pod has (DATABASE_URL names the host only)', async () => {
+    // The stack migrated as the superuser: the bootstrap (re-run on every deploy) hands its
+    // tables to the migrator and grants the service's role DML on them.
+    const admin = new Client(testDb.primaryUrl);
+    await admin.connect();
+    try {
+      for (const statement of roleBootstrapStatements(testDb.name)) await admin.query(statement);
+    } finally {
+      await admin.end();
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'apikey-cli-'));
+    try {
+      // The service's own DML login, as Vault renders it for a serving pod.
+      const url = new URL(testDb.serviceUrl);
+      const file = path.join(dir, 'DATABASE_CREDENTIALS');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          username: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password),
+        }),
+      );
+      url.username = '';
+      url.password = '';
+      const created = await cliWith(
+        { DATABASE_URL: url.toString(), DATABASE_CREDENTIALS_FILE: file },
+        'create',
+        '--principal',
+        'pod-operator',
+        '--create-principal',
+      );
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stdout.trim(), /^rag_[0-9a-f]{12}_/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
