@@ -25,6 +25,20 @@ export const exporterImages = {
 
 export const blackboxModule = 'https_2xx';
 const postgresPasswordKey = 'postgres-password';
+const redisPasswordKey = 'redis-password-map';
+
+/**
+ * redis_exporter's login without the password in its environment: REDIS_ADDR without credentials,
+ * and REDIS_PASSWORD_FILE, a JSON map from address to password in which the exporter looks up
+ * REDIS_ADDR as Go's url.String() prints it (`scheme://host:port`; exporter.LoadPwdFile and
+ * lookupPasswordInPasswordMap). The service's URLs carry no user name (AUTH token or requirepass).
+ */
+export function redisExporterLogin(url: string): { addr: string; passwordMap: string } {
+  const u = new URL(url);
+  if (u.username) throw new Error('a Redis URL with a user name needs REDIS_USER too');
+  const addr = `${u.protocol}//${u.host}`;
+  return { addr, passwordMap: JSON.stringify({ [addr]: decodeURIComponent(u.password) }) };
+}
 // The exporters run as nobody; the images need no writable path.
 const exporterUid = 65534;
 
@@ -76,30 +90,24 @@ export class MetricsExporters extends pulumi.ComponentResource {
         metadata: { name: 'exporter-credentials', namespace },
         stringData: pulumi.secret(
           pulumi.all([args.redis.url, args.postgres.password]).apply(([redis, password]) => ({
-            'redis-url': redis,
+            [redisPasswordKey]: redisExporterLogin(redis).passwordMap,
             [postgresPasswordKey]: password,
           })),
         ),
       },
       k8sOpts,
     );
-    const fromSecret = (envName: string, key: string): k8s.types.input.core.v1.EnvVar => ({
-      name: envName,
-      valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
-    });
-
-    // The password reaches the exporter as a file (DATA_SOURCE_PASS_FILE), never as a variable
-    // of the pod spec; the user and the server are no secrets.
-    const passwordFile = {
+    // Passwords reach the exporters as files (DATA_SOURCE_PASS_FILE, REDIS_PASSWORD_FILE), never
+    // as variables of the pod spec; the users and the servers are no secrets. Each exporter mounts
+    // its own key only.
+    const secretFile = (key: string) => ({
       volume: {
         name: 'credentials',
-        secret: {
-          secretName: credentials.metadata.name,
-          items: [{ key: postgresPasswordKey, path: postgresPasswordKey }],
-        },
+        secret: { secretName: credentials.metadata.name, items: [{ key, path: key }] },
       },
       mountPath: '/credentials',
-    };
+    });
+    const passwordFile = secretFile(postgresPasswordKey);
     for (const target of args.postgres.targets) {
       this.exporter(k8sOpts, args, {
         name: `postgres-exporter-${target.role}`,
@@ -125,9 +133,16 @@ export class MetricsExporters extends pulumi.ComponentResource {
       port: 9121,
       job: scrapeJobs.redis,
       instance: args.redis.host,
-      // The URL carries the AUTH token and the scheme (rediss:// = TLS on ElastiCache).
-      env: [fromSecret('REDIS_ADDR', 'redis-url')],
+      // The address keeps the scheme (rediss:// = TLS on ElastiCache); the AUTH token is in the file.
+      env: [
+        {
+          name: 'REDIS_ADDR',
+          value: pulumi.unsecret(args.redis.url.apply((u) => redisExporterLogin(u).addr)),
+        },
+        { name: 'REDIS_PASSWORD_FILE', value: `/credentials/${redisPasswordKey}` },
+      ],
       healthPath: '/health',
+      volumes: [secretFile(redisPasswordKey)],
     });
 
     const blackboxConfig = new k8s.core.v1.ConfigMap(

@@ -69,15 +69,6 @@ const secretData = (run: StackRun, name: string): Record<string, string> =>
   run.ofType('kubernetes:core/v1:Secret').find((s) => s.inputs.metadata.name === name)!.inputs
     .stringData;
 
-/** The value an exporter container reads from the credentials Secret for `envName`. */
-function secretEnv(run: StackRun, deployment: CapturedResource, envName: string): string {
-  const env = deployment.inputs.spec.template.spec.containers[0].env.find(
-    (e: { name: string }) => e.name === envName,
-  );
-  const ref = env.valueFrom.secretKeyRef;
-  return secretData(run, ref.name)[ref.key];
-}
-
 const serviceMonitorOf = (run: StackRun, deployment: CapturedResource) =>
   run
     .ofType('kubernetes:monitoring.coreos.com/v1:ServiceMonitor')
@@ -133,12 +124,37 @@ for (const stackName of stacks) {
       }
     });
 
-    it('redis-exporter: the service Redis, with its auth and scheme (TLS on ElastiCache)', () => {
+    it('redis-exporter: the service Redis, with its auth (from a file) and scheme (TLS on ElastiCache)', () => {
       const [exporter] = deploymentsRunning(run, exporterImages.redis);
-      const addr = new URL(secretEnv(run, exporter, 'REDIS_ADDR'));
+      const container = exporter.inputs.spec.template.spec.containers[0];
+      const env = container.env as { name: string; value?: string; valueFrom?: unknown }[];
+      // No secret in a variable: redis_exporter reads REDIS_PASSWORD_FILE, a JSON map from the
+      // address (as Go's url.String() prints REDIS_ADDR) to the password.
+      assert.ok(!env.some((e) => e.valueFrom || e.name === 'REDIS_PASSWORD'));
+      const addrValue = env.find((e) => e.name === 'REDIS_ADDR')!.value!;
+      const addr = new URL(addrValue);
+      assert.equal(addr.username + addr.password, '');
+      assert.equal(addrValue, `${addr.protocol}//${addr.host}`);
       assert.equal(`${addr.hostname}`, String(run.outputs.redisEndpoint));
-      assert.ok(addr.password.length > 0);
       assert.equal(addr.protocol, stackName === 'dev' ? 'redis:' : 'rediss:');
+      const file = env.find((e) => e.name === 'REDIS_PASSWORD_FILE')!.value!;
+      const mount = container.volumeMounts.find((m: { mountPath: string }) =>
+        file.startsWith(`${m.mountPath}/`),
+      );
+      assert.ok(mount?.readOnly, 'the password file is mounted read-only');
+      const volume = exporter.inputs.spec.template.spec.volumes.find(
+        (v: { name: string }) => v.name === mount.name,
+      );
+      const [item] = volume.secret.items;
+      assert.equal(volume.secret.items.length, 1, 'the Redis password only');
+      assert.equal(file, `${mount.mountPath}/${item.path}`);
+      const passwords = JSON.parse(secretData(run, volume.secret.secretName)[item.key]);
+      // The service's own password for that Redis.
+      const appRedis = run
+        .ofType('vault:kv/secretV2:SecretV2')
+        .map((k) => JSON.parse(k.inputs.dataJson).REDIS_URL as string)[0];
+      assert.deepEqual(passwords, { [addrValue]: decodeURIComponent(new URL(appRedis).password) });
+      assert.ok(passwords[addrValue].length > 0);
       assert.equal(relabeled(serviceMonitorOf(run, exporter), 'instance'), addr.hostname);
     });
 
