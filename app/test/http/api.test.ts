@@ -247,8 +247,12 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     const doc = await api.get('/openapi.json');
     assert.equal(doc.body.openapi, '3.1.0');
     assert.deepEqual(Object.keys(doc.body.paths).sort(), [
+      '/.well-known/jwks.json',
       '/v1/api-keys',
       '/v1/api-keys/{keyId}',
+      '/v1/auth/refresh',
+      '/v1/auth/revoke',
+      '/v1/auth/token',
       '/v1/collections',
       '/v1/collections/{collectionId}',
       '/v1/collections/{collectionId}/documents',
