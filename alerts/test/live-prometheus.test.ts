@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { authHeaders } from '../../app/test/support/test-credential';
 import { startTestService, uniqueName } from '../../app/test/support/test-service';
 import { eventually } from '../../test-support/eventually';
 import { exporterMetrics } from '../../catalog/metrics/exporter-metrics';
@@ -58,7 +59,7 @@ describe('live: real Prometheus scraping the running service', function () {
     const post = (p: string, body: unknown) =>
       fetch(service.url + p, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...authHeaders() },
         body: JSON.stringify(body),
       });
     const collection = uniqueName('obs-live');

@@ -138,8 +138,11 @@ export function mountRoutes(
         }
         // Set by the authentication middleware (security/authenticate.ts); without one, nothing runs.
         const principal = res.locals.principal as Principal | undefined;
-        if (!principal && !route.public)
+        if (!principal && !route.public) {
+          // Only without an authentication middleware in front (which answers 401 itself).
+          res.setHeader('WWW-Authenticate', 'Bearer');
           throw new HttpProblem(401, 'unauthorized', 'Authentication required');
+        }
         // req.query parses the query string on first read: only for routes that take one.
         const input = {
           principal: principal as Principal,
