@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import knex from 'knex';
+import knex, { type Knex } from 'knex';
 import type { RunningService } from '../../src/service';
 import { apiClient, type ApiResponse } from '../support/http-client';
-import { hostileHeaders, hostileRequests } from '../support/hostile-input';
+import { fragment, hostileHeaders, hostileRequests, json } from '../support/hostile-input';
 import { rawRequest, type RawRequest, type RawResponse } from '../support/raw-http';
 import { metricValue } from '../stores/postgres/test-database';
 import { eventually, requireEnv, startTestService, uniqueName } from '../support/test-service';
@@ -353,6 +353,367 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
     } finally {
       await db.destroy();
       await api.delete(`/v1/collections/${target}`);
+    }
+  });
+
+  // The same injection-shaped input from credentials the service accepts: a reader of collection
+  // A only and, separately, a writer of A only, neither with any role on B (another principal's).
+  // Besides the hostile requests, each sends well-formed ones at what it may not touch (B's
+  // collection, documents and members, other principals' keys, new principals, a higher role on
+  // A) and, the writer, valid changes to A carrying the fragments. Nothing may change but what a
+  // successful valid request of the caller's own accounts for.
+  describe('authenticated: a reader and a writer of one collection', () => {
+    const a = uniqueName('hostile-a');
+    const b = uniqueName('hostile-b');
+    const idsA: string[] = [];
+    const idsB: string[] = [];
+    let db: Knex;
+    let owner: { id: string; keyId: string };
+    let rootId: string;
+    /** Collections the callers made (as they may): removed at the end. */
+    const created = new Set<string>();
+    const callers = new Map<'reader' | 'writer', { id: string; key: string }>();
+
+    async function principalWithKey(name: string) {
+      const created = await api.post('/v1/principals', { name });
+      assert.equal(created.status, 201, created.text);
+      const key = await api.post('/v1/api-keys', { principalId: created.body.id });
+      assert.equal(key.status, 201, key.text);
+      return {
+        id: created.body.id as string,
+        key: key.body.key as string,
+        keyId: key.body.apiKey.id,
+      };
+    }
+
+    async function ingest(client: ReturnType<typeof apiClient>, collection: string, ids: string[]) {
+      for (const source of ['a.md', 'b.md']) {
+        const res = await client.post(`/v1/collections/${collection}/documents`, {
+          source,
+          content: `# ${source}\n\nSecrets of ${collection}: the primary is down, promote the replica.`,
+          metadata: { team: 'sre' },
+        });
+        assert.equal(res.status, 202, res.text);
+        ids.push(res.body.document.id);
+      }
+    }
+
+    before(async () => {
+      db = knex({ client: 'pg', connection: requireEnv('DATABASE_URL'), pool: { min: 0, max: 1 } });
+      // Everything through the real API as the run's super admin: principals, keys, roles.
+      const own = await api.get('/v1/api-keys');
+      assert.equal(own.status, 200, own.text);
+      rootId = own.body.items[0].principalId;
+      const ownerOfB = await principalWithKey(uniqueName('owner-b'));
+      owner = ownerOfB;
+      const asOwner = apiClient(service.url, { apiKey: ownerOfB.key });
+      assert.equal((await asOwner.post('/v1/collections', { id: b })).status, 201);
+      await ingest(asOwner, b, idsB);
+      assert.equal((await api.post('/v1/collections', { id: a })).status, 201);
+      await ingest(api, a, idsA);
+      for (const role of ['reader', 'writer'] as const) {
+        const p = await principalWithKey(uniqueName(role));
+        const granted = await api.post(`/v1/collections/${a}/members`, { principalId: p.id, role });
+        assert.equal(granted.status, 204, granted.text);
+        callers.set(role, p);
+        // Its credential works on A (from the replica) and B is as missing to it as any.
+        const as = apiClient(service.url, { apiKey: p.key });
+        await eventually(async () => (await as.get(`/v1/collections/${a}`)).status === 200, {
+          what: `${role} reads ${a}`,
+        });
+        assert.equal((await as.get(`/v1/collections/${b}`)).status, 404);
+      }
+    });
+    after(async () => {
+      await db?.destroy();
+      await api.delete(`/v1/collections/${a}`);
+      await api.delete(`/v1/collections/${b}`);
+      for (const c of created) await api.delete(`/v1/collections/${c}`);
+    });
+
+    /** Everything a request could change that is not a document's progress, from the primary. */
+    const state = async () => ({
+      collections: await db('collections').orderBy('id').select('id', 'name', 'description'),
+      documents: await db('documents as d')
+        .join('collections as c', 'c.id', 'd.collection_id')
+        .whereIn('c.name', [a, b])
+        .orderBy('d.id')
+        .select(
+          'd.id',
+          'c.name as collection',
+          'd.source',
+          'd.content_hash',
+          'd.title',
+          'd.metadata',
+        ),
+      roles: await db('collection_roles')
+        .orderBy(['principal_id', 'collection_id'])
+        .select('principal_id', 'collection_id', 'role'),
+      principals: await db('principals')
+        .orderBy('id')
+        .select('id', 'name', 'super_admin', 'disabled', 'tier'),
+      keys: await db('api_keys')
+        .orderBy('id')
+        .select('id', 'principal_id', 'scopes', 'expires_at', 'revoked_at'),
+    });
+    type State = Awaited<ReturnType<typeof state>>;
+
+    /** Well-formed requests at what the caller holds no role on, or a role too weak for. */
+    function outOfReach(caller: { id: string }) {
+      const body = (v: unknown) => json(JSON.stringify(v));
+      const docB = fc.constantFrom(...idsB);
+      return fc.oneof(
+        fc.constantFrom<RawRequest>(
+          { method: 'GET', path: `/v1/collections/${b}` },
+          { method: 'DELETE', path: `/v1/collections/${b}` },
+          { method: 'DELETE', path: `/v1/collections/${a}` },
+          { method: 'GET', path: `/v1/collections/${b}/documents` },
+          { method: 'GET', path: `/v1/collections/${b}/members` },
+          { method: 'GET', path: `/v1/collections/${a}/members` },
+          { method: 'GET', path: `/v1/api-keys?principalId=${owner.id}` },
+          { method: 'DELETE', path: `/v1/api-keys/${owner.keyId}` },
+          { method: 'DELETE', path: `/v1/collections/${a}/members/${rootId}` },
+          { method: 'DELETE', path: `/v1/collections/${b}/members/${owner.id}` },
+        ),
+        docB.map((d): RawRequest => ({
+          method: 'GET',
+          path: `/v1/collections/${b}/documents/${d}`,
+        })),
+        docB.map((d): RawRequest => ({
+          method: 'DELETE',
+          path: `/v1/collections/${b}/documents/${d}`,
+        })),
+        docB.map((d): RawRequest => ({
+          method: 'POST',
+          path: `/v1/collections/${b}/documents/${d}/retry`,
+        })),
+        fc
+          .record({ source: fc.constantFrom('a.md', 'b.md'), content: fragment, team: fragment })
+          .map(({ source, content, team }): RawRequest => ({
+            method: 'POST',
+            path: `/v1/collections/${b}/documents`,
+            body: body({ source, content, metadata: { team } }),
+          })),
+        fc
+          .record({
+            on: fc.constantFrom(a, b),
+            principalId: fc.constantFrom(caller.id, owner.id),
+            role: fc.constantFrom('reader', 'writer', 'admin'),
+          })
+          .map(({ on, principalId, role }): RawRequest => ({
+            method: 'POST',
+            path: `/v1/collections/${on}/members`,
+            body: body({ principalId, role }),
+          })),
+        fc.boolean().map((superAdmin): RawRequest => ({
+          method: 'POST',
+          path: '/v1/principals',
+          body: body({ name: uniqueName('mallory'), superAdmin }),
+        })),
+        fc.constantFrom(owner.id, rootId).map((principalId): RawRequest => ({
+          method: 'POST',
+          path: '/v1/api-keys',
+          body: body({ principalId, scopes: ['admin'] }),
+        })),
+        fragment.map((query): RawRequest => ({
+          method: 'POST',
+          path: '/v1/query',
+          body: body({ collection: b, query }),
+        })),
+      );
+    }
+
+    /** Valid changes to A carrying the fragments (a writer's may succeed, a reader's may not). */
+    const changesOfA = () =>
+      fc.oneof(
+        fc
+          .record({
+            source: fc.oneof(fc.constantFrom('a.md', 'b.md'), fragment),
+            title: fragment,
+            content: fragment,
+            key: fc.constantFrom('team', 'source', 'a.b'),
+            value: fragment,
+          })
+          .map(({ source, title, content, key, value }): RawRequest => ({
+            method: 'POST',
+            path: `/v1/collections/${a}/documents`,
+            body: json(JSON.stringify({ source, title, content, metadata: { [key]: value } })),
+          })),
+        fc.constantFrom(...idsA).map((d): RawRequest => ({
+          method: 'DELETE',
+          path: `/v1/collections/${a}/documents/${d}`,
+        })),
+        fc.constantFrom(...idsA).map((d): RawRequest => ({
+          method: 'POST',
+          path: `/v1/collections/${a}/documents/${d}/retry`,
+        })),
+        fc.integer({ min: 0, max: 1e6 }).map((n): RawRequest => ({
+          method: 'POST',
+          path: '/v1/collections',
+          body: json(JSON.stringify({ id: `${a}-${n}`, description: "' OR '1'='1" })),
+        })),
+      );
+
+    /**
+     * The changes the caller's successful requests account for, from what it sent and what the
+     * service answered; any other successful change is a failure at once.
+     */
+    function ledger(caller: { id: string }) {
+      const ingested = new Map<
+        string,
+        {
+          collection: string;
+          source: string;
+          content_hash: string;
+          title: string | null;
+          metadata: unknown;
+        }
+      >();
+      const deleted = new Set<string>();
+      const collections = new Set<string>();
+      const keys = new Set<string>();
+      return {
+        ingested,
+        deleted,
+        collections,
+        keys,
+        record(req: RawRequest, res: RawResponse, what: string) {
+          if (res.status === undefined || res.status >= 300) return;
+          if (req.method === 'GET' || req.path === '/v1/query') return;
+          const body = JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4) || 'null');
+          const sent = req.body ? JSON.parse(req.body.raw) : undefined;
+          const docsOfA = `/v1/collections/${a}/documents`;
+          if (req.method === 'POST' && req.path === docsOfA) {
+            const d = body.document;
+            assert.equal(d.source, sent.source, what);
+            assert.deepEqual(d.metadata, sent.metadata, what);
+            deleted.delete(d.id);
+            ingested.set(d.id, {
+              collection: a,
+              source: d.source,
+              content_hash: d.contentHash,
+              title: d.title,
+              metadata: d.metadata,
+            });
+          } else if (req.method === 'DELETE' && req.path.startsWith(`${docsOfA}/`)) {
+            const id = req.path.slice(docsOfA.length + 1);
+            assert.ok(idsA.includes(id) || ingested.has(id), what);
+            ingested.delete(id);
+            deleted.add(id);
+          } else if (
+            req.method === 'POST' &&
+            /^\/v1\/collections\/[^/]+\/documents\/[^/]+\/retry$/.test(req.path)
+          ) {
+            assert.ok(req.path.startsWith(`${docsOfA}/`), what);
+          } else if (req.method === 'POST' && req.path === '/v1/collections') {
+            collections.add(body.id);
+          } else if (req.method === 'POST' && req.path === '/v1/api-keys') {
+            assert.equal(body.apiKey.principalId, caller.id, what);
+            keys.add(body.apiKey.id);
+          } else {
+            assert.fail(`an unexpected success: ${what}`);
+          }
+        },
+      };
+    }
+
+    /** After the run: `before` changed by exactly what the ledger accounts for, nothing else. */
+    function assertAccounted(
+      before: State,
+      after: State,
+      caller: { id: string },
+      l: ReturnType<typeof ledger>,
+    ) {
+      const newCollections = after.collections.filter(
+        (c) => !before.collections.some((x) => x.id === c.id),
+      );
+      assert.deepEqual(
+        after.collections.filter((c) => !newCollections.includes(c)),
+        before.collections,
+        'no collection changed or disappeared',
+      );
+      assert.deepEqual(
+        newCollections.map((c) => c.name).sort(),
+        [...l.collections].sort(),
+        'new collections: the caller created each',
+      );
+      assert.deepEqual(
+        after.documents.filter((d) => d.collection === b),
+        before.documents.filter((d) => d.collection === b),
+        `nothing of ${b} changed`,
+      );
+      const expectedA = before.documents
+        .filter((d) => d.collection === a && !l.deleted.has(d.id) && !l.ingested.has(d.id))
+        .concat([...l.ingested].map(([id, d]) => ({ id, ...d })))
+        .sort((x, y) => (x.id < y.id ? -1 : 1));
+      assert.deepEqual(
+        after.documents.filter((d) => d.collection === a),
+        expectedA,
+        `${a}: only the caller's successful valid requests changed it`,
+      );
+      const createdIds = new Set(newCollections.map((c) => c.id));
+      assert.deepEqual(
+        after.roles.filter((r) => !createdIds.has(r.collection_id)),
+        before.roles,
+        'no role changed',
+      );
+      for (const r of after.roles.filter((r) => createdIds.has(r.collection_id)))
+        assert.deepEqual([r.principal_id, r.role], [caller.id, 'admin']);
+      assert.deepEqual(after.principals, before.principals, 'no principal made or changed');
+      assert.deepEqual(
+        after.keys.filter((k) => !l.keys.has(k.id)),
+        before.keys,
+        "no key of anyone changed; new keys are only the caller's own",
+      );
+    }
+
+    for (const [role, numRuns, seed] of [
+      ['reader', 150, 20261202],
+      ['writer', 150, 20261203],
+    ] as const) {
+      it(`as a ${role} of A only: no 5xx, no crash, no change it may not make`, async () => {
+        const caller = callers.get(role)!;
+        const credential = ['Authorization', `Bearer ${caller.key}`] as const;
+        const headers = hostileHeaders({ credentials: false });
+        const requests = fc.oneof(
+          hostileRequests({ collection: a, documents: idsA }, headers),
+          hostileRequests({ collection: b, documents: idsB }, headers),
+          outOfReach(caller),
+          changesOfA(),
+        );
+        const l = ledger(caller);
+        const statuses = new Map<number, number>();
+        const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
+        const before = await state();
+        await fc.assert(
+          fc.asyncProperty(requests, async (req) => {
+            const sent = { ...req, headers: [credential, ...(req.headers ?? [])] };
+            const res = await rawRequest(service.url, sent);
+            assertSurvived(sent, res);
+            const what = `${req.method} ${JSON.stringify(req.path)} ${req.body?.raw ?? ''} → ${res.text.slice(0, 300)}`;
+            // The credential is always good: this is the authenticated path, not the 401 one.
+            assert.notEqual(res.status, 401, what);
+            if (res.status) statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            l.record(req, res, what);
+          }),
+          { numRuns, seed, endOnFailure: true },
+        );
+        for (const c of l.collections) created.add(c);
+        assertAccounted(before, await state(), caller, l);
+        if (role === 'reader') {
+          // Its key may write, so it may create collections of its own (tenants serve
+          // themselves, use-cases/collections.ts), accounted for above; nothing in A.
+          assert.deepEqual([l.ingested.size, l.deleted.size], [0, 0]);
+        } else {
+          // The run exercised real changes, so the accounting above is not of an empty ledger.
+          assert.ok(l.ingested.size > 0 && l.deleted.size > 0, JSON.stringify([...statuses]));
+        }
+        assert.ok(statuses.get(200), 'some requests succeeded: the role was in force');
+        assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), prototypeBefore);
+        assert.equal(({} as Record<string, unknown>).polluted, undefined);
+        assert.equal((await api.get('/healthz')).status, 200);
+        assert.equal((await api.get(`/v1/collections/${b}`)).status, 200, 'still serving');
+      });
     }
   });
 });
