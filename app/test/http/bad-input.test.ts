@@ -1,9 +1,22 @@
 import assert from 'node:assert/strict';
+import {
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  type JsonWebKey,
+} from 'node:crypto';
 import fc from 'fast-check';
 import knex, { type Knex } from 'knex';
 import type { RunningService } from '../../src/service';
 import { apiClient, type ApiResponse } from '../support/http-client';
-import { fragment, hostileHeaders, hostileRequests, json } from '../support/hostile-input';
+import {
+  fragment,
+  hostileHeaders,
+  hostileRequests,
+  json,
+  sqlFragments,
+} from '../support/hostile-input';
 import { rawRequest, type RawRequest, type RawResponse } from '../support/raw-http';
 import { metricValue } from '../stores/postgres/test-database';
 import { eventually, requireEnv, startTestService, uniqueName } from '../support/test-service';
@@ -715,5 +728,181 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
         assert.equal((await api.get(`/v1/collections/${b}`)).status, 200, 'still serving');
       });
     }
+
+    // Forged and tampered access tokens in the Authorization header, the genuine one a reader's
+    // (exchanged for its API key) as the material: `alg: none`; HS256 keyed with the public key the
+    // JWKS publishes (in every form a verifier might turn it into a secret); `kid` as a path, SQL or
+    // a prototype key; a key embedded in or referred to by the header; the genuine signature on
+    // other claims or another algorithm; oversized tokens. Each is a 401 on a read of A and on a
+    // delete of B, never a 5xx, and nothing changes.
+    it('forged and tampered JWTs: 401, never 5xx, nothing changes', async () => {
+      const reader = callers.get('reader')!;
+      const jwks = await apiClient(service.url, { apiKey: null }).get('/.well-known/jwks.json');
+      assert.equal(jwks.status, 200, jwks.text);
+      const published: JsonWebKey & { kid: string; alg: string } = jwks.body.keys[0];
+      const pair = await apiClient(service.url, { apiKey: reader.key }).post('/v1/auth/token');
+      assert.equal(pair.status, 200, pair.text);
+      const genuine: string = pair.body.accessToken;
+      const [genuineHeader, genuineClaims, genuineSignature] = genuine.split('.');
+      const header = JSON.parse(Buffer.from(genuineHeader, 'base64url').toString());
+      const claims = JSON.parse(Buffer.from(genuineClaims, 'base64url').toString());
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      // The genuine token works: the refusals below are of the forgery, not of tokens at all.
+      assert.equal(
+        (await fetch(new URL(`/v1/collections/${a}`, service.url), { headers: bearer(genuine) }))
+          .status,
+        200,
+      );
+
+      const publicKey = createPublicKey({ key: published, format: 'jwk' });
+      const publicSecrets: Buffer[] = [
+        Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }) as string),
+        publicKey.export({ type: 'spki', format: 'der' }),
+        Buffer.from(JSON.stringify(published)),
+        ...(published.x ? [Buffer.from(published.x), Buffer.from(published.x, 'base64url')] : []),
+        ...(published.n ? [Buffer.from(published.n), Buffer.from(published.n, 'base64url')] : []),
+      ];
+      const attacker = generateKeyPairSync('ed25519');
+      const attackerJwk = attacker.publicKey.export({ format: 'jwk' });
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const hmac = (bits: string, secret: Buffer, input: string) =>
+        createHmac(`sha${bits}`, secret).update(input).digest('base64url');
+      type Signer = (input: string, alg: string) => string;
+      const signers: Record<string, Signer> = {
+        none: () => '',
+        genuine: () => genuineSignature,
+        garbage: () => 'c2lnbmF0dXJl',
+        attacker: (input) =>
+          sign(null, Buffer.from(input), attacker.privateKey).toString('base64url'),
+        ...Object.fromEntries(
+          publicSecrets.map((secret, i) => [
+            `public-key-${i}`,
+            (input: string, alg: string) =>
+              hmac(/^HS(\d+)$/.exec(alg)?.[1] ?? '256', secret, input),
+          ]),
+        ),
+        emptyKey: (input, alg) => hmac(/^HS(\d+)$/.exec(alg)?.[1] ?? '256', Buffer.alloc(0), input),
+      };
+      const forge = (h: unknown, c: unknown, signer: Signer) => {
+        const input = `${b64(h)}.${b64(c)}`;
+        return `${input}.${signer(input, (h as { alg?: string }).alg ?? '')}`;
+      };
+      const asRoot = { ...claims, sub: rootId, scope: undefined };
+      const traversalKids = [
+        '../../../../../../dev/null',
+        '/dev/null',
+        '..\\..\\..\\..\\windows\\win.ini',
+        '../../../../proc/self/environ',
+        `${published.kid}/../../../../etc/passwd`,
+        "x' UNION SELECT 'secret' --",
+        '__proto__',
+        'constructor',
+      ];
+      const named: [string, string][] = [
+        ...['none', 'None', 'NONE', 'nOnE'].flatMap((alg): [string, string][] => [
+          [`alg ${alg}`, forge({ ...header, alg }, asRoot, signers.none)],
+          [`alg ${alg}, genuine signature`, forge({ ...header, alg }, asRoot, signers.genuine)],
+        ]),
+        ...['HS256', 'HS384', 'HS512'].flatMap((alg) =>
+          publicSecrets.map((_, i): [string, string] => [
+            `${alg} keyed with public key form ${i}`,
+            forge({ ...header, alg }, asRoot, signers[`public-key-${i}`]),
+          ]),
+        ),
+        ...traversalKids.flatMap((kid): [string, string][] => [
+          [
+            `kid ${kid}, HS256 with an empty key`,
+            forge({ ...header, alg: 'HS256', kid }, asRoot, signers.emptyKey),
+          ],
+          [`kid ${kid}, genuine alg`, forge({ ...header, kid }, claims, signers.genuine)],
+        ]),
+        [
+          'embedded jwk',
+          forge({ ...header, kid: undefined, jwk: attackerJwk }, asRoot, signers.attacker),
+        ],
+        [
+          'jku',
+          forge({ ...header, jku: 'http://127.0.0.1:1/jwks.json' }, asRoot, signers.attacker),
+        ],
+        ['x5u', forge({ ...header, x5u: 'http://127.0.0.1:1/cert.pem' }, asRoot, signers.attacker)],
+        ['sub changed, genuine signature', `${genuineHeader}.${b64(asRoot)}.${genuineSignature}`],
+        [
+          'exp extended, genuine signature',
+          `${genuineHeader}.${b64({ ...claims, exp: claims.exp + 86_400 })}.${genuineSignature}`,
+        ],
+        [
+          'alg RS256, genuine signature',
+          forge({ ...header, alg: 'RS256' }, claims, signers.genuine),
+        ],
+        ['typ JWT, genuine signature', forge({ ...header, typ: 'JWT' }, claims, signers.genuine)],
+        ['signature stripped', `${genuineHeader}.${genuineClaims}.`],
+        // Up to Node's 16 KiB of headers: beyond it Node answers 431 before the service sees it.
+        ...[4097, 15_000].map((n): [string, string] => [
+          `oversized: ${n} characters`,
+          `${genuine}${'A'.repeat(n - genuine.length)}`,
+        ]),
+        ...[5, 10].map((kb): [string, string] => [
+          `oversized: ${kb} KiB of claims, genuine signature`,
+          `${genuineHeader}.${b64({ ...claims, pad: 'x'.repeat(kb * 1024) })}.${genuineSignature}`,
+        ]),
+        [
+          'oversized: 10 KiB of claims, alg none',
+          forge({ alg: 'none' }, { ...asRoot, pad: 'x'.repeat(10 * 1024) }, signers.none),
+        ],
+      ];
+
+      // And combinations of the same parts, seeded.
+      const generated = fc
+        .record({
+          alg: fc.constantFrom(
+            'none',
+            'HS256',
+            'HS512',
+            'RS256',
+            'ES256',
+            'EdDSA',
+            published.alg,
+            '',
+          ),
+          kid: fc.option(fc.constantFrom(published.kid, ...traversalKids, 'A'.repeat(300))),
+          typ: fc.constantFrom(header.typ, 'JWT', undefined),
+          extra: fc.constantFrom({}, { jwk: attackerJwk }, { crit: ['b64'], b64: false }),
+          sub: fc.constantFrom(rootId, reader.id, owner.id, ...sqlFragments, '__proto__'),
+          iss: fc.constantFrom(claims.iss, 'attacker'),
+          aud: fc.constantFrom(claims.aud, [claims.aud, 'x'], 'other'),
+          signer: fc.constantFrom(...Object.keys(signers)),
+        })
+        .map(({ alg, kid, typ, extra, sub, iss, aud, signer }) =>
+          forge(
+            { alg, typ, ...(kid === null ? {} : { kid }), ...extra },
+            { ...claims, sub, iss, aud },
+            signers[signer],
+          ),
+        );
+
+      const before = await state();
+      const refused = async (what: string, token: string) => {
+        for (const [method, path] of [
+          ['GET', `/v1/collections/${a}`],
+          ['DELETE', `/v1/collections/${b}`],
+        ]) {
+          const res = await fetch(new URL(path, service.url), { method, headers: bearer(token) });
+          const text = await res.text();
+          assert.equal(res.status, 401, `${what}: ${method} ${path} → ${res.status} ${text}`);
+          assert.match(res.headers.get('content-type') ?? '', /problem\+json/, what);
+        }
+      };
+      for (const [what, token] of named) await refused(what, token);
+      await fc.assert(
+        fc.asyncProperty(generated, async (token) => {
+          // The one combination that is the genuine token itself is not a forgery.
+          if (token === genuine) return;
+          await refused(token.slice(0, 200), token);
+        }),
+        { numRuns: 100, seed: 20261204 },
+      );
+      assert.deepEqual(await state(), before, 'nothing changed');
+      assert.equal((await api.get(`/v1/collections/${b}`)).status, 200, 'still serving');
+    });
   });
 });
