@@ -381,19 +381,19 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
     const idsA: string[] = [];
     const idsB: string[] = [];
     let db: Knex;
-    let owner: { id: string; keyId: string };
+    let owner: { id: string; key: string; keyId: string };
     let rootId: string;
     /** Collections the callers made (as they may): removed at the end. */
     const created = new Set<string>();
     const callers = new Map<'reader' | 'writer', { id: string; key: string }>();
 
     async function principalWithKey(name: string) {
-      const created = await api.post('/v1/principals', { name });
-      assert.equal(created.status, 201, created.text);
-      const key = await api.post('/v1/api-keys', { principalId: created.body.id });
+      const principal = await api.post('/v1/principals', { name });
+      assert.equal(principal.status, 201, principal.text);
+      const key = await api.post('/v1/api-keys', { principalId: principal.body.id });
       assert.equal(key.status, 201, key.text);
       return {
-        id: created.body.id as string,
+        id: principal.body.id as string,
         key: key.body.key as string,
         keyId: key.body.apiKey.id,
       };
@@ -417,9 +417,8 @@ describe('bad input gets a 4xx problem+json, never a 5xx', function () {
       const own = await api.get('/v1/api-keys');
       assert.equal(own.status, 200, own.text);
       rootId = own.body.items[0].principalId;
-      const ownerOfB = await principalWithKey(uniqueName('owner-b'));
-      owner = ownerOfB;
-      const asOwner = apiClient(service.url, { apiKey: ownerOfB.key });
+      owner = await principalWithKey(uniqueName('owner-b'));
+      const asOwner = apiClient(service.url, { apiKey: owner.key });
       assert.equal((await asOwner.post('/v1/collections', { id: b })).status, 201);
       await ingest(asOwner, b, idsB);
       assert.equal((await api.post('/v1/collections', { id: a })).status, 201);
