@@ -49,13 +49,20 @@ async function post(
   url: string,
   body: unknown,
   token = runApiKey,
-): Promise<{ status: number; json: Record<string, unknown> }> {
+): Promise<{ status: number; json: Record<string, unknown>; rateLimited: boolean }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    json: (await res.json()) as Record<string, unknown>,
+    rateLimited: res.headers.has('ratelimit-policy'),
+  };
 }
 
 /** Until its index is whole: a query it answered from a partial index would be cached as is. */
@@ -73,7 +80,16 @@ async function ready(service: RunningService): Promise<void> {
  * Asks every question through `url` until each is answered from the query cache (the key carries
  * the index version a replica reports, which may trail the last commit), then warms the JIT.
  */
-async function warmUp(url: string, questions: readonly string[], token: string): Promise<void> {
+async function warmUp(
+  side: SecuritySide,
+  target: { url: string; token: string },
+  questions: readonly string[],
+): Promise<void> {
+  const { url, token } = target;
+  // The sides must differ by exactly what is measured: the limiter answers every request it ran on.
+  const probe = await post(`${url}/v1/query`, { collection, query: questions[0] }, token);
+  if (probe.status !== 200 || probe.rateLimited !== (side !== 'baseline'))
+    throw new Error(`${side}: status ${probe.status}, rate limited: ${probe.rateLimited}`);
   let pending = questions;
   for (let round = 0; round < 50 && pending.length > 0; round++) {
     const missed: string[] = [];
@@ -219,11 +235,12 @@ export async function runSecurityBench(): Promise<void> {
       (_, i) => `${syntheticText(random, 50)} ${i}`,
     );
     const targets: Record<SecuritySide, { url: string; token: string }> = {
-      baseline: { url: baseline.url, token: runApiKey },
+      // No credential: the baseline is authenticated as its fixed principal, or not at all.
+      baseline: { url: baseline.url, token: '' },
       'api key': { url: secured.url, token: runApiKey },
       jwt: { url: secured.url, token: accessToken },
     };
-    for (const side of securitySides) await warmUp(targets[side].url, questions, targets[side].token);
+    for (const side of securitySides) await warmUp(side, targets[side], questions);
 
     const questionsFile = path.join(workDir, 'questions.json');
     writeFileSync(questionsFile, JSON.stringify({ collection, questions, runId: 'unused' }));
