@@ -15,6 +15,8 @@ export interface LoadScenario {
   /** Closed model: this many users back to back (measures the maximum throughput). */
   readonly vus?: number;
   readonly questionsFile?: string;
+  /** The bearer credential k6 sends (default: the run's super admin API key). */
+  readonly apiToken?: string;
 }
 
 export interface ScenarioResult {
@@ -40,7 +42,7 @@ export async function runLoadScenario(scenario: LoadScenario): Promise<ScenarioR
     BENCH_TARGET: scenario.target,
     BASE_URL: scenario.baseUrl,
     DURATION: `${scenario.seconds}s`,
-    API_TOKEN: runApiKey,
+    API_TOKEN: scenario.apiToken ?? runApiKey,
   };
   if (scenario.vus) env.VUS = String(scenario.vus);
   else env.RATE = String(scenario.rate);

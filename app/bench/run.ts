@@ -14,6 +14,8 @@
 //   npm run bench -- index                the embedded index at 100,000 chunks (app/bench/index-100k.ts)
 //   npm run bench -- audit                audit log appends and chain verification (app/bench/audit-append.ts)
 //   npm run bench -- rate-limit           what the rate limiter adds per request (app/bench/rate-limit.ts)
+//   npm run bench -- security             authentication + rate limiting against neither, on the
+//                                         cached query (app/bench/security.ts, ~2.5 minutes)
 //   BENCH_CACHED_RATE (200), BENCH_UNCACHED_RATE (100), BENCH_VUS (8), BENCH_RESULTS_PATH
 //   (bench-results/latest.json)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { main as benchIndex } from './index-100k';
 import { runLoadScenario, type LoadScenario, type ScenarioResult } from './load-scenarios';
 import { runRetrievalQualityBench } from './retrieval-quality/scenario';
 import { runRateLimitBench } from './rate-limit';
+import { runSecurityBench } from './security';
 import { authHeaders, ensureRunKey } from '../test/support/test-credential';
 
 const scales = {
@@ -272,6 +275,7 @@ const named: Record<string, () => Promise<void>> = {
   index: benchIndex,
   audit: benchAudit,
   'rate-limit': runRateLimitBench,
+  security: runSecurityBench,
 };
 const scenarioName = process.argv[2];
 if (scenarioName !== undefined && !(scenarioName in named) && scenarioName !== 'cache') {

@@ -30,8 +30,10 @@ import { StageTimer } from './observability/stage-timer';
 import { initTracing, shutdownTracing } from './observability/tracing';
 import { seedDemoCorpus } from './rag/corpus/demo-corpus';
 import type { AuditLog } from './domain/audit';
+import type { Principal } from './domain/principal';
 import type { BearerTokenVerifier } from './security/bearer-token-verifier';
 import { systemPrincipal } from './use-cases/collection-access';
+import { fixedPrincipal } from './security/authenticate';
 
 export interface RunningService {
   readonly url: string;
@@ -63,6 +65,12 @@ export async function startService(
     audit?: AuditLog;
     /** Where the embedded default's first key is printed, once (default: stdout). */
     printCredential?: (text: string) => void;
+    /**
+     * Benches only (app/bench/security.ts): every /v1 request is this principal, with no credential
+     * checked, so the price of authentication can be measured against its absence. A code-level
+     * option on purpose: no setting or variable can turn authentication off.
+     */
+    unauthenticatedPrincipal?: Principal;
   } = {},
 ): Promise<RunningService> {
   const logger = createLogger({
@@ -168,7 +176,9 @@ export async function startService(
       version,
       isShuttingDown: () => shuttingDown,
       faults,
-      authenticate: security.authenticate,
+      authenticate: options.unauthenticatedPrincipal
+        ? fixedPrincipal(options.unauthenticatedPrincipal)
+        : security.authenticate,
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
       exposeQueryDiagnostics: exposesQueryDiagnostics(config),
       internalEndpointsElsewhere: config.INTERNAL_PORT !== undefined,

@@ -108,3 +108,11 @@ export function rejectUnauthenticated(): RequestHandler {
     next();
   };
 }
+
+/** Stands in for authentication where its cost is measured against its absence (benches only). */
+export function fixedPrincipal(principal: Principal): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.principal = principal;
+    next();
+  };
+}
