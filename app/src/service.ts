@@ -186,6 +186,21 @@ export async function startService(
       trustProxy: config.HTTP_TRUST_PROXY,
     });
     const limits = serverLimits(config);
+    // The embedded default's first credential, printed once to the terminal and never logged (log
+    // lines are shipped and kept, a terminal is the newcomer's own), before the port opens, so the
+    // key exists by the time anything can be asked. Production never gets a credential it did not
+    // ask for (`npm run apikey` creates the first one).
+    if (data.embedded && config.NODE_ENV !== 'production') {
+      const first = await api.apiKeys.bootstrap();
+      if (first) {
+        (options.printCredential ?? ((text) => process.stdout.write(text)))(
+          `\nFirst start: a super_admin API key was created. It is shown this once; keep it:\n\n` +
+            `  export RAG_API_KEY=${first.key}\n\n` +
+            `Send it as "Authorization: Bearer $RAG_API_KEY". More keys: npm run apikey -- create\n\n`,
+        );
+      }
+    }
+
     const { server, port, url } = await listen(app, config.PORT, config.HOST, limits);
     closers.push(() => drainHttp(server, 0));
     const internal =
@@ -208,20 +223,6 @@ export async function startService(
       embedder: embedder.model,
       answerer: answerer.kind,
     });
-
-    // The embedded default's first credential, printed once to the terminal and never logged:
-    // log lines are shipped and kept, a terminal is the newcomer's own. Production never gets a
-    // credential it did not ask for (`npm run apikey` creates the first one).
-    if (data.embedded && config.NODE_ENV !== 'production') {
-      const first = await api.apiKeys.bootstrap();
-      if (first) {
-        (options.printCredential ?? ((text) => process.stdout.write(text)))(
-          `\nFirst start: a super_admin API key was created. It is shown this once; keep it:\n\n` +
-            `  export RAG_API_KEY=${first.key}\n\n` +
-            `Send it as "Authorization: Bearer $RAG_API_KEY". More keys: npm run apikey -- create\n\n`,
-        );
-      }
-    }
 
     if (config.SEED_DEMO_CORPUS ?? data.embedded) {
       // In the background: the API is usable while the runbooks are queued.
