@@ -56,6 +56,8 @@ export async function ingestThroughApi(options: {
   primaryUrl: string;
   concurrency: number;
   timeoutMs: number;
+  /** Credentials to send (default: the run's test key, for a service on the development pepper). */
+  headers?: Record<string, string>;
 }): Promise<IngestionResult> {
   const { baseUrl, collection, documents } = options;
   const db = new Client(options.primaryUrl);
@@ -68,7 +70,7 @@ export async function ingestThroughApi(options: {
         const doc = documents[next++];
         const res = await fetch(`${baseUrl}/v1/collections/${collection}/documents`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...authHeaders() },
+          headers: { 'content-type': 'application/json', ...(options.headers ?? authHeaders()) },
           body: JSON.stringify({ ...doc, mediaType: 'text/markdown' }),
         });
         if (res.status !== 202) {

@@ -63,7 +63,18 @@ export function overheadRatios(scenarios: readonly ScenarioResult[]): Record<str
 }
 
 export function formatTable(scenarios: readonly ScenarioResult[]): string {
-  const header = ['scenario', 'model', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped'];
+  const header = [
+    'scenario',
+    'model',
+    'req/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'errors',
+    'dropped',
+    'cpu µs/req',
+    'redis µs/req',
+  ];
   const rows = scenarios.map((s) => [
     s.name,
     s.model,
@@ -73,6 +84,8 @@ export function formatTable(scenarios: readonly ScenarioResult[]): string {
     s.p99Ms.toFixed(2),
     `${(s.errorRate * 100).toFixed(2)}%`,
     String(s.droppedIterations),
+    s.cpu ? s.cpu.processUsPerRequest.toFixed(0) : '–',
+    s.cpu?.redisUsPerRequest !== undefined ? s.cpu.redisUsPerRequest.toFixed(0) : '–',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

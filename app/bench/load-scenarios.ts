@@ -1,5 +1,6 @@
 import { failedChecks, runK6, type K6SummaryExport } from '../../loadtest/src/k6-runner';
 import { runApiKey } from '../test/support/test-credential';
+import type { CpuPerRequest } from './cpu-accounting';
 
 // One k6 run of loadtest/k6/bench.js per scenario, read back into plain numbers.
 
@@ -35,6 +36,8 @@ export interface ScenarioResult {
   readonly failedChecks: number;
   /** Which checks failed, by name (a cached scenario whose answers were not cached, say). */
   readonly failedCheckNames: Record<string, number>;
+  /** CPU per request of the bench process (service or bare Express) and of Redis, when measured. */
+  readonly cpu?: CpuPerRequest;
 }
 
 export async function runLoadScenario(scenario: LoadScenario): Promise<ScenarioResult> {

@@ -9,8 +9,8 @@
 //   npm run bench                         full run (~3 minutes)
 //   BENCH_SCALE=small npm run bench       200 chunks, 1-2 s per scenario (keeps the script honest)
 //   npm run bench -- retrieval-quality    hit@1/hit@3 of vector-only vs hybrid retrieval (seconds)
-//   npm run bench -- cache                the cached path against bare Express only: 2,000 chunks,
-//                                         hello max and cached max alternated twice (~2 minutes)
+//   npm run bench -- cache                the cached path against bare Express, both built and run
+//                                         as production runs them (app/bench/cache-ratio.ts, ~2 minutes)
 //   npm run bench -- index                the embedded index at 100,000 chunks (app/bench/index-100k.ts)
 //   npm run bench -- audit                audit log appends and chain verification (app/bench/audit-append.ts)
 //   npm run bench -- rate-limit           what the rate limiter adds per request (app/bench/rate-limit.ts)
@@ -24,12 +24,14 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startService, type RunningService } from '../src/service';
 import { benchCorpus, ingestThroughApi } from './api-ingestion';
+import { CpuAccounting } from './cpu-accounting';
 import { main as benchAudit } from './audit-append';
 import { acquireBackingServices, createThrowawayDatabase } from './bench-services';
 import { formatTable, overheadRatios, verdicts } from './bench-report';
 import { seededRandom, syntheticText } from './bench-stats';
 import { startHelloServer } from './hello-server';
 import { main as benchIndex } from './index-100k';
+import { main as benchCacheRatio } from './cache-ratio';
 import { runLoadScenario, type LoadScenario, type ScenarioResult } from './load-scenarios';
 import { runRetrievalQualityBench } from './retrieval-quality/scenario';
 import { runRateLimitBench } from './rate-limit';
@@ -39,14 +41,6 @@ import { authHeaders, ensureRunKey } from '../test/support/test-credential';
 const scales = {
   full: { chunks: 10_000, rateSeconds: 30, maxSeconds: 10 },
   small: { chunks: 200, rateSeconds: 2, maxSeconds: 1 },
-  cache: { chunks: 2_000, rateSeconds: 15, maxSeconds: 15 },
-} as const;
-
-/** Which scenarios a named run keeps; `all` (no name) is the whole bench. */
-const runs = {
-  all: (name: string) => !name.includes('#'),
-  // Two rounds alternated, so a burst of load from elsewhere on the machine hits both sides.
-  cache: (name: string) => /^(hello|cached) max/.test(name),
 } as const;
 
 function setting(name: string, fallback: number): number {
@@ -117,16 +111,7 @@ async function warmUp(service: RunningService, helloUrl: string, questions: stri
 }
 
 async function main() {
-  const runName = (process.argv[2] ?? 'all') as keyof typeof runs;
-  if (!(runName in runs))
-    throw new Error(`unknown bench run '${runName}'; one of all, cache, index`);
-  const keep = runs[runName];
-  const scale =
-    runName === 'cache'
-      ? scales.cache
-      : process.env.BENCH_SCALE === 'small'
-        ? scales.small
-        : scales.full;
+  const scale = process.env.BENCH_SCALE === 'small' ? scales.small : scales.full;
   const cachedRate = setting('BENCH_CACHED_RATE', 200);
   const uncachedRate = setting('BENCH_UNCACHED_RATE', 100);
   const vus = setting('BENCH_VUS', 8);
@@ -135,7 +120,7 @@ async function main() {
   );
   const loadBefore = loadavg();
   console.log(
-    `bench: ${runName === 'all' ? (process.env.BENCH_SCALE ?? 'full') : runName} scale, ${cpus().length} CPUs, ` +
+    `bench: ${process.env.BENCH_SCALE ?? 'full'} scale, ${cpus().length} CPUs, ` +
       `load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
 
@@ -214,23 +199,24 @@ async function main() {
       { name: 'hello max', target: 'hello', vus, seconds: scale.maxSeconds },
       { name: 'cached max', target: 'cached', vus, seconds: scale.maxSeconds },
       { name: 'uncached max', target: 'uncached', vus, seconds: scale.maxSeconds },
-      { name: 'hello max #2', target: 'hello', vus, seconds: scale.maxSeconds },
-      { name: 'cached max #2', target: 'cached', vus, seconds: scale.maxSeconds },
-    ]
-      .filter((s) => keep(s.name))
-      .map((s) => ({
-        ...(s as LoadScenario),
-        baseUrl: s.target === 'hello' ? hello.url : service.url,
-        questionsFile: s.target === 'hello' ? undefined : workload(s.name),
-      }));
+    ].map((s) => ({
+      ...(s as LoadScenario),
+      baseUrl: s.target === 'hello' ? hello.url : service.url,
+      questionsFile: s.target === 'hello' ? undefined : workload(s.name),
+    }));
     const scenarios: (ScenarioResult & { queryCache: QueryCacheCounts })[] = [];
+    const cpu = await CpuAccounting.open(services.redisUrl);
+    cleanup.push(() => cpu.close());
     for (const scenario of plan) {
       process.stdout.write(`k6: ${scenario.name}…`);
       const before = await queryCacheCounts(service);
+      const cpuBefore = await cpu.sample();
       const result = await runLoadScenario(scenario);
+      const cpuAfter = await cpu.sample();
       const after = await queryCacheCounts(service);
       scenarios.push({
         ...result,
+        cpu: CpuAccounting.perRequest(cpuBefore, cpuAfter, result.requests),
         queryCache: {
           hit: after.hit - before.hit,
           miss: after.miss - before.miss,
@@ -242,8 +228,8 @@ async function main() {
 
     const results = {
       finishedAt: new Date().toISOString(),
-      run: runName,
-      scale: runName === 'cache' ? 'cache' : (process.env.BENCH_SCALE ?? 'full'),
+      run: 'all',
+      scale: process.env.BENCH_SCALE ?? 'full',
       machine: {
         cpus: cpus().length,
         node: process.version,
@@ -253,7 +239,7 @@ async function main() {
       ingestion,
       scenarios,
       overhead: overheadRatios(scenarios),
-      targets: runName === 'all' ? verdicts(ingestion, scenarios, { cachedRate }) : [],
+      targets: verdicts(ingestion, scenarios, { cachedRate }),
     };
     console.log(`\n${formatTable(scenarios)}\n`);
     for (const [name, ratio] of Object.entries(results.overhead)) console.log(`${name}: ${ratio}`);
@@ -273,18 +259,19 @@ async function main() {
 const named: Record<string, () => Promise<void>> = {
   'retrieval-quality': runRetrievalQualityBench,
   index: benchIndex,
+  cache: benchCacheRatio,
   audit: benchAudit,
   'rate-limit': runRateLimitBench,
   security: runSecurityBench,
 };
 const scenarioName = process.argv[2];
-if (scenarioName !== undefined && !(scenarioName in named) && scenarioName !== 'cache') {
+if (scenarioName !== undefined && !(scenarioName in named)) {
   console.error(
-    `unknown bench scenario '${scenarioName}'; known: cache, ${Object.keys(named).join(', ')}`,
+    `unknown bench scenario '${scenarioName}'; known: ${Object.keys(named).join(', ')}`,
   );
   process.exit(2);
 }
-// 'cache' (and no name) run main(), which picks its run from argv.
+// No name runs main(), the whole bench.
 (scenarioName && scenarioName in named ? named[scenarioName]() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);

@@ -85,7 +85,7 @@ interface Child {
   stop: (timeoutMs?: number) => Promise<void>;
 }
 
-function startChild(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
+export function startChild(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
   let output = '';
   let exit: string | undefined;
   // A process group of its own: ctrl-C in the terminal reaches the command and k6 only, and the
@@ -141,6 +141,8 @@ export async function startBackingServices(teardown: Teardown, log: Log): Promis
 
 export interface RunningApp {
   url: string;
+  /** The service's process id (the bench reads its CPU time). */
+  pid: number;
   /** A super admin API key for the load (k6 sends it as API_TOKEN). */
   apiKey: string;
 }
@@ -201,7 +203,7 @@ export async function startApp(
     ],
     { cwd: repoRoot, env },
   );
-  return { url, apiKey: stdout.trim() };
+  return { url, pid: app.process.pid!, apiKey: stdout.trim() };
 }
 
 export interface RunningPrometheus {

@@ -1,0 +1,247 @@
+// `npm run bench -- cache`: the cached POST /v1/query against a bare Express endpoint (issue 11,
+// point 4: cached throughput ≥ 0.5× bare Express on the same run), both run as production runs them:
+//
+//   - the service built and started like `npm start` (loadtest/src/local-stack.ts: NODE_ENV=production,
+//     API key authentication and the Redis rate limiter in the path, a 2,000-chunk collection);
+//   - bare Express (one JSON route) in a plain Node process of its own.
+//
+// Neither runs under ts-node: its `repl` import loads Node's `domain` module, which wraps every
+// EventEmitter emit process-wide and taxes the busier server more, a cost production never pays.
+// Closed model (BENCH_VUS, 8) for BENCH_CACHE_SECONDS (15) per scenario, hello and cached alternated
+// twice so a burst of load from elsewhere hits both sides. Besides req/s it reports CPU per request
+// of the server process and of Redis, which barely move when the machine is shared.
+// Results: bench-results/cache.json (BENCH_RESULTS_PATH).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createClient } from 'redis';
+import {
+  buildApp,
+  freePort,
+  startApp,
+  startBackingServices,
+  startChild,
+  Teardown,
+  waitFor,
+} from '../../loadtest/src/local-stack';
+import { benchCorpus, ingestThroughApi } from './api-ingestion';
+import { formatTable, overheadRatios } from './bench-report';
+import { seededRandom, syntheticText } from './bench-stats';
+import type { CpuPerRequest } from './cpu-accounting';
+import { runLoadScenario, type ScenarioResult } from './load-scenarios';
+
+const collection = 'bench';
+const chunks = 2_000;
+const questionCount = 50;
+const chunkSize = 800;
+const chunkOverlap = 120;
+
+function setting(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+/** The floor: Express with one JSON route and nothing else, as in app/bench/hello-server.ts. */
+const helloServerSource = `
+const express = require('express');
+const app = express();
+app.disable('x-powered-by');
+app.set('etag', false);
+app.get('/hello', (_req, res) => { res.json({ hello: 'world' }); });
+const server = app.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().port));
+process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
+`;
+
+/** The kernel's clock ticks per second, the unit of /proc/<pid>/stat times (USER_HZ). */
+const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** User + system CPU time of a process, in µs (Linux /proc). */
+function processCpuUs(pid: number): number {
+  // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 12th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1e6;
+}
+
+async function redisCpuUs(client: ReturnType<typeof createClient>): Promise<number> {
+  const info = await client.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
+/** The service's count of query-cache lookups by result, from its /metrics. */
+async function queryCacheHits(url: string): Promise<{ hit: number; miss: number; error: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const count = (result: string) =>
+    Number(
+      new RegExp(
+        `^rag_cache_requests_total\\{[^}]*cache="query"[^}]*result="${result}"[^}]*\\} (\\S+)`,
+        'm',
+      ).exec(text)?.[1] ?? 0,
+    );
+  return { hit: count('hit'), miss: count('miss'), error: count('error') };
+}
+
+export async function main(): Promise<void> {
+  const seconds = setting('BENCH_CACHE_SECONDS', 15);
+  const vus = setting('BENCH_VUS', 8);
+  const resultsPath = path.resolve(
+    process.env.BENCH_RESULTS_PATH ?? path.join(__dirname, '../../bench-results/cache.json'),
+  );
+  const loadBefore = loadavg();
+  const log = (line: string) => console.log(line);
+  log(
+    `bench: cache, ${cpus().length} CPUs, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  const teardown = new Teardown();
+  const workDir = mkdtempSync(path.join(tmpdir(), 'rag-bench-cache-'));
+  teardown.add('work directory', async () => rmSync(workDir, { recursive: true, force: true }));
+  try {
+    const services = await startBackingServices(teardown, log);
+    await buildApp(log);
+    const app = await startApp(services, await freePort(), teardown, log);
+    const headers = { authorization: `Bearer ${app.apiKey}`, 'content-type': 'application/json' };
+    const hello = startChild(process.execPath, ['-e', helloServerSource], process.env);
+    teardown.add('bare Express', () => hello.stop());
+    let helloPort = 0;
+    await waitFor(
+      async () => {
+        helloPort = Number(/listening (\d+)/.exec(hello.output())?.[1] ?? 0);
+        return helloPort > 0;
+      },
+      'bare Express listening',
+      30_000,
+      hello.exitReason,
+    );
+    const helloUrl = `http://127.0.0.1:${helloPort}`;
+
+    const created = await fetch(`${app.url}/v1/collections`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ id: collection }),
+    });
+    if (created.status !== 201) throw new Error(`create collection: ${created.status}`);
+    const corpus = benchCorpus(chunks, { size: chunkSize, overlap: chunkOverlap });
+    const ingestion = await ingestThroughApi({
+      baseUrl: app.url,
+      collection,
+      documents: corpus.documents,
+      primaryUrl: services.env.TEST_DATABASE_ADMIN_URL ?? services.env.DATABASE_URL,
+      concurrency: 8,
+      timeoutMs: 240_000,
+      headers,
+    });
+    log(`ingested ${ingestion.chunks} chunks in ${ingestion.seconds} s`);
+
+    const random = seededRandom(5);
+    const questions = Array.from(
+      { length: questionCount },
+      (_, i) => `${syntheticText(random, 50)} ${i}`,
+    );
+    // The answer cache is keyed by the collection's index version as the replica reports it, which
+    // may trail the last indexing commit: ask every question until each is answered from the cache.
+    let pending = questions;
+    for (let round = 0; round < 50 && pending.length > 0; round++) {
+      const missed: string[] = [];
+      for (const query of pending) {
+        const res = await fetch(`${app.url}/v1/query`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ collection, query, topK: 5 }),
+        });
+        const body = (await res.json()) as { cached?: boolean };
+        if (res.status !== 200) throw new Error(`warm-up query: ${res.status}`);
+        if (body.cached !== true) missed.push(query);
+      }
+      pending = missed;
+    }
+    if (pending.length > 0) throw new Error(`${pending.length} questions never hit the cache`);
+    // Both servers' hot paths compiled by the JIT before anything is measured.
+    for (let i = 0; i < 1_000; i++) {
+      const res = await fetch(`${app.url}/v1/query`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ collection, query: questions[i % questionCount], topK: 5 }),
+      });
+      await res.text();
+      await (await fetch(`${helloUrl}/hello`)).text();
+    }
+
+    const redis = createClient({ url: services.env.REDIS_URL });
+    redis.on('error', () => undefined);
+    await redis.connect();
+    teardown.add('redis client', () => redis.close());
+
+    const plan = [
+      { name: 'hello max', target: 'hello' as const },
+      { name: 'cached max', target: 'cached' as const },
+      { name: 'hello max #2', target: 'hello' as const },
+      { name: 'cached max #2', target: 'cached' as const },
+    ];
+    const scenarios: (ScenarioResult & { cpu: CpuPerRequest })[] = [];
+    const cacheBefore = await queryCacheHits(app.url);
+    for (const s of plan) {
+      process.stdout.write(`k6: ${s.name}…`);
+      const questionsFile = path.join(workDir, `${s.name.replace(/\W+/g, '-')}.json`);
+      writeFileSync(questionsFile, JSON.stringify({ collection, questions, runId: s.name }));
+      const pid = s.target === 'hello' ? hello.process.pid! : app.pid;
+      const before = { server: processCpuUs(pid), redis: await redisCpuUs(redis) };
+      const result = await runLoadScenario({
+        ...s,
+        baseUrl: s.target === 'hello' ? helloUrl : app.url,
+        seconds,
+        vus,
+        questionsFile: s.target === 'hello' ? undefined : questionsFile,
+        apiToken: app.apiKey,
+      });
+      const after = { server: processCpuUs(pid), redis: await redisCpuUs(redis) };
+      const per = (us: number) => Math.round((us / Math.max(result.requests, 1)) * 10) / 10;
+      scenarios.push({
+        ...result,
+        cpu: {
+          processUsPerRequest: per(after.server - before.server),
+          redisUsPerRequest: per(after.redis - before.redis),
+        },
+      });
+      process.stdout.write(' done\n');
+    }
+    const cacheAfter = await queryCacheHits(app.url);
+    const queryCache = {
+      hit: cacheAfter.hit - cacheBefore.hit,
+      miss: cacheAfter.miss - cacheBefore.miss,
+      error: cacheAfter.error - cacheBefore.error,
+    };
+    const overhead = overheadRatios(scenarios);
+    log(`\n${formatTable(scenarios)}\n`);
+    for (const [name, ratio] of Object.entries(overhead)) log(`${name}: ${ratio}`);
+    log(`query cache during the cached scenarios: ${JSON.stringify(queryCache)}`);
+    const failed = scenarios.filter((s) => s.failedChecks > 0 || s.errorRate > 0);
+    const results = {
+      finishedAt: new Date().toISOString(),
+      run: 'cache',
+      machine: {
+        cpus: cpus().length,
+        node: process.version,
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: loadavg(),
+      },
+      service: 'built (npm run build), NODE_ENV=production, API key + rate limiter in the path',
+      ingestion,
+      scenarios,
+      overhead,
+      queryCache,
+    };
+    mkdirSync(path.dirname(resultsPath), { recursive: true });
+    writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
+    log(`\nwrote ${path.relative(process.cwd(), resultsPath)}`);
+    if (failed.length > 0) {
+      throw new Error(
+        `answers that were not cached or failed in: ${failed.map((s) => s.name).join(', ')}`,
+      );
+    }
+  } finally {
+    await teardown.run(log);
+  }
+}
