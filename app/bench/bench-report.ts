@@ -74,6 +74,7 @@ export function formatTable(scenarios: readonly ScenarioResult[]): string {
     'dropped',
     'cpu µs/req',
     'redis µs/req',
+    'k6 µs/req',
   ];
   const rows = scenarios.map((s) => [
     s.name,
@@ -86,6 +87,9 @@ export function formatTable(scenarios: readonly ScenarioResult[]): string {
     String(s.droppedIterations),
     s.cpu ? s.cpu.processUsPerRequest.toFixed(0) : '–',
     s.cpu?.redisUsPerRequest !== undefined ? s.cpu.redisUsPerRequest.toFixed(0) : '–',
+    s.cpu?.loadGeneratorUsPerRequest !== undefined
+      ? s.cpu.loadGeneratorUsPerRequest.toFixed(0)
+      : '–',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { createClient } from 'redis';
 import {
   buildApp,
@@ -65,10 +66,39 @@ function processCpuUs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1e6;
 }
 
+/** Commands the Redis server has run, by name (INFO commandstats). */
+async function redisCommands(
+  client: ReturnType<typeof createClient>,
+): Promise<Map<string, number>> {
+  const stats = await client.info('commandstats');
+  return new Map(
+    [...stats.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]),
+  );
+}
+
+/** CPU time of this process's exited children (k6 runs), in µs: cutime + cstime of /proc/self. */
+function exitedChildrenCpuUs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) / clockTicksPerSecond) * 1e6;
+}
+
 async function redisCpuUs(client: ReturnType<typeof createClient>): Promise<number> {
   const info = await client.info('cpu');
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
+/** Transactions every database of the Postgres primary and replica has run, committed or not. */
+async function postgresTransactions(clients: readonly Client[]): Promise<number> {
+  let total = 0;
+  for (const client of clients) {
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT sum(xact_commit + xact_rollback)::text AS n FROM pg_stat_database',
+    );
+    total += Number(rows[0].n);
+  }
+  return total;
 }
 
 /** The service's count of query-cache lookups by result, from its /metrics. */
@@ -169,10 +199,28 @@ export async function main(): Promise<void> {
       await (await fetch(`${helloUrl}/hello`)).text();
     }
 
+    // Ingestion leaves work behind (garbage, index upkeep): measure from a service at rest, whose
+    // CPU over a second is under 5 %, or after a minute regardless.
+    for (let waited = 0; waited < 60; waited++) {
+      const before = processCpuUs(app.pid);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      if (processCpuUs(app.pid) - before < 50_000) break;
+    }
+
     const redis = createClient({ url: services.env.REDIS_URL });
     redis.on('error', () => undefined);
     await redis.connect();
     teardown.add('redis client', () => redis.close());
+
+    // The admin logins (superusers) see every database's counters on the primary and the replica.
+    const postgres = [
+      services.env.TEST_DATABASE_ADMIN_URL ?? services.env.DATABASE_URL,
+      services.env.TEST_DATABASE_REPLICA_ADMIN_URL ?? services.env.DATABASE_REPLICA_URLS,
+    ].map((url) => new Client({ connectionString: url }));
+    for (const client of postgres) {
+      await client.connect();
+      teardown.add('postgres client', () => client.end());
+    }
 
     const plan = [
       { name: 'hello max', target: 'hello' as const },
@@ -180,14 +228,24 @@ export async function main(): Promise<void> {
       { name: 'hello max #2', target: 'hello' as const },
       { name: 'cached max #2', target: 'cached' as const },
     ];
-    const scenarios: (ScenarioResult & { cpu: CpuPerRequest })[] = [];
+    const scenarios: (ScenarioResult & {
+      cpu: CpuPerRequest;
+      postgresTransactionsPerRequest: number;
+      redisCommandsPerRequest: Record<string, number>;
+    })[] = [];
     const cacheBefore = await queryCacheHits(app.url);
     for (const s of plan) {
       process.stdout.write(`k6: ${s.name}…`);
       const questionsFile = path.join(workDir, `${s.name.replace(/\W+/g, '-')}.json`);
       writeFileSync(questionsFile, JSON.stringify({ collection, questions, runId: s.name }));
       const pid = s.target === 'hello' ? hello.process.pid! : app.pid;
-      const before = { server: processCpuUs(pid), redis: await redisCpuUs(redis) };
+      const before = {
+        server: processCpuUs(pid),
+        k6: exitedChildrenCpuUs(),
+        redis: await redisCpuUs(redis),
+        transactions: await postgresTransactions(postgres),
+        commands: await redisCommands(redis),
+      };
       const result = await runLoadScenario({
         ...s,
         baseUrl: s.target === 'hello' ? helloUrl : app.url,
@@ -196,14 +254,31 @@ export async function main(): Promise<void> {
         questionsFile: s.target === 'hello' ? undefined : questionsFile,
         apiToken: app.apiKey,
       });
-      const after = { server: processCpuUs(pid), redis: await redisCpuUs(redis) };
+      const after = {
+        server: processCpuUs(pid),
+        k6: exitedChildrenCpuUs(),
+        redis: await redisCpuUs(redis),
+        transactions: await postgresTransactions(postgres),
+        commands: await redisCommands(redis),
+      };
       const per = (us: number) => Math.round((us / Math.max(result.requests, 1)) * 10) / 10;
       scenarios.push({
         ...result,
         cpu: {
           processUsPerRequest: per(after.server - before.server),
           redisUsPerRequest: per(after.redis - before.redis),
+          loadGeneratorUsPerRequest: per(after.k6 - before.k6),
         },
+        // The statistics collector flushes a backend's counts at most once a second, so this is
+        // approximate; a cached answer should cost none.
+        postgresTransactionsPerRequest:
+          Math.round(((after.transactions - before.transactions) / result.requests) * 1000) / 1000,
+        redisCommandsPerRequest: Object.fromEntries(
+          [...after.commands]
+            .map(([name, calls]) => [name, calls - (before.commands.get(name) ?? 0)] as const)
+            .filter(([, calls]) => calls > 0)
+            .map(([name, calls]) => [name, Math.round((calls / result.requests) * 1000) / 1000]),
+        ),
       });
       process.stdout.write(' done\n');
     }
@@ -216,6 +291,12 @@ export async function main(): Promise<void> {
     const overhead = overheadRatios(scenarios);
     log(`\n${formatTable(scenarios)}\n`);
     for (const [name, ratio] of Object.entries(overhead)) log(`${name}: ${ratio}`);
+    for (const s of scenarios) {
+      log(
+        `${s.name}: per request ${s.postgresTransactionsPerRequest} Postgres transactions, ` +
+          `Redis ${JSON.stringify(s.redisCommandsPerRequest)}`,
+      );
+    }
     log(`query cache during the cached scenarios: ${JSON.stringify(queryCache)}`);
     const failed = scenarios.filter((s) => s.failedChecks > 0 || s.errorRate > 0);
     const results = {

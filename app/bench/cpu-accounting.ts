@@ -15,6 +15,8 @@ export interface CpuSample {
 export interface CpuPerRequest {
   readonly processUsPerRequest: number;
   readonly redisUsPerRequest?: number;
+  /** k6 itself, when measured: it shares the machine with what it measures. */
+  readonly loadGeneratorUsPerRequest?: number;
 }
 
 export class CpuAccounting {

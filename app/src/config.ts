@@ -58,6 +58,11 @@ export const configSchema = z
 
     REDIS_URL: redisUrl.optional(),
     CACHE_TTL_SECONDS: int(1, 7 * 24 * 3600).default(3600),
+    /**
+     * Redis replies kept in process under server-assisted invalidation (RESP3 CLIENT TRACKING,
+     * Redis 6+); 0 turns it off for a server that refuses CLIENT TRACKING.
+     */
+    CACHE_CLIENT_SIDE_ENTRIES: int(0, 1_000_000).default(10_000),
     /** Longest life of an in-memory collection lookup (the query path's); 0 turns it off. */
     COLLECTION_CACHE_TTL_MS: int(0, 600_000).default(2_000),
 

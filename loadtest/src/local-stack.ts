@@ -179,7 +179,10 @@ export async function startApp(
     HOST: '127.0.0.1',
     PORT: String(port),
   };
-  const app = startChild(process.execPath, ['dist/app/src/main.js'], env);
+  // SERVICE_NODE_ARGS: extra node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
+  // to profile it under load (Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const app = startChild(process.execPath, [...nodeArgs, 'dist/app/src/main.js'], env);
   teardown.add('service', () => app.stop());
   const url = `http://127.0.0.1:${port}`;
   await waitFor(

@@ -27,6 +27,7 @@ export async function createCache(
 ): Promise<Cache> {
   if (!config.REDIS_URL) return new MemoryCache();
   const redis = new RedisCache(config.REDIS_URL, {
+    clientSideCacheEntries: config.CACHE_CLIENT_SIDE_ENTRIES,
     onError: (err) => {
       logger.debug('redis connection error', { err });
       onError(err);

@@ -63,6 +63,27 @@ export class MemoryCache implements Cache {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
+    this.clear();
+  }
+
+  /** What `get` resolves to, without a promise: for callers on a hot path (redis-cache.ts). */
+  peek(key: string): string | undefined {
+    return this.read(key);
+  }
+
+  /** What `set` does, without a promise. */
+  put(key: string, value: string, ttlSeconds: number): void {
+    this.write(key, value, ttlSeconds);
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+
+  clear(): void {
     this.entries.clear();
     this.bytes = 0;
   }

@@ -1,11 +1,22 @@
 import { createClient } from 'redis';
 import type { Cache } from './cache';
+import { MemoryCache } from './memory-cache';
 
 // Redis-backed cache shared by every replica of the service, on node-redis. The contract is "never
 // make a request slower or fail because of the cache": every call is bounded by a command timeout,
 // commands issued while disconnected fail at once instead of queueing (`disableOfflineQueue`), and
 // the client keeps reconnecting in the background with capped backoff, so the cache comes back by
 // itself after an outage.
+//
+// With `clientSideCacheEntries`, GETs are also kept in process under Redis's server-assisted
+// invalidation (RESP3 `CLIENT TRACKING`): a repeated GET is answered without a round trip, and the
+// server tells this client as soon as a key it read is written, deleted, expired or evicted by
+// anyone. Each local copy also expires when the key does in Redis (its PTTL, read in the same round
+// trip as the value), because Redis only reports an expiry once it has deleted the key. The local
+// copies are dropped whenever the connection errors, closes or is re-established (invalidations
+// sent meanwhile are lost), so an outage still reads as one and nothing read before it survives it.
+// node-redis's own client-side cache is not used: it keeps a copy until invalidated, past the key's
+// TTL, which would break the Cache contract.
 
 export interface RedisCacheOptions {
   /** Upper bound for any single command, in ms. Default 250. */
@@ -16,6 +27,13 @@ export interface RedisCacheOptions {
   readonly maxReconnectDelayMs?: number;
   /** Connection errors go here (for logging / rag_dependency_up); they never throw. */
   readonly onError?: (err: Error) => void;
+  /**
+   * Most GET replies kept in process under server-assisted invalidation (least recently used go
+   * first); 0 or unset turns it off, for a server that refuses `CLIENT TRACKING`.
+   */
+  readonly clientSideCacheEntries?: number;
+  /** Longest life of a local copy of a key without a TTL in Redis, in ms. Default 60,000. */
+  readonly clientSideCacheMaxTtlMs?: number;
 }
 
 /** Pause before reconnect attempt `retries` (0-based): doubling from 50 ms, capped, never giving up. */
@@ -23,13 +41,22 @@ export function reconnectDelayMs(retries: number, maxDelayMs: number): number {
   return Math.min(50 * 2 ** Math.min(retries, 10), maxDelayMs);
 }
 
+// One type for both protocol versions: the cache only uses GET, SET, MGET and PING, whose replies
+// are the same strings and nulls under RESP2 and RESP3.
+type RedisClient = ReturnType<typeof createClient>;
+
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
-  private readonly client: ReturnType<typeof createClient>;
+  private readonly client: RedisClient;
   private readonly commandTimeoutMs: number;
+  /** Local copies of GET replies (clientSideCacheEntries), and the reads still in flight. */
+  private readonly local?: MemoryCache;
+  private readonly localMaxTtlMs: number = 0;
+  private readonly inFlight = new Map<string, object>();
 
   constructor(url: string, options: RedisCacheOptions = {}) {
     const maxDelay = options.maxReconnectDelayMs ?? 2_000;
+    const localEntries = options.clientSideCacheEntries ?? 0;
     this.client = createClient({
       url,
       socket: {
@@ -39,7 +66,18 @@ export class RedisCache implements Cache {
         reconnectStrategy: (retries) => reconnectDelayMs(retries, maxDelay),
       },
       disableOfflineQueue: true,
-    });
+      // CLIENT TRACKING ON in every connection's handshake; invalidations arrive as RESP3 pushes
+      // on the same connection and are emitted as 'invalidate' while the reply is decoded.
+      ...(localEntries > 0 ? { RESP: 3 as const, emitInvalidate: true } : {}),
+    }) as RedisClient;
+    if (localEntries > 0) {
+      this.local = new MemoryCache({ maxEntries: localEntries });
+      this.localMaxTtlMs = options.clientSideCacheMaxTtlMs ?? 60_000;
+      this.client.on('invalidate', (key: unknown) => this.invalidate(key));
+      for (const event of ['error', 'end', 'ready'] as const) {
+        this.client.on(event, () => this.dropLocal());
+      }
+    }
     this.commandTimeoutMs = options.commandTimeoutMs ?? 250;
     const onError = options.onError ?? (() => undefined);
     // node-redis emits 'error' on every failed (re)connect and socket error; an EventEmitter
@@ -77,7 +115,45 @@ export class RedisCache implements Cache {
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.bounded(this.client.get(key))) ?? undefined;
+    if (!this.local) return (await this.bounded(this.client.get(key))) ?? undefined;
+    if (this.client.isReady) {
+      const copy = this.local.peek(key);
+      if (copy !== undefined) return copy;
+    }
+    // An invalidation decoded while this read is in flight removes its token: the reply may hold
+    // the value from before the write, so it is returned but not kept.
+    const token = {};
+    this.inFlight.set(key, token);
+    try {
+      // One pipelined round trip: the value, and how long Redis keeps it.
+      const [value, pttl] = await this.bounded(
+        Promise.all([this.client.get(key), this.client.pTTL(key)]),
+      );
+      if (value !== null && this.inFlight.get(key) === token && pttl !== -2) {
+        const ttlMs = pttl === -1 ? this.localMaxTtlMs : Math.min(pttl, this.localMaxTtlMs);
+        if (ttlMs > 0) this.local.put(key, value, ttlMs / 1000);
+      }
+      return value ?? undefined;
+    } finally {
+      if (this.inFlight.get(key) === token) this.inFlight.delete(key);
+    }
+  }
+
+  /** How many local copies are held (0 without client-side caching). */
+  get localCopies(): number {
+    return this.local?.size ?? 0;
+  }
+
+  private invalidate(key: unknown): void {
+    if (key === null) return this.dropLocal();
+    const name = String(key);
+    this.local?.delete(name);
+    this.inFlight.delete(name);
+  }
+
+  private dropLocal(): void {
+    this.local?.clear();
+    this.inFlight.clear();
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
 import { RedisCache, reconnectDelayMs } from '../../../src/stores/cache/redis-cache';
 import { cacheContract } from './cache.contract';
 import { freePort } from '../../support/service-process';
@@ -16,6 +17,130 @@ cacheContract('RedisCache', async () => {
   const cache = new RedisCache(redisUrl);
   await cache.waitUntilReady();
   return { cache, elapse: (ms) => sleep(ms), close: () => cache.close() };
+});
+
+cacheContract('RedisCache with client-side caching', async () => {
+  const cache = new RedisCache(redisUrl, { clientSideCacheEntries: 100 });
+  await cache.waitUntilReady();
+  return { cache, elapse: (ms) => sleep(ms), close: () => cache.close() };
+});
+
+describe('RedisCache with client-side caching (CLIENT TRACKING)', function () {
+  this.timeout(20_000);
+  let proc: ChildProcess | undefined;
+  let cache: RedisCache | undefined;
+  let other: ReturnType<typeof createClient> | undefined;
+
+  afterEach(async () => {
+    await cache?.close();
+    if (other?.isOpen) await other.close().catch(() => undefined);
+    if (proc) await stop(proc);
+    proc = cache = other = undefined;
+  });
+
+  async function start() {
+    const port = await freePort();
+    proc = await startPrivateRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    cache = new RedisCache(url, { clientSideCacheEntries: 100, maxReconnectDelayMs: 100 });
+    await cache.waitUntilReady();
+    // Another instance of the service: its writes must reach this one's local copies.
+    other = createClient({ url });
+    await other.connect();
+    return { cache, other, port };
+  }
+
+  /** GETs the server has answered so far (INFO commandstats). */
+  async function serverGets(client: ReturnType<typeof createClient>): Promise<number> {
+    const stats = await client.info('commandstats');
+    return Number(/^cmdstat_get:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+  }
+
+  it('answers a repeated GET without asking Redis', async () => {
+    const { cache, other } = await start();
+    await cache.set('answer', 'forty-two', 60);
+    assert.equal(await cache.get('answer'), 'forty-two');
+    const before = await serverGets(other);
+    for (let i = 0; i < 5; i++) assert.equal(await cache.get('answer'), 'forty-two');
+    assert.equal(await serverGets(other), before, 'a repeated GET reached the server');
+    assert.equal(cache.localCopies, 1);
+  });
+
+  it('never keeps a miss: a key another instance writes later is read from Redis', async () => {
+    const { cache, other } = await start();
+    assert.equal(await cache.get('later'), undefined);
+    await other.set('later', 'now', { expiration: { type: 'EX', value: 60 } });
+    assert.equal(await cache.get('later'), 'now');
+  });
+
+  it('drops its copy when another instance overwrites or deletes the key', async () => {
+    const { cache, other } = await start();
+    await cache.set('k', 'one', 60);
+    assert.equal(await cache.get('k'), 'one');
+    await other.set('k', 'two', { expiration: { type: 'EX', value: 60 } });
+    await eventually(async () => (await cache.get('k')) === 'two', {
+      what: 'the overwrite to reach the local copy',
+    });
+    await other.del('k');
+    await eventually(async () => (await cache.get('k')) === undefined, {
+      what: 'the delete to reach the local copy',
+    });
+  });
+
+  it('drops every copy when Redis evicts keys or is flushed', async () => {
+    const { cache, other } = await start();
+    await cache.set('a', 'x', 60);
+    await cache.set('b', 'y', 60);
+    assert.equal(await cache.get('a'), 'x');
+    assert.equal(await cache.get('b'), 'y');
+    // Eviction: what the CacheHitRatioCollapse drill does (maxmemory far below the data).
+    const used = Number(/^used_memory:(\d+)/m.exec(await other.info('memory'))?.[1]);
+    await other.configSet({
+      'maxmemory-policy': 'allkeys-lru',
+      maxmemory: String(used + 64 * 1024),
+    });
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) => other.set(`filler-${i}`, 'z'.repeat(1024))),
+    );
+    await eventually(async () => (await cache.get('a')) === undefined, {
+      what: 'the eviction of a to reach the local copy',
+    });
+    await other.configSet({ maxmemory: '0' });
+    await cache.set('d', 'w', 60);
+    assert.equal(await cache.get('d'), 'w');
+    await other.flushAll();
+    await eventually(async () => (await cache.get('d')) === undefined, {
+      what: 'the flush to reach the local copy',
+    });
+  });
+
+  it('keeps a copy no longer than the key lives in Redis', async () => {
+    const { cache } = await start();
+    await cache.set('short', 'v', 1);
+    assert.equal(await cache.get('short'), 'v');
+    assert.equal(cache.localCopies, 1);
+    // Redis reports an expiry only once it deletes the key, which an untouched key may wait for:
+    // the copy's own deadline (the key's PTTL when read) ends it regardless.
+    await eventually(async () => (await cache.get('short')) === undefined, {
+      timeoutMs: 5_000,
+      what: 'the copy to expire with the key',
+    });
+  });
+
+  it('forgets every copy in an outage and serves nothing from before it afterwards', async () => {
+    const { cache, other, port } = await start();
+    await other.close();
+    await cache.set('k', 'before', 60);
+    assert.equal(await cache.get('k'), 'before');
+    await stop(proc!);
+    await eventually(() => cache.status !== 'ready', { what: 'the cache to notice the outage' });
+    assert.equal(cache.localCopies, 0);
+    await assert.rejects(cache.get('k'));
+    // A fresh server holds nothing (no persistence): the old copy must not answer for it.
+    proc = await startPrivateRedis(port);
+    await cache.waitUntilReady(10_000);
+    assert.equal(await cache.get('k'), undefined);
+  });
 });
 
 describe('RedisCache during a Redis outage', function () {
