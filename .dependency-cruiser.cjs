@@ -89,10 +89,13 @@ module.exports = {
     {
       name: 'bench-drives-k6-through-loadtest',
       comment:
-        "The benchmark (npm run bench) runs k6 through loadtest's runner and nothing else outside app/.",
+        "The benchmark (npm run bench) runs k6 through loadtest's runner, and the built service through its local stack, and nothing else outside app/.",
       severity: 'error',
       from: { path: '^app/bench/' },
-      to: { path: `^(${areas}|scripts)/`, pathNot: '^(app/|loadtest/src/k6-runner\\.ts$)' },
+      to: {
+        path: `^(${areas}|scripts)/`,
+        pathNot: '^(app/|loadtest/src/(k6-runner|local-stack)\\.ts$)',
+      },
     },
     {
       name: 'scripts-import-generators-only',
