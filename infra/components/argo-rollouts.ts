@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../config/stack-config';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface ArgoRolloutsArgs {
   config: StackConfig['rollouts'];
@@ -36,7 +37,7 @@ export class ArgoRollouts extends pulumi.ComponentResource {
         namespace: argoRolloutsNamespace,
         createNamespace: true,
         atomic: true,
-        values: {
+        values: withPinnedImages('argo-rollouts', config.chartVersion, {
           installCRDs: true,
           // An uninstall must not delete the CRDs: that would delete every Rollout, and its pods.
           keepCRDs: true,
@@ -52,7 +53,7 @@ export class ArgoRollouts extends pulumi.ComponentResource {
             metrics: { enabled: true, serviceMonitor: { enabled: true } },
           },
           dashboard: { enabled: false },
-        },
+        }),
       },
       afterMonitoringCrds(args.monitoring, { parent: this, provider: cluster.provider }),
     );

@@ -3,6 +3,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { EksCluster } from './cluster';
 import type { Network } from './network';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface LoadBalancerControllerArgs {
   cluster: EksCluster;
@@ -164,7 +165,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
         repositoryOpts: { repo: 'https://aws.github.io/eks-charts' },
         namespace: loadBalancerControllerNamespace,
         atomic: true,
-        values: {
+        values: withPinnedImages('aws-load-balancer-controller', args.chartVersion, {
           clusterName: cluster.name,
           region: aws.config.region,
           vpcId: network.vpcId,
@@ -183,7 +184,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
             requests: { cpu: '100m', memory: '128Mi' },
             limits: { cpu: '500m', memory: '256Mi' },
           },
-        },
+        }),
       },
       { parent: this, provider: cluster.provider },
     );

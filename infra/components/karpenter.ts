@@ -4,6 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { AwsStackConfig } from '../config/stack-config';
 import type { EksCluster } from './cluster';
 import type { Network } from './network';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface KarpenterArgs {
   config: AwsStackConfig['cluster']['karpenter'];
@@ -198,7 +199,7 @@ export class Karpenter extends pulumi.ComponentResource {
         version: config.chartVersion,
         namespace: karpenterNamespace,
         atomic: true,
-        values: {
+        values: withPinnedImages('karpenter', config.chartVersion, {
           serviceAccount: {
             name: serviceAccount,
             annotations: { 'eks.amazonaws.com/role-arn': this.controllerRole.arn },
@@ -214,7 +215,7 @@ export class Karpenter extends pulumi.ComponentResource {
               limits: { cpu: '1', memory: '1Gi' },
             },
           },
-        },
+        }),
       },
       { ...k8sOpts, dependsOn: [nodeAccess] },
     );

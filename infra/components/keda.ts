@@ -2,6 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../config/stack-config';
 import type { ClusterHandle } from './cluster';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface KedaArgs {
   config: StackConfig['keda'];
@@ -33,7 +34,7 @@ export class Keda extends pulumi.ComponentResource {
         namespace: kedaNamespace,
         createNamespace: true,
         atomic: true,
-        values: {
+        values: withPinnedImages('keda', config.chartVersion, {
           crds: { install: true },
           operator: { replicaCount: highlyAvailable ? 2 : 1 },
           // templates/manager/poddisruptionbudget.yaml writes each bound that is set: one only,
@@ -47,7 +48,7 @@ export class Keda extends pulumi.ComponentResource {
             },
             webhooks: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
           },
-        },
+        }),
       },
       { parent: this, provider: cluster.provider },
     );

@@ -13,6 +13,7 @@ import type { StackConfig } from '../config/stack-config';
 import type { ClusterHandle } from './cluster';
 import { monitoringNamespace } from './observability';
 import { PrivateBucket } from './private-bucket';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface LogsAndTracesArgs {
   config: StackConfig['telemetry'];
@@ -235,7 +236,7 @@ export class LogsAndTraces extends pulumi.ComponentResource {
         namespace: args.namespace,
         atomic: true,
         timeout: 900,
-        values: {
+        values: withPinnedImages('loki', config.lokiChartVersion, {
           deploymentMode: 'SingleBinary',
           loki: {
             auth_enabled: false,
@@ -282,7 +283,7 @@ export class LogsAndTraces extends pulumi.ComponentResource {
           lokiCanary: { enabled: false },
           test: { enabled: false },
           serviceAccount: irsa(lokiStore?.roleArn),
-        },
+        }),
       },
       k8sOpts,
     );
@@ -297,7 +298,7 @@ export class LogsAndTraces extends pulumi.ComponentResource {
         repositoryOpts: { repo: 'https://grafana.github.io/helm-charts' },
         namespace: args.namespace,
         atomic: true,
-        values: {
+        values: withPinnedImages('tempo', config.tempoChartVersion, {
           tempo: {
             retention: `${config.traceRetentionDays * 24}h`,
             reportingEnabled: false,
@@ -336,7 +337,7 @@ export class LogsAndTraces extends pulumi.ComponentResource {
             storageClassName: cluster.storageClassName,
           },
           serviceAccount: irsa(tempoStore?.roleArn),
-        },
+        }),
       },
       k8sOpts,
     );
@@ -350,7 +351,7 @@ export class LogsAndTraces extends pulumi.ComponentResource {
         repositoryOpts: { repo: 'https://grafana.github.io/helm-charts' },
         namespace: args.namespace,
         atomic: true,
-        values: {
+        values: withPinnedImages('alloy', config.alloyChartVersion, {
           controller: { type: 'daemonset' },
           alloy: {
             configMap: { create: true, content: alloyConfig() },
@@ -361,7 +362,7 @@ export class LogsAndTraces extends pulumi.ComponentResource {
               limits: { memory: '512Mi' },
             },
           },
-        },
+        }),
       },
       k8sOpts,
     );

@@ -2,6 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../config/stack-config';
 import type { ClusterHandle } from './cluster';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface MetricsServerArgs {
   config: StackConfig['metricsServer'];
@@ -27,7 +28,7 @@ export class MetricsServer extends pulumi.ComponentResource {
         repositoryOpts: { repo: 'https://kubernetes-sigs.github.io/metrics-server/' },
         namespace: 'kube-system',
         atomic: true,
-        values: {
+        values: withPinnedImages('metrics-server', config.chartVersion, {
           replicas: highlyAvailable ? 2 : 1,
           // The chart's own bounds are both unset: one of them, or no budget at all.
           podDisruptionBudget: { enabled: highlyAvailable, minAvailable: 1 },
@@ -36,7 +37,7 @@ export class MetricsServer extends pulumi.ComponentResource {
             requests: { cpu: '100m', memory: '200Mi' },
             limits: { memory: '400Mi' },
           },
-        },
+        }),
       },
       { parent: this, provider: cluster.provider },
     );

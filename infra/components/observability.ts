@@ -8,6 +8,7 @@ import { grafanaUrlFor, withStackDashboardLinks } from '../observability/dashboa
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
 import { grafanaIngress } from './grafana-ingress';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface ObservabilityArgs {
   config: StackConfig['observability'];
@@ -125,7 +126,7 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
         namespace: ns,
         atomic: true,
         timeout: 900,
-        values: {
+        values: withPinnedImages('kube-prometheus-stack', config.chartVersion, {
           // EKS runs the scheduler, controller manager and etcd out of reach and kube-proxy serves
           // metrics on 127.0.0.1 only (kind and k3d bind them all to localhost): their monitors
           // would have no target and their "down" alerts would fire from the first minute.
@@ -203,7 +204,7 @@ export class Observability extends pulumi.ComponentResource implements Monitorin
                 }),
             sidecar: { dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1' } },
           },
-        },
+        }),
       },
       { ...k8sOpts, dependsOn: [receivers] },
     );

@@ -5,6 +5,7 @@ import type { DevStackConfig } from '../config/stack-config';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
 import type { PostgresConnection, PostgresExporterTarget } from './datastore-connection';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface CloudNativePostgresArgs {
   config: DevStackConfig['postgres'];
@@ -53,6 +54,7 @@ export class CloudNativePostgres extends pulumi.ComponentResource implements Pos
         namespace: cnpgOperatorNamespace,
         createNamespace: true,
         atomic: true,
+        values: withPinnedImages('cloudnative-pg', config.operatorChartVersion, {}),
       },
       k8sOpts,
     );

@@ -4,6 +4,7 @@ import * as random from '@pulumi/random';
 import type { StackConfig } from '../config/stack-config';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
+import { withPinnedImages } from '../charts/chart-images';
 
 export interface QdrantArgs {
   config: StackConfig['qdrant'];
@@ -46,7 +47,7 @@ export class Qdrant extends pulumi.ComponentResource {
         namespace: qdrantNamespace,
         createNamespace: true,
         atomic: true,
-        values: {
+        values: withPinnedImages('qdrant', config.chartVersion, {
           replicaCount: config.replicas,
           apiKey: apiKey.result,
           config: {
@@ -84,7 +85,7 @@ export class Qdrant extends pulumi.ComponentResource {
             },
           ],
           metrics: { serviceMonitor: { enabled: true } },
-        },
+        }),
       },
       afterMonitoringCrds(args.monitoring, { parent: this, provider: cluster.provider }),
     );

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { runStack, stacks, type CapturedResource } from './support/stack-under-mocks';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { imagesOfChart, renderedImage } from '../charts/chart-images';
+import { imageDigests, singleSourceDigests } from '../charts/image-digests';
+import {
+  runStack,
+  stacks,
+  type CapturedResource,
+  type StackRun,
+} from './support/stack-under-mocks';
 
 // Every third-party image the program sets is pinned by digest: container images of every workload
 // it declares (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Rollouts) and every image a
@@ -40,7 +49,10 @@ export function chartValueImages(values: unknown, at = ''): { at: string; ref: s
     else if (/image$/i.test(key) && value && typeof value === 'object' && !Array.isArray(value)) {
       const image = value as Record<string, string | undefined>;
       if (image.repository || image.tag || image.digest || image.sha) {
-        const digest = image.digest ?? (image.sha ? `sha256:${image.sha}` : undefined);
+        // kube-state-metrics writes its `sha` after `@` as is (`sha256:…`); the others add the prefix.
+        const sha =
+          image.sha && !image.sha.startsWith('sha256:') ? `sha256:${image.sha}` : image.sha;
+        const digest = image.digest ?? sha;
         const tag = image.tag ?? '(chart default tag)';
         found.push({
           at: path,
@@ -114,5 +126,130 @@ describe('third-party images pinned by digest', function () {
         'Release y values controller.image',
       ],
     );
+  });
+});
+
+/**
+ * Images the pinned charts render that no values pin yet, each with the reason. An entry goes
+ * stale (and fails) once no release renders the image unpinned: the list only ever shrinks.
+ */
+const unpinnedChartImages: Readonly<Record<string, string>> = {
+  'quay.io/prometheus-operator/prometheus-operator:v0.85.0':
+    'no public record of the v0.85.0 digest found (crane digest it, then add it to image-digests.ts)',
+  'quay.io/prometheus-operator/prometheus-config-reloader:v0.85.0':
+    'no public record of the v0.85.0 digest found; the operator injects it into Prometheus and Alertmanager pods',
+  'quay.io/thanos/thanos:v0.39.2':
+    'no public record found; only the operator argument --thanos-default-base-image, used by no Prometheus here (no Thanos sidecar, no ThanosRuler)',
+  'quay.io/kiwigrid/k8s-sidecar:1.30.10': 'no public record of the 1.30.10 digest found',
+  'docker.io/library/busybox:1.31.1':
+    'public records disagree (sha256:999f1137… and sha256:b20c55f6…); rendered on dev only (Grafana persistence)',
+  'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.17.0':
+    'the public records found cut the digest off; the registry.k8s.io promoter manifest in the index stops at v2.15.0',
+  'docker.io/grafana/loki:3.6.7': 'no public record of the 3.6.7 digest found',
+  'docker.io/kiwigrid/k8s-sidecar:2.5.0': 'no public record of the 2.5.0 digest found',
+  'docker.io/grafana/alloy:v1.18.1':
+    'public records disagree (sha256:75440973… and sha256:0f4434c9…, several files each)',
+  'quay.io/argoproj/argo-rollouts:v1.9.0': 'no public record of the v1.9.0 digest found',
+  'public.ecr.aws/eks/aws-load-balancer-controller:v3.5.0': 'no public record of the digest found',
+  'ghcr.io/cloudnative-pg/cloudnative-pg:1.27.0': 'no public record of the 1.27.0 digest found',
+  'docker.io/qdrant/qdrant:v1.15.4':
+    'the chart cannot take one: qdrant 1.15.4 has no digest key and passes image.tag to semverCompare ' +
+    '(templates/statefulset.yaml readiness probe), so a tag@digest fails the render',
+};
+
+type Release = { name: string; inputs: Record<string, any> };
+
+/** Each image the releases' charts render, with its digest from the values (if any). */
+export function chartImagesOf(releases: readonly Release[]): {
+  release: string;
+  at: string;
+  ref: string;
+  digest?: string;
+}[] {
+  return releases.flatMap((r) =>
+    (imagesOfChart(r.inputs.chart, r.inputs.version) ?? []).map((image) => ({
+      release: r.name,
+      at: image.at,
+      ...renderedImage(r.inputs.values ?? {}, image),
+    })),
+  );
+}
+
+/** What keeps a release's chart images from being pinned: no list for its version, a missing digest. */
+export function chartImageProblems(releases: readonly Release[]): string[] {
+  const noList = releases
+    .filter((r) => !imagesOfChart(r.inputs.chart, r.inputs.version))
+    .map((r) => `${r.name}: no rendered-images list for ${r.inputs.chart} ${r.inputs.version}`);
+  const images = chartImagesOf(releases);
+  const unpinned = images
+    .filter((i) => !i.digest && !unpinnedChartImages[i.ref])
+    .map((i) => `${i.release}: ${i.ref} (values ${i.at}) has no digest`);
+  // One reviewed digest per image, wherever the program sets it.
+  const differing = images
+    .filter((i) => i.digest && imageDigests[i.ref] && i.digest !== imageDigests[i.ref].digest)
+    .map((i) => `${i.release}: ${i.ref} pinned to ${i.digest}, image-digests.ts records another`);
+  return [...noList, ...unpinned, ...differing];
+}
+
+const releaseType = 'kubernetes:helm.sh/v3:Release';
+
+describe('images the charts render by default, pinned by digest', function () {
+  this.timeout(120_000);
+  const runs = new Map<string, StackRun>();
+  before(async () => {
+    for (const stack of stacks) runs.set(stack, await runStack(stack));
+  });
+  const allImages = () => [...runs.values()].flatMap((r) => chartImagesOf(r.ofType(releaseType)));
+
+  for (const stack of stacks) {
+    it(`${stack}: every image of every chart release carries a digest or a stated reason`, () => {
+      const releases = runs.get(stack)!.ofType(releaseType);
+      assert.ok(releases.length >= 10);
+      assert.deepEqual(chartImageProblems(releases), []);
+    });
+  }
+
+  it('names an image whose digest is removed and a chart version with no list (the check is live)', () => {
+    const kps = runs
+      .get('dev')!
+      .ofType(releaseType)
+      .find((r) => r.inputs.chart === 'kube-prometheus-stack')!;
+    const values = structuredClone(kps.inputs.values);
+    delete values.grafana.image.sha;
+    const bumped = { name: 'loki', inputs: { chart: 'loki', version: '9.9.9', values: {} } };
+    assert.deepEqual(
+      chartImageProblems([{ name: kps.name, inputs: { ...kps.inputs, values } }, bumped]),
+      [
+        'loki: no rendered-images list for loki 9.9.9',
+        `${kps.name}: docker.io/grafana/grafana:12.1.1 (values grafana.image) has no digest`,
+      ],
+    );
+  });
+
+  it('keeps no stale reason: each names an image some release renders without a digest', () => {
+    const unpinned = new Set(
+      allImages()
+        .filter((i) => !i.digest)
+        .map((i) => i.ref),
+    );
+    assert.deepEqual(
+      Object.keys(unpinnedChartImages).filter((ref) => !unpinned.has(ref)),
+      [],
+    );
+  });
+
+  it('records a digest only for an image some release renders', () => {
+    const rendered = new Set(allImages().map((i) => i.ref));
+    assert.deepEqual(
+      Object.keys(imageDigests).filter((ref) => !rendered.has(ref)),
+      [],
+    );
+  });
+
+  it('lists every single-source digest in single-source-digests.txt (the crane loop)', () => {
+    const listed = readFileSync(path.join(__dirname, '../charts/single-source-digests.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(listed, singleSourceDigests());
   });
 });
