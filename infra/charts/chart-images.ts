@@ -18,9 +18,10 @@ import { imageDigests } from './image-digests';
  * - `digest`: `{at}.digest` is `sha256:…`, written after `@`;
  * - `tag`: the chart has no digest key and writes `repository:{{tag}}`, so the tag carries
  *   `<tag>@sha256:…` (only where no template parses the tag as a version or puts it in a label
- *   without stripping the digest — checked per chart).
+ *   without stripping the digest — checked per chart);
+ * - `none`: the chart cannot take a digest at all (no key, and a tag with one breaks the render).
  */
-export type DigestKey = 'sha' | 'prefixedSha' | 'digest' | 'tag';
+export type DigestKey = 'sha' | 'prefixedSha' | 'digest' | 'tag' | 'none';
 
 export interface ChartImage {
   /** Values path of the image's block (`{at}.sha`, `{at}.digest`, `{at}.tag`). */
@@ -106,8 +107,9 @@ export const chartImages: Readonly<Record<string, readonly ChartImage[]>> = {
   ],
   // templates/deployment.yaml (the image and OPERATOR_IMAGE_NAME, both from image.tag).
   'cloudnative-pg 0.26.0': [img('image', 'ghcr.io/cloudnative-pg/cloudnative-pg:1.27.0', 'tag')],
-  // templates/statefulset.yaml (the qdrant container and its ensure-dir-ownership init container).
-  'qdrant 1.15.4': [img('image', 'docker.io/qdrant/qdrant:v1.15.4', 'tag')],
+  // templates/statefulset.yaml (the qdrant container and its ensure-dir-ownership init container);
+  // its readiness probe passes image.tag to semverCompare, which fails on `v1.15.4@sha256:…`.
+  'qdrant 1.15.4': [img('image', 'docker.io/qdrant/qdrant:v1.15.4', 'none')],
   // templates/server-statefulset.yaml and injector-deployment.yaml; the injector hands agentImage
   // to every pod it injects.
   'vault 0.31.0': [
@@ -164,7 +166,8 @@ export function renderedImage(values: Values, image: ChartImage): { ref: string;
   const hex = /^[a-f0-9]{64}$/;
   const prefixed = /^sha256:[a-f0-9]{64}$/;
   let digest: string | undefined;
-  if (image.key === 'tag') digest = tagDigest;
+  if (image.key === 'none') digest = undefined;
+  else if (image.key === 'tag') digest = tagDigest;
   else if (image.key === 'sha')
     digest = hex.test(field('sha') ?? '') ? `sha256:${field('sha')}` : undefined;
   else if (image.key === 'prefixedSha') digest = field('sha');
@@ -206,7 +209,9 @@ function over(base: Values, values: Values): Values {
 export function withPinnedImages<V extends Values>(chart: string, version: string, values: V): V {
   const pins = (imagesOfChart(chart, version) ?? [])
     // A tag the component chose is not the one the recorded digest belongs to.
-    .filter((i) => imageDigests[i.image] && renderedImage(values, i).ref === i.image)
+    .filter(
+      (i) => i.key !== 'none' && imageDigests[i.image] && renderedImage(values, i).ref === i.image,
+    )
     .reduce<Values>((acc, i) => over(acc, pinValues(i, imageDigests[i.image].digest)), {});
   return over(pins, values) as V;
 }

@@ -4,7 +4,6 @@ import * as random from '@pulumi/random';
 import type { StackConfig } from '../config/stack-config';
 import { afterMonitoringCrds, type MonitoringCrds } from '../observability/monitoring-crds';
 import type { ClusterHandle } from './cluster';
-import { withPinnedImages } from '../charts/chart-images';
 
 export interface QdrantArgs {
   config: StackConfig['qdrant'];
@@ -47,7 +46,7 @@ export class Qdrant extends pulumi.ComponentResource {
         namespace: qdrantNamespace,
         createNamespace: true,
         atomic: true,
-        values: withPinnedImages('qdrant', config.chartVersion, {
+        values: {
           replicaCount: config.replicas,
           apiKey: apiKey.result,
           config: {
@@ -85,7 +84,7 @@ export class Qdrant extends pulumi.ComponentResource {
             },
           ],
           metrics: { serviceMonitor: { enabled: true } },
-        }),
+        },
       },
       afterMonitoringCrds(args.monitoring, { parent: this, provider: cluster.provider }),
     );

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { imagesOfChart, renderedImage } from '../charts/chart-images';
+import { chartDescription } from '../charts/chart-values';
+import {
+  chartImages,
+  imagesOfChart,
+  renderedImage,
+  withPinnedImages,
+} from '../charts/chart-images';
 import { imageDigests, singleSourceDigests } from '../charts/image-digests';
 import {
   runStack,
@@ -251,5 +257,43 @@ describe('images the charts render by default, pinned by digest', function () {
       .split('\n')
       .filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(listed, singleSourceDigests());
+  });
+});
+
+describe('pinning chart images through their own keys', () => {
+  const entries = Object.entries(chartImages).flatMap(([key, images]) => {
+    const [chart, version] = key.split(' ');
+    return images.map((image) => ({ chart, version, image }));
+  });
+
+  it('writes each digest where the chart reads it, and reads it back from there', () => {
+    const problems = entries.flatMap(({ chart, version, image }) => {
+      const out: string[] = [];
+      const keys = chartDescription(chart, version)?.keys;
+      const field = { sha: 'sha', prefixedSha: 'sha', digest: 'digest', tag: 'tag', none: '' }[
+        image.key
+      ];
+      if (field && !keys?.has(`${image.at}.${field}`))
+        out.push(`${chart} ${version} does not read ${image.at}.${field}`);
+      const recorded = imageDigests[image.image];
+      if (recorded && image.key !== 'none') {
+        const pinned = renderedImage(withPinnedImages(chart, version, {}), image);
+        if (pinned.ref !== image.image || pinned.digest !== recorded.digest)
+          out.push(`${image.image}: pinned as ${pinned.ref}@${pinned.digest}`);
+      }
+      return out;
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  it('leaves an image alone where the program chose another tag, or the chart takes no digest', () => {
+    const values = withPinnedImages('kube-prometheus-stack', '77.6.2', {
+      prometheus: { prometheusSpec: { image: { tag: 'v3.6.0' } } },
+    });
+    const pinned = values as any;
+    // v3.5.0's digest must not ride on v3.6.0; the other images keep their pins.
+    assert.deepEqual(pinned.prometheus.prometheusSpec.image, { tag: 'v3.6.0' });
+    assert.match(pinned.grafana.image.sha, /^[a-f0-9]{64}$/);
+    assert.deepEqual(withPinnedImages('qdrant', '1.15.4', {}), {});
   });
 });
