@@ -138,13 +138,13 @@ function isPlainObject(v: unknown): v is Values {
   return !!v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
 }
 
-function blockAt(values: Values, at: string): Values | string | undefined {
+function blockAt(values: Values, at: string): Values | undefined {
   let node: unknown = values;
   for (const part of at.split('.')) {
     if (!isPlainObject(node)) return undefined;
     node = node[part];
   }
-  return isPlainObject(node) || typeof node === 'string' ? node : undefined;
+  return isPlainObject(node) ? node : undefined;
 }
 
 const splitRef = (ref: string) => {
@@ -159,8 +159,7 @@ const splitRef = (ref: string) => {
 export function renderedImage(values: Values, image: ChartImage): { ref: string; digest?: string } {
   const { repository, tag: defaultTag } = splitRef(image.image);
   const block = blockAt(values, image.at);
-  const field = (k: string) =>
-    isPlainObject(block) && typeof block[k] === 'string' ? (block[k] as string) : undefined;
+  const field = (k: string) => (typeof block?.[k] === 'string' ? (block[k] as string) : undefined);
   const [tag, tagDigest] = (field('tag') || defaultTag).split('@');
   const ref = `${repository}:${tag}`;
   const hex = /^[a-f0-9]{64}$/;
