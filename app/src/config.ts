@@ -198,8 +198,9 @@ export const configSchema = z
      */
     API_KEY_PEPPER: z.string().min(32).optional(),
     /**
-     * Longest life of a verified API key (and its principal's roles) in memory: the bound within
-     * which a revocation or role removal made through another instance counts everywhere.
+     * Longest life of a verified API key (and its principal's roles) in memory. A revocation, a
+     * principal disabled or a role removed anywhere counts everywhere as soon as its access change
+     * notice arrives; this is the bound should a notice be lost with the listening connection.
      */
     AUTH_CACHE_TTL_MS: int(0, 60_000).default(5_000),
     /** Failed authentications audited per process and minute; the rest are counted, not written. */

@@ -8,6 +8,7 @@ import {
   createLexicalSearch,
   createVectorStore,
 } from './composition/adapters';
+import { startAccessChanges } from './composition/access-changes';
 import { startCollectionLookup } from './composition/collection-lookup';
 import { startDataLayer } from './composition/data-layer';
 import { createSecurity } from './composition/security';
@@ -134,6 +135,13 @@ export async function startService(
       logger,
       bearer: options.bearer ?? jwt?.verifier,
     });
+    // Whatever takes access away drops this process's cached credentials of the principal: at
+    // once for a change made here, on the access change notice for one made anywhere.
+    const credentialsChanged = (principalId: string | null) => {
+      security.changed(principalId);
+      jwt?.verifier.invalidate(principalId);
+    };
+    await startAccessChanges(config, { data, logger, closers, changed: credentialsChanged });
     const useCases = createUseCases({
       data,
       collectionLookup,
@@ -145,10 +153,8 @@ export async function startService(
       maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
       audit,
       minter: security.hasher,
-      changed: (principalId) => {
-        security.changed(principalId);
-        jwt?.verifier.invalidate(principalId);
-      },
+      changed: credentialsChanged,
+      denylist: jwt?.denylist,
     });
     const api = { ...useCases, ...(jwt ? { tokens: jwt.endpoints } : {}) };
 

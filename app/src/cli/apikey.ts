@@ -14,20 +14,26 @@ import {
   type EmbeddedPostgresServer,
 } from '../stores/postgres/embedded-postgres';
 import { PrincipalsRepository } from '../stores/postgres/principals-repository';
+import { RedisTokenDenylist } from '../stores/tokens/redis-token-denylist';
 import { ApiKeyUseCases } from '../use-cases/api-keys';
+import { PrincipalUseCases } from '../use-cases/principals';
 import { CollectionAccess, systemPrincipal } from '../use-cases/collection-access';
 
-// `npm run apikey -- create|list|revoke ...`: API keys from the command line, through the same use
-// cases as the API, acting as the service's own principal (whoever can reach the database with
-// the service's configuration is trusted already). This is how production gets its first key:
-// production never creates one by itself. The new key is printed once, to stdout; its creation is
-// appended to the audit log like any other.
+// `npm run apikey -- create|list|revoke|disable|enable ...`: API keys and principals from the
+// command line, through the same use cases as the API, acting as the service's own principal
+// (whoever can reach the database with the service's configuration is trusted already). This is
+// how production gets its first key: production never creates one by itself. The new key is
+// printed once, to stdout; its creation is appended to the audit log like any other. A revocation
+// or a disable reaches every running instance at once (the access change notice is sent in its
+// transaction); with REDIS_URL set, a disabled principal's live access tokens are denylisted too.
 
 const usage = `usage: npm run apikey -- <command> [options]
   create --principal <name> [--create-principal [--super-admin]] [--scopes read,write,admin]
          [--name <label>] [--expires-in-days <n>]
   list   --principal <name>
-  revoke <key id>`;
+  revoke <key id>
+  disable --principal <name>
+  enable --principal <name>`;
 
 class UsageError extends Error {}
 
@@ -45,7 +51,9 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const [command, ...rest] = positionals;
-  if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new UsageError(usage);
+  if (!['create', 'list', 'revoke', 'disable', 'enable'].includes(command ?? '')) {
+    throw new UsageError(usage);
+  }
 
   const config = loadConfig();
   let embedded: EmbeddedPostgresServer | undefined;
@@ -103,6 +111,25 @@ async function main(argv: string[]): Promise<void> {
     const name = values.principal;
     if (!name) throw new UsageError(`--principal is required\n${usage}`);
     let principal = await useCases.findPrincipal(name);
+    if (command === 'disable' || command === 'enable') {
+      if (!principal) throw new UsageError(`no principal named "${name}"`);
+      const denylist = config.REDIS_URL ? new RedisTokenDenylist(config.REDIS_URL) : undefined;
+      try {
+        await denylist?.waitUntilReady(2_000).catch((err: unknown) => {
+          logger.warn('token denylist unreachable: live access tokens are not denied', { err });
+        });
+        const updated = await new PrincipalUseCases({
+          principals,
+          access,
+          denylist,
+          logger,
+        }).setDisabled(systemPrincipal, principal.id, command === 'disable');
+        console.log(`principal ${updated.name} (${updated.id}) is ${command}d`);
+      } finally {
+        await denylist?.close();
+      }
+      return;
+    }
     if (command === 'list') {
       if (!principal) throw new UsageError(`no principal named "${name}"`);
       for (const key of await useCases.list(systemPrincipal, principal.id)) {

@@ -1,5 +1,6 @@
 import type { AccessChanged, ApiKeyMinter } from '../domain/access';
 import type { AuditLog } from '../domain/audit';
+import type { TokenDenylist } from '../domain/tokens';
 import type { ApiDependencies } from '../http/routes/api-dependencies';
 import type { Logger } from '../observability/logger';
 import type { StageTimer } from '../observability/stage-timer';
@@ -12,6 +13,7 @@ import type { CollectionLookupCache } from '../use-cases/collection-lookup-cache
 import { CollectionUseCases } from '../use-cases/collections';
 import { DocumentUseCases } from '../use-cases/documents';
 import { MemberUseCases } from '../use-cases/members';
+import { PrincipalUseCases } from '../use-cases/principals';
 import { QueryUseCase } from '../use-cases/query';
 import type { DataLayer } from './data-layer';
 
@@ -31,6 +33,8 @@ export function createUseCases(deps: {
   minter: ApiKeyMinter;
   /** Drops this process's cached credentials of a principal whose keys or roles changed. */
   changed: AccessChanged;
+  /** Where a disabled principal's live access tokens are denied (absent: tokens are off). */
+  denylist?: TokenDenylist;
 }): ApiDependencies {
   const { data, vectors, embedder, retrieval, timer, logger, audit, changed } = deps;
   const access = new CollectionAccess({ roles: data.principals, audit, logger, changed });
@@ -69,6 +73,13 @@ export function createUseCases(deps: {
       roles: data.principals,
       access,
       changed,
+    }),
+    principals: new PrincipalUseCases({
+      principals: data.principals,
+      access,
+      denylist: deps.denylist,
+      changed,
+      logger,
     }),
     maxDocumentBytes: deps.maxDocumentBytes,
   };

@@ -1,4 +1,5 @@
 import type { CollectionRole, PrincipalRecord } from './principal';
+import type { LiveAccessTokens } from './tokens';
 
 // What authorization and credential management need from storage (Postgres implements them in
 // stores/postgres/principals-repository.ts), declared on the domain's side like ports.ts.
@@ -51,6 +52,24 @@ export interface PrincipalStore {
   get(id: string): Promise<StoredPrincipal | undefined>;
   getByName(name: string): Promise<StoredPrincipal | undefined>;
   count(): Promise<number>;
+  /**
+   * Disables (or enables) a principal, in one transaction that also, when disabling, revokes every
+   * refresh token family of it, and announces the change to every instance on commit.
+   * Undefined when there is no such principal.
+   * @throws ConflictError when it would leave no enabled super admin.
+   */
+  setDisabled(id: string, disabled: boolean): Promise<PrincipalDisabling | undefined>;
+}
+
+export interface PrincipalDisabling {
+  /** The principal as it is now. */
+  readonly principal: StoredPrincipal;
+  /** False when it already was in that state (nothing was done). */
+  readonly changed: boolean;
+  /** Refresh token families this revoked. */
+  readonly familiesRevoked: number;
+  /** Access tokens issued with those families that have not expired yet: for the denylist. */
+  readonly liveAccessTokens: LiveAccessTokens;
 }
 
 export interface ApiKeyStore {

@@ -11,6 +11,8 @@ export const auditEventTypes = [
   'api_key.created',
   'api_key.revoked',
   'role.changed',
+  'principal.disabled',
+  'principal.enabled',
   'collection.created',
   'collection.deleted',
   'document.created',

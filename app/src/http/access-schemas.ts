@@ -79,9 +79,22 @@ export const principalSchema = z
     name: z.string(),
     superAdmin: z.boolean(),
     tier: z.string(),
+    disabled: z.boolean().openapi({
+      description: 'A disabled principal is refused with any credential until enabled again.',
+    }),
     createdAt: timestamp,
   })
   .openapi('Principal');
+
+export const updatePrincipalBody = z
+  .object({
+    disabled: z.boolean().openapi({
+      description:
+        'true: every API key and access token of the principal is refused at once, on every instance, and its sign-in sessions end (refresh tokens revoked). false: its API keys work again; ended sessions stay ended.',
+    }),
+  })
+  .strict()
+  .openapi('UpdatePrincipal');
 
 export const setMemberBody = z
   .object({ principalId, role: z.enum(collectionRoles) })

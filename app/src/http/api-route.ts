@@ -31,7 +31,7 @@ export interface ApiRoute<
   Q extends AnyObject = AnyObject,
   B extends z.ZodType = z.ZodType,
 > {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** Express path template, e.g. `/v1/collections/:collectionId`; also the metrics `route` label. */
   path: string;
   operationId: string;

@@ -7,10 +7,12 @@ import { apiKeyPrefix, type ApiKeyHasher } from './api-key-format';
 // database round trip; the presented key is still hashed and compared on every request, so a
 // cached entry never lets a wrong secret through.
 //
-// Revocation bound: a key revoked, a principal disabled or a role removed through this process
-// counts at once here (invalidate()); through another instance it counts here within `cacheTtlMs`
-// (AUTH_CACHE_TTL_MS, 5 s by default), when the entry is read again from the primary. Roles
-// granted elsewhere count at once: the use cases re-read a role from the primary before denying.
+// Revocation bound: a key revoked, a principal disabled or a role removed counts here at once
+// (invalidate()): through this process directly, through any other instance or the CLI when its
+// access change notice arrives (stores/postgres/access-changes.ts, on commit). Should the notice be
+// lost with the listening connection, within `cacheTtlMs` (AUTH_CACHE_TTL_MS, 5 s by default),
+// when the entry is read again from the primary. Roles granted elsewhere count at once: the use
+// cases re-read a role from the primary before denying.
 
 const roleRank: Record<CollectionRole, number> = { reader: 1, writer: 2, admin: 3 };
 

@@ -105,7 +105,7 @@ export class ApiKeyUseCases {
 
   /**
    * Revokes one of the caller's keys (a super admin: anyone's); someone else's key answers as a
-   * missing one. Counts at once in this process, within AUTH_CACHE_TTL_MS everywhere.
+   * missing one. Counts at once in this process and, on its access change notice, in every other.
    * @throws NotFoundError, ForbiddenError (a read-only credential)
    */
   async revoke(principal: Principal, keyId: string): Promise<ApiKeyInfo> {

@@ -261,6 +261,7 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
       '/v1/collections/{collectionId}/members',
       '/v1/collections/{collectionId}/members/{principalId}',
       '/v1/principals',
+      '/v1/principals/{principalId}',
       '/v1/query',
     ]);
     assert.equal(doc.body.components.schemas.Query.additionalProperties, false);

@@ -10,7 +10,7 @@ import { eventually, requireEnv, startTestService } from '../support/test-servic
 
 // Authentication on every /v1 route, on the real service: which credentials pass, that every
 // failure looks the same from outside, that keys are stored only as keyed hashes, that a revoked
-// key stops working (at once here, within AUTH_CACHE_TTL_MS on another instance), and that failures
+// key stops working (at once here, on its access change notice on another instance), and that failures
 // are audited at a bounded rate with no secret in any event or log line.
 
 async function sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
@@ -153,8 +153,9 @@ describe('authentication of /v1', function () {
     assert.equal((await api.post('/v1/api-keys', { expiresInDays: 0 })).status, 400);
   });
 
-  it('a revoked key stops working at once on this instance, and within AUTH_CACHE_TTL_MS on another', async () => {
-    const other = await startTestService({ AUTH_CACHE_TTL_MS: '1000' });
+  it('a revoked key stops working at once on this instance, and on another as soon as the revocation commits', async () => {
+    // 60 s of cache there, four times what the poll below waits: only the notice can refuse in time.
+    const other = await startTestService({ AUTH_CACHE_TTL_MS: '60000' });
     try {
       const created = await apiClient(service.url).post('/v1/api-keys', { name: 'revoked' });
       const here = apiClient(service.url, { apiKey: created.body.key });

@@ -211,6 +211,20 @@ describe('authorization matrix: endpoint × role × own/other collection', funct
     },
   ];
 
+  /** The operations the tests of 'operations outside any collection' walk. */
+  const outsideCollections = [
+    'GET /v1/collections',
+    'POST /v1/collections',
+    'POST /v1/api-keys',
+    'GET /v1/api-keys',
+    'DELETE /v1/api-keys/{keyId}',
+    'POST /v1/principals',
+    'PATCH /v1/principals/{principalId}',
+    'POST /v1/auth/token',
+    'POST /v1/auth/refresh',
+    'POST /v1/auth/revoke',
+  ];
+
   /** The problem a missing collection gets, with its id blanked, for comparison. */
   async function missingProblem(who: Who, build: Case['request']) {
     const req = await build(missing);
@@ -381,6 +395,84 @@ describe('authorization matrix: endpoint × role × own/other collection', funct
         .get('super_admin')!
         .post('/v1/principals', { name: uniqueName('p') });
       assert.equal(created.status, 201, created.text);
+    });
+
+    it('PATCH /v1/principals/{id}: super admins only; a refusal changes nothing', async () => {
+      const target = await createTestPrincipal();
+      const asTarget = apiClient(service.url, { apiKey: target.key });
+      for (const who of ['anonymous', 'none', 'reader', 'writer', 'admin'] as const) {
+        const res = await callers
+          .get(who)!
+          .request('PATCH', `/v1/principals/${target.id}`, { disabled: true });
+        assert.equal(res.status, who === 'anonymous' ? 401 : 403, `${who}: ${res.text}`);
+      }
+      // Not even on itself: only a super admin disables, and never itself.
+      const self = await asTarget.request('PATCH', `/v1/principals/${target.id}`, {
+        disabled: true,
+      });
+      assert.equal(self.status, 403);
+      assert.equal((await asTarget.get('/v1/collections')).status, 200);
+      const superAdmin = callers.get('super_admin')!;
+      const disabled = await superAdmin.request('PATCH', `/v1/principals/${target.id}`, {
+        disabled: true,
+      });
+      assert.equal(disabled.status, 200, disabled.text);
+      assert.equal((await asTarget.get('/v1/collections')).status, 401);
+      const ownId = principals.get('super_admin')!.id;
+      assert.equal(
+        (await superAdmin.request('PATCH', `/v1/principals/${ownId}`, { disabled: true })).status,
+        409,
+      );
+      const enabled = await superAdmin.request('PATCH', `/v1/principals/${target.id}`, {
+        disabled: false,
+      });
+      assert.equal(enabled.status, 200, enabled.text);
+      assert.equal((await asTarget.get('/v1/collections')).status, 200);
+    });
+
+    it('token endpoints: any principal, for itself only; the refresh is public', async () => {
+      const anonymous = callers.get('anonymous')!;
+      assert.equal((await anonymous.post('/v1/auth/token')).status, 401);
+      assert.equal((await anonymous.post('/v1/auth/revoke', {})).status, 401);
+      for (const who of ['none', 'reader', 'writer', 'admin', 'super_admin'] as const) {
+        const issued = await callers.get(who)!.post('/v1/auth/token');
+        assert.equal(issued.status, 200, `${who}: ${issued.text}`);
+        const refreshed = await anonymous.post('/v1/auth/refresh', {
+          refreshToken: issued.body.refreshToken,
+        });
+        assert.equal(refreshed.status, 200, `${who}: ${refreshed.text}`);
+        const asJwt = apiClient(service.url, { apiKey: refreshed.body.accessToken });
+        assert.equal((await asJwt.post('/v1/auth/revoke', {})).status, 204);
+        assert.equal((await asJwt.get('/v1/collections')).status, 401);
+      }
+      // Someone else's token is left alone (RFC 7009: no error, nothing revoked).
+      const readers = await callers.get('reader')!.post('/v1/auth/token');
+      assert.equal(
+        (await callers.get('writer')!.post('/v1/auth/revoke', { token: readers.body.accessToken }))
+          .status,
+        204,
+      );
+      const asReader = apiClient(service.url, { apiKey: readers.body.accessToken });
+      assert.equal((await asReader.get(`/v1/collections/${own}`)).status, 200);
+    });
+
+    it('covers every /v1 operation of the OpenAPI document', async () => {
+      const doc = await callers.get('anonymous')!.get('/openapi.json');
+      const operations = Object.entries(doc.body.paths as Record<string, object>)
+        .filter(([path]) => path.startsWith('/v1/'))
+        .flatMap(([path, methods]) =>
+          Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{\w+\}/g, '{}')}`),
+        );
+      const covered = new Set(
+        [...cases.map((c) => c.name), ...outsideCollections].map((n) =>
+          n.replace(/\{\w+\}/g, '{}'),
+        ),
+      );
+      assert.deepEqual(
+        operations.filter((o) => !covered.has(o)),
+        [],
+        'operations the matrix does not walk',
+      );
     });
 
     it('the other collection is unchanged after the whole matrix', async () => {

@@ -7,14 +7,16 @@ import { Client } from 'pg';
 import { roleBootstrapStatements } from '../../../catalog/database-roles';
 import { ApiKeyAuthenticator } from '../../src/security/api-key-authenticator';
 import { ApiKeyHasher, developmentPepper } from '../../src/security/api-key-format';
+import { AccessChangeListener } from '../../src/stores/postgres/access-changes';
 import { ApiKeysRepository } from '../../src/stores/postgres/api-keys-repository';
 import { PrincipalsRepository } from '../../src/stores/postgres/principals-repository';
 import { repoRoot } from '../support/service-process';
+import { eventually } from '../support/test-service';
 import { startDataStack, type DataStack } from '../stores/postgres/data-stack';
 import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
 
 // `npm run apikey` is how production gets its first key: create (printing the key once), list
-// (never a secret) and revoke, through the API's use cases.
+// (never a secret), revoke, and disable or enable a principal, through the API's use cases.
 
 describe('npm run apikey', function () {
   this.timeout(90_000);
@@ -133,6 +135,60 @@ describe('npm run apikey', function () {
       assert.match(created.stdout.trim(), /^rag_[0-9a-f]{12}_/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('disables a principal, heard at once by every listening instance, never the last super admin', async () => {
+    const heard: (string | null)[] = [];
+    const listener = new AccessChangeListener({
+      connectionString: testDb.primaryUrl,
+      onChange: (principalId) => heard.push(principalId),
+    });
+    await listener.start();
+    try {
+      // Made through the repositories: each CLI run costs seconds of compilation.
+      const principals = new PrincipalsRepository(stack.database);
+      const ci = await principals.create({ name: 'ci' });
+      const minted = new ApiKeyHasher(Buffer.from(developmentPepper)).mint();
+      const keys = new ApiKeysRepository(stack.database, principals);
+      await keys.create({
+        principalId: ci.id,
+        name: null,
+        prefix: minted.prefix,
+        hash: minted.hash,
+        scopes: ['read'],
+        expiresAt: null,
+      });
+      const key = minted.key;
+      const auth = new ApiKeyAuthenticator({
+        keys,
+        hasher: new ApiKeyHasher(Buffer.from(developmentPepper)),
+        cacheTtlMs: 0,
+      });
+      assert.equal((await auth.verify(key)).ok, true);
+
+      const disabled = await cli('disable', '--principal', 'ci');
+      assert.equal(disabled.code, 0, disabled.stderr);
+      assert.match(disabled.stdout, /is disabled/);
+      assert.equal((await auth.verify(key)).ok, false);
+      await eventually(() => heard.includes(ci.id), { what: 'the disable announced' });
+
+      // The only enabled super admin stays enabled.
+      const root = await principals.create({ name: 'root', superAdmin: true });
+      const admin = new Client(testDb.primaryUrl);
+      await admin.connect();
+      try {
+        await admin.query('UPDATE principals SET disabled = true WHERE super_admin AND id <> $1', [
+          root.id,
+        ]);
+      } finally {
+        await admin.end();
+      }
+      const refused = await cli('disable', '--principal', 'root');
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /last enabled super admin/);
+    } finally {
+      await listener.close();
     }
   });
 });

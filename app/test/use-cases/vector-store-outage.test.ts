@@ -90,6 +90,7 @@ describe('vector store unreachable', function () {
       // Credential management plays no part in this test.
       apiKeys: undefined as never,
       members: undefined as never,
+      principals: undefined as never,
     };
     const app = express();
     app.use(express.json());

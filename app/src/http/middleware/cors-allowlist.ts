@@ -11,7 +11,7 @@ export function corsAllowlist(origins: readonly string[]): RequestHandler {
   const allowed = new Set(origins);
   const handler = cors({
     origin: (origin, callback) => callback(null, any || (!!origin && allowed.has(origin))),
-    methods: ['GET', 'POST', 'DELETE'],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Location'],
     maxAge: 600,

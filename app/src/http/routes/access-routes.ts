@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ApiKeyInfo } from '../../domain/access';
+import type { ApiKeyInfo, StoredPrincipal } from '../../domain/access';
 import { defineRoute, type ApiRoute } from '../api-route';
 import {
   accessBodyLimit,
@@ -12,17 +12,20 @@ import {
   createPrincipalBody,
   memberListSchema,
   memberParams,
+  principalParams,
   principalSchema,
   setMemberBody,
+  updatePrincipalBody,
 } from '../access-schemas';
 import { collectionParams } from '../schemas';
 import type { ApiDependencies } from './api-dependencies';
 
 // Credentials and membership: API keys (own; a super admin's for anyone), principals (super
-// admins), a collection's members (its admins). Authorization is the use cases'.
+// admins: create, disable, enable), a collection's members (its admins). Authorization is the use
+// cases'.
 
 export function accessRoutes(deps: ApiDependencies): ApiRoute[] {
-  const { apiKeys, members } = deps;
+  const { apiKeys, members, principals } = deps;
   return [
     defineRoute({
       method: 'post',
@@ -92,16 +95,28 @@ export function accessRoutes(deps: ApiDependencies): ApiRoute[] {
       problems: [409, 503],
       async handle({ body, principal }) {
         const created = await apiKeys.createPrincipal(principal, body);
-        return {
-          status: 201,
-          body: {
-            id: created.id,
-            name: created.name,
-            superAdmin: created.superAdmin,
-            tier: created.tier,
-            createdAt: created.createdAt.toISOString(),
-          },
-        };
+        return { status: 201, body: toPrincipal(created) };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/v1/principals/:principalId',
+      operationId: 'updatePrincipal',
+      summary:
+        'Disable a principal (every credential refused at once, sessions ended) or enable it again (super admins)',
+      tags: ['access'],
+      params: principalParams,
+      body: updatePrincipalBody,
+      maxBodyBytes: accessBodyLimit,
+      responses: { 200: { description: 'The principal as it is now.', schema: principalSchema } },
+      problems: [404, 409, 503],
+      async handle({ params, body, principal }, req) {
+        const requestId = req.res?.getHeader('X-Request-Id');
+        const updated = await principals.setDisabled(principal, params.principalId, body.disabled, {
+          ...(req.ip ? { sourceIp: req.ip } : {}),
+          ...(typeof requestId === 'string' ? { requestId } : {}),
+        });
+        return { status: 200, body: toPrincipal(updated) };
       },
     }),
     defineRoute({
@@ -148,6 +163,17 @@ export function accessRoutes(deps: ApiDependencies): ApiRoute[] {
       },
     }),
   ];
+}
+
+function toPrincipal(p: StoredPrincipal): z.infer<typeof principalSchema> {
+  return {
+    id: p.id,
+    name: p.name,
+    superAdmin: p.superAdmin,
+    tier: p.tier,
+    disabled: p.disabled,
+    createdAt: p.createdAt.toISOString(),
+  };
 }
 
 function toApiKey(k: ApiKeyInfo): z.infer<typeof apiKeySchema> {

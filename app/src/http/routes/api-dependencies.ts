@@ -2,6 +2,7 @@ import type { ApiKeyUseCases } from '../../use-cases/api-keys';
 import type { CollectionUseCases } from '../../use-cases/collections';
 import type { DocumentUseCases } from '../../use-cases/documents';
 import type { MemberUseCases } from '../../use-cases/members';
+import type { PrincipalUseCases } from '../../use-cases/principals';
 import type { QueryUseCase } from '../../use-cases/query';
 import type { TokenEndpoints } from './auth-routes';
 
@@ -12,6 +13,7 @@ export interface ApiDependencies {
   readonly queries: QueryUseCase;
   readonly apiKeys: ApiKeyUseCases;
   readonly members: MemberUseCases;
+  readonly principals: PrincipalUseCases;
   readonly maxDocumentBytes: number;
   /** JWT issue, refresh, revocation and the JWKS; absent when tokens are off (production without keys). */
   readonly tokens?: TokenEndpoints;

@@ -164,6 +164,8 @@ export type ScopedPrincipal = Principal & { readonly scope?: CollectionRole };
  */
 export class JwtVerifier {
   private readonly cache = new Map<string, { record: PrincipalRecord; until: number }>();
+  /** Bumped by every invalidation: a directory read that raced one is used once, never kept. */
+  private epoch = 0;
 
   constructor(
     private readonly tokens: AccessTokens,
@@ -199,6 +201,7 @@ export class JwtVerifier {
 
   /** Forgets a principal whose roles changed, was disabled or removed (null: every principal). */
   invalidate(principalId: string | null): void {
+    this.epoch++;
     if (principalId === null) this.cache.clear();
     else this.cache.delete(principalId);
   }
@@ -207,8 +210,9 @@ export class JwtVerifier {
     const now = Date.now();
     const cached = this.cache.get(id);
     if (cached && cached.until > now) return cached.record;
+    const epoch = this.epoch;
     const record = await this.principals.find(id);
-    if (record && this.principalCacheTtlMs > 0) {
+    if (record && this.principalCacheTtlMs > 0 && epoch === this.epoch) {
       if (this.cache.size >= 10_000) this.cache.clear();
       this.cache.set(id, { record, until: now + this.principalCacheTtlMs });
     } else this.cache.delete(id);

@@ -1,11 +1,13 @@
 import type { ApiKeyInfo, ApiKeyScope, ApiKeyStore, StoredApiKey } from '../../domain/access';
+import { notifyAccessChange } from './access-changes';
 import type { Database } from './database';
 import { isUuid, withPostgres } from './postgres-errors';
 import type { PrincipalsRepository } from './principals-repository';
 
 // Table `api_keys` (migration 20261201000200): a key's public prefix, its HMAC under the pepper
 // (never the key), scopes, expiry, revocation and last use. Reads go to the primary: a key created
-// a moment ago must work at once, and the authentication layer caches what it verified.
+// a moment ago must work at once, and the authentication layer caches what it verified; a
+// revocation is announced to every instance's cache on commit (access-changes.ts).
 
 interface ApiKeyRow {
   id: string;
@@ -77,12 +79,16 @@ export class ApiKeysRepository implements ApiKeyStore {
   revoke(id: string): Promise<boolean> {
     return withPostgres(async () => {
       if (!isUuid(id)) return false;
-      const n = await this.db
-        .primary('api_keys')
-        .where({ id })
-        .whereNull('revoked_at')
-        .update({ revoked_at: this.db.primary.fn.now() });
-      return n > 0;
+      return this.db.transaction(async (trx) => {
+        const revoked = (await trx('api_keys')
+          .where({ id })
+          .whereNull('revoked_at')
+          .update({ revoked_at: trx.fn.now() })
+          .returning('principal_id')) as { principal_id: string }[];
+        // Every instance drops the key from its cache the moment this commits.
+        for (const r of revoked) await notifyAccessChange(trx, r.principal_id);
+        return revoked.length > 0;
+      });
     });
   }
 

@@ -1,18 +1,21 @@
 import type {
   CollectionMember,
   NewPrincipal,
+  PrincipalDisabling,
   PrincipalStore,
   RoleStore,
   StoredPrincipal,
 } from '../../domain/access';
 import { ConflictError } from '../../domain/errors';
 import type { CollectionRole, PrincipalDirectory, PrincipalRecord } from '../../domain/principal';
+import { notifyAccessChange } from './access-changes';
 import type { Database } from './database';
 import { isUuid, uniqueViolation, withPostgres } from './postgres-errors';
 
 // Tables `principals` and `collection_roles` (migration 20261201000200). Every read
 // here goes to the primary: credentials and roles are read once and then cached in memory by the
-// authentication layer, and a key or role created a moment ago must count at once.
+// authentication layer, and a key or role created a moment ago must count at once. Changes that
+// take access away are announced to every instance's caches on commit (access-changes.ts).
 
 interface PrincipalRow {
   id: string;
@@ -81,6 +84,60 @@ export class PrincipalsRepository implements PrincipalStore, PrincipalDirectory,
     });
   }
 
+  setDisabled(id: string, disabled: boolean): Promise<PrincipalDisabling | undefined> {
+    return withPostgres(async () => {
+      if (!isUuid(id)) return undefined;
+      const done = await this.db.transaction(async (trx) => {
+        const found = (await trx<PrincipalRow>('principals').where({ id }).first('super_admin')) as
+          Pick<PrincipalRow, 'super_admin'> | undefined;
+        if (!found) return undefined;
+        if (disabled && found.super_admin) {
+          // Every enabled super admin, locked in one order by every such transaction: two super
+          // admins disabled at once queue here, and the second counts what the first left.
+          const enabled = (await trx('principals')
+            .where({ super_admin: true, disabled: false })
+            .orderBy('id')
+            .forUpdate()
+            .select('id')) as { id: string }[];
+          if (enabled.length === 1 && enabled[0]!.id === id) {
+            throw new ConflictError('the last enabled super admin cannot be disabled');
+          }
+        }
+        const row = (await trx<PrincipalRow>('principals')
+          .where({ id })
+          .forUpdate()
+          .first()) as PrincipalRow;
+        if (row.disabled === disabled) {
+          return { changed: false, familiesRevoked: 0, liveAccessTokens: [] };
+        }
+        await trx('principals').where({ id }).update({ disabled });
+        // Both ways: no session can legitimately start while the principal is disabled, so a family
+        // still live when it is enabled again came from a refresh that raced the disable.
+        const now = new Date();
+        const revoked = (await trx('refresh_tokens')
+          .where({ principal_id: id })
+          .whereNull('revoked_at')
+          .update({ revoked_at: now })
+          .returning(['family_id', 'access_jti', 'access_expires_at'])) as {
+          family_id: string;
+          access_jti: string;
+          access_expires_at: Date;
+        }[];
+        await notifyAccessChange(trx, id);
+        return {
+          changed: true,
+          familiesRevoked: new Set(revoked.map((r) => r.family_id)).size,
+          liveAccessTokens: revoked
+            .filter((r) => r.access_expires_at.getTime() > now.getTime())
+            .map((r) => ({ jti: r.access_jti, expiresAt: r.access_expires_at })),
+        };
+      });
+      if (!done) return undefined;
+      const principal = await this.get(id);
+      return principal ? { ...done, principal } : undefined;
+    });
+  }
+
   roleOn(
     principalId: string,
     collectionId: string,
@@ -104,19 +161,25 @@ export class PrincipalsRepository implements PrincipalStore, PrincipalDirectory,
   ): Promise<boolean> {
     return withPostgres(async () => {
       if (!isUuid(principalId) || !isUuid(collectionKey)) return false;
-      const db = this.db.primary;
-      if (role === null) {
-        const n = await db('collection_roles')
-          .where({ principal_id: principalId, collection_id: collectionKey })
-          .delete();
-        return n > 0;
-      }
-      const rows = await db('collection_roles')
-        .insert({ principal_id: principalId, collection_id: collectionKey, role })
-        .onConflict(['principal_id', 'collection_id'])
-        .merge({ role, granted_at: db.fn.now() })
-        .returning('role');
-      return rows.length > 0;
+      return this.db.transaction(async (db) => {
+        let changed: boolean;
+        if (role === null) {
+          const n = await db('collection_roles')
+            .where({ principal_id: principalId, collection_id: collectionKey })
+            .delete();
+          changed = n > 0;
+        } else {
+          const rows = await db('collection_roles')
+            .insert({ principal_id: principalId, collection_id: collectionKey, role })
+            .onConflict(['principal_id', 'collection_id'])
+            .merge({ role, granted_at: db.fn.now() })
+            .returning('role');
+          changed = rows.length > 0;
+        }
+        // A role lowered or removed must stop counting on every instance at once.
+        if (changed) await notifyAccessChange(db, principalId);
+        return changed;
+      });
     });
   }
 
