@@ -141,7 +141,13 @@ export const configSchema = z
      * at start (tokens die with the process). Unset in production: no tokens are issued or accepted.
      */
     JWT_SIGNING_KEYS_DIR: z.string().min(1).optional(),
-    /** Backstop re-read of JWT_SIGNING_KEYS_DIR, for volumes where change events do not arrive. */
+    /**
+     * The signing keys as one file, a JSON object of `jwt-` fields (how one Vault Agent template
+     * renders them from `secret/rag-api/keys`; see security/jwt/key-bundle.ts), re-read on change.
+     * The alternative to JWT_SIGNING_KEYS_DIR (never both), with the same meaning when unset.
+     */
+    JWT_SIGNING_KEYS_FILE: z.string().min(1).optional(),
+    /** Backstop re-read of the signing keys, for volumes where change events do not arrive. */
     JWT_SIGNING_KEYS_POLL_MS: int(100, 600_000).default(10_000),
     JWT_ACCESS_TTL_SECONDS: int(30, 24 * 3600).default(15 * 60),
     JWT_REFRESH_TTL_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
@@ -226,6 +232,11 @@ export const configSchema = z
   .refine((c) => !c.DATABASE_CREDENTIALS_FILE || c.DATABASE_URL, {
     path: ['DATABASE_CREDENTIALS_FILE'],
     message: 'needs DATABASE_URL (the host it logs in to)',
+  })
+  // Two sources of signing keys would leave which one signs to chance.
+  .refine((c) => !(c.JWT_SIGNING_KEYS_DIR && c.JWT_SIGNING_KEYS_FILE), {
+    path: ['JWT_SIGNING_KEYS_FILE'],
+    message: 'excludes JWT_SIGNING_KEYS_DIR: set one of them',
   })
   // Node refuses a headers timeout longer than the request timeout.
   .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {

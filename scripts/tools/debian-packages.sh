@@ -15,6 +15,8 @@ command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-expor
 # The runbook command drill runs the runbooks' `curl ... | jq` lines.
 command -v jq >/dev/null || need+=(jq)
 command -v shellcheck >/dev/null || need+=(shellcheck)
+# The JWT key bundle test runs the runbooks' `openssl genpkey` line for a signing key.
+command -v openssl >/dev/null || need+=(openssl)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "missing tools: ${need[*]}. Install the Debian packages '${need[*]}' (apt-get install -y ${need[*]}) or their equivalents, then re-run." >&2

@@ -5,6 +5,7 @@ import type { TokenDenylist } from '../domain/tokens';
 import type { TokenEndpoints } from '../http/routes/auth-routes';
 import type { Logger } from '../observability/logger';
 import { AccessTokens, JwtVerifier } from '../security/jwt/access-tokens';
+import { KeyBundle } from '../security/jwt/key-bundle';
 import { ephemeralKeys, KeyDirectory, type SigningKeySource } from '../security/jwt/key-directory';
 import { TokenSessions } from '../security/jwt/token-sessions';
 import type { Database } from '../stores/postgres/database';
@@ -24,10 +25,10 @@ export interface JwtLayer {
 }
 
 /**
- * JWT access and refresh tokens: the signing keys (JWT_SIGNING_KEYS_DIR, or a key generated at start
- * outside production), the denylist (Redis when REDIS_URL is set, else this process's memory), the
- * refresh tokens in Postgres. Undefined in production without a key directory: no token is issued
- * or accepted there rather than one signed by a key nobody manages.
+ * JWT access and refresh tokens: the signing keys (JWT_SIGNING_KEYS_FILE or JWT_SIGNING_KEYS_DIR, or a
+ * key generated at start outside production), the denylist (Redis when REDIS_URL is set, else this
+ * process's memory), the refresh tokens in Postgres. Undefined in production without keys: no token
+ * is issued or accepted there rather than one signed by a key nobody manages.
  */
 export async function startJwt(
   config: Config,
@@ -45,13 +46,15 @@ export async function startJwt(
 ): Promise<JwtLayer | undefined> {
   const { logger, closers } = deps;
   let keys: SigningKeySource;
-  if (config.JWT_SIGNING_KEYS_DIR) {
-    keys = await KeyDirectory.open(config.JWT_SIGNING_KEYS_DIR, {
-      pollIntervalMs: config.JWT_SIGNING_KEYS_POLL_MS,
-      logger,
-    });
+  const watchOptions = { pollIntervalMs: config.JWT_SIGNING_KEYS_POLL_MS, logger };
+  if (config.JWT_SIGNING_KEYS_FILE) {
+    keys = await KeyBundle.open(config.JWT_SIGNING_KEYS_FILE, watchOptions);
+  } else if (config.JWT_SIGNING_KEYS_DIR) {
+    keys = await KeyDirectory.open(config.JWT_SIGNING_KEYS_DIR, watchOptions);
   } else if (config.NODE_ENV === 'production') {
-    logger.warn('JWT_SIGNING_KEYS_DIR is unset: no access tokens are issued or accepted');
+    logger.warn(
+      'neither JWT_SIGNING_KEYS_FILE nor JWT_SIGNING_KEYS_DIR is set: no access tokens are issued or accepted',
+    );
     return undefined;
   } else {
     keys = await ephemeralKeys();

@@ -1,53 +1,37 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../../observability/logger';
+import { buildKeyRing, generateEphemeralKey, type KeyFile } from './signing-keys';
 import {
-  buildKeyRing,
-  generateEphemeralKey,
-  importSigningKey,
-  isValidKid,
-  KeyFileError,
-  type KeyFile,
-  type KeyRing,
-} from './signing-keys';
+  WatchedKeyRing,
+  type KeyMaterial,
+  type KeyMaterialReader,
+  type SigningKeySource,
+  type WatchOptions,
+} from './watched-key-ring';
 
-// The signing keys as Vault Agent (or a Kubernetes secret volume) renders them: a directory with one
-// file per key, `<kid>.pem` (PKCS#8 private or SPKI public) or `<kid>.json` / `<kid>.jwk` (a JWK),
-// and optionally a file `signing-kid` naming the key that signs (otherwise the newest does).
-// Every key in the directory is published and accepted; removing its file retires it.
+export type { SigningKeySource } from './watched-key-ring';
+
+// The signing keys as a Kubernetes secret volume (or anything writing one file per key) lays them
+// out: a directory with one file per key, `<kid>.pem` (PKCS#8 private or SPKI public) or
+// `<kid>.json` / `<kid>.jwk` (a JWK), and optionally a file `signing-kid` naming the key that signs
+// (otherwise the newest does). Every key in the directory is published and accepted; removing its
+// file retires it. Vault Agent renders the same keys as one file instead (key-bundle.ts).
 //
 // Rotation with no failed request, across instances: add the new key first (every instance
 // publishes and accepts it within one reload), then point `signing-kid` at it, and remove the old
 // key once the tokens it signed have expired (JWT_ACCESS_TTL_SECONDS after the switch).
-//
-// Changes are noticed by fs.watch and, as a backstop, by re-reading the directory every
-// `pollIntervalMs`: watch misses events on some volumes, and a secret volume swaps a `..data`
-// symlink rather than writing the files it shows. A directory that does not make a valid key ring
-// (a file half-written, a signing kid naming nothing) is refused whole: the previous ring stays in
-// force and the next change or poll tries again.
 
 export const signingKidFile = 'signing-kid';
 
-const keyExtensions: Record<string, KeyFile['format']> = {
+/** File name extension → key format, in a directory and in a bundle's field names alike. */
+export const keyExtensions: Record<string, KeyFile['format']> = {
   '.pem': 'pem',
   '.json': 'jwk',
   '.jwk': 'jwk',
 };
 
-export interface SigningKeySource {
-  current(): KeyRing;
-  close(): Promise<void>;
-}
-
-interface DirectoryContent {
-  readonly files: KeyFile[];
-  readonly signingKid?: string;
-  readonly digest: string;
-}
-
-async function readDirectory(dir: string): Promise<DirectoryContent> {
+async function readDirectory(dir: string): Promise<KeyMaterial> {
   const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
   const files: KeyFile[] = [];
   let signingKid: string | undefined;
@@ -72,99 +56,15 @@ async function readDirectory(dir: string): Promise<DirectoryContent> {
   return { files, signingKid, digest: digest.digest('hex') };
 }
 
-async function keyRingOf(content: DirectoryContent): Promise<KeyRing> {
-  const invalid = content.files.find((f) => !isValidKid(f.kid));
-  if (invalid) throw new KeyFileError(`"${invalid.kid}" is not a valid kid (A-Z a-z 0-9 . _ -)`);
-  const keys = await Promise.all(content.files.map(importSigningKey));
-  return buildKeyRing(keys, content.signingKid || undefined);
-}
-
-export class KeyDirectory implements SigningKeySource {
-  private ring!: KeyRing;
-  private digest = '';
-  private watcher?: FSWatcher;
-  private poller?: NodeJS.Timeout;
-  private reloading?: Promise<void>;
-  private reloadAgain = false;
-  private closed = false;
-
-  private constructor(
-    private readonly dir: string,
-    private readonly logger: Logger,
-  ) {}
-
+export class KeyDirectory extends WatchedKeyRing {
   /** Reads the directory (a start-up failure if it holds no valid ring) and starts watching it. */
-  static async open(
-    dir: string,
-    options: { pollIntervalMs: number; logger: Logger },
-  ): Promise<KeyDirectory> {
-    const source = new KeyDirectory(dir, options.logger);
-    const content = await readDirectory(dir);
-    source.ring = await keyRingOf(content);
-    source.digest = content.digest;
-    source.logChange();
-    try {
-      source.watcher = watch(dir, () => source.reload());
-      source.watcher.on('error', (err) =>
-        options.logger.warn('signing key directory watch failed; polling only', { err }),
-      );
-    } catch (err) {
-      options.logger.warn('cannot watch the signing key directory; polling only', { err });
-    }
-    source.poller = setInterval(() => source.reload(), options.pollIntervalMs);
-    source.poller.unref();
-    return source;
-  }
-
-  current(): KeyRing {
-    return this.ring;
-  }
-
-  /** Re-reads the directory; concurrent calls coalesce into one more read after the running one. */
-  reload(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (this.reloading) {
-      this.reloadAgain = true;
-      return this.reloading;
-    }
-    this.reloading = (async () => {
-      do {
-        this.reloadAgain = false;
-        await this.readOnce();
-      } while (this.reloadAgain && !this.closed);
-    })().finally(() => (this.reloading = undefined));
-    return this.reloading;
-  }
-
-  private async readOnce(): Promise<void> {
-    try {
-      const content = await readDirectory(this.dir);
-      if (content.digest === this.digest) return;
-      const ring = await keyRingOf(content);
-      this.digest = content.digest;
-      if (ring.fingerprint === this.ring.fingerprint) return;
-      this.ring = ring;
-      this.logChange();
-    } catch (err) {
-      // Kept on the previous ring; a message from KeyFileError names files, never key material.
-      this.logger.error('signing key directory refused; keeping the previous keys', {
-        reason: err instanceof KeyFileError ? err.message : (err as NodeJS.ErrnoException).code,
-      });
-    }
-  }
-
-  private logChange(): void {
-    this.logger.info('jwt signing keys loaded', {
-      kids: [...this.ring.keys.keys()],
-      signingKid: this.ring.signing.kid,
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.watcher?.close();
-    if (this.poller) clearInterval(this.poller);
-    await this.reloading;
+  static async open(dir: string, options: WatchOptions): Promise<KeyDirectory> {
+    const reader: KeyMaterialReader = {
+      watchDir: dir,
+      description: dir,
+      read: () => readDirectory(dir),
+    };
+    return WatchedKeyRing.start(new KeyDirectory(reader, options.logger), options);
   }
 }
 
