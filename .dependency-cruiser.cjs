@@ -64,13 +64,14 @@ module.exports = {
       comment:
         'The one test that crosses on purpose: infra renders the Vault settings and loads them with ' +
         "the service's own loadConfig, so a setting the service would reject fails before deploy; " +
-        'the rendered credentials file and pepper go through the readers the service uses for them.',
+        'the rendered credentials file, pepper and signing key bundle go through the readers the ' +
+        'service uses for them.',
       severity: 'error',
       from: { path: `^${settingsContractTest}$` },
       to: {
         path: `^(${areas}|scripts)/`,
         pathNot:
-          '^(infra/|app/src/config\\.ts$|app/src/stores/postgres/database-credentials\\.ts$|app/src/security/api-key-format\\.ts$)',
+          '^(infra/|app/src/config\\.ts$|app/src/stores/postgres/database-credentials\\.ts$|app/src/security/api-key-format\\.ts$|app/src/security/jwt/(key-bundle|signing-keys)\\.ts$)',
       },
     },
     {

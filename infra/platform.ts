@@ -33,6 +33,7 @@ import { InClusterRedis, redisPods } from './components/redis-in-cluster';
 import {
   databaseCredentialsTemplate,
   databaseUrlTemplate,
+  jwtSigningKeysTemplate,
   operatorSecretTemplate,
   Vault,
   vaultAppRole,
@@ -246,6 +247,9 @@ export function deployPlatform(config: StackConfig, artifacts: GeneratedArtifact
             path: vaultOperatorSecretPath,
             template: operatorSecretTemplate('API_KEY_PEPPER'),
           },
+          // Every JWT signing key and the signing kid in one file (their fields change with each
+          // rotation); the service re-reads it whenever the Agent renders it anew.
+          JWT_SIGNING_KEYS: { path: vaultOperatorSecretPath, template: jwtSigningKeysTemplate() },
         },
         migrations: {
           DATABASE_URL: leasedUrl(

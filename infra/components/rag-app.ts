@@ -83,6 +83,8 @@ export const publicPaths = [
   { path: '/docs', pathType: 'Prefix' },
   { path: '/healthz', pathType: 'Exact' },
   { path: '/readyz', pathType: 'Exact' },
+  // The public keys of access tokens, for verifiers outside (the token routes are under /v1).
+  { path: '/.well-known/jwks.json', pathType: 'Exact' },
 ] as const;
 
 export const appNamespace = serviceIdentity.namespace;

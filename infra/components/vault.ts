@@ -430,6 +430,29 @@ export function operatorSecretTemplate(field: string): string {
   return `{{- with secret "${vaultOperatorSecretPath}" -}}{{ index .Data.data "${field}" }}{{- end -}}`;
 }
 
+/** The operators' secret's fields that are JWT signing keys (`jwt-<kid>.pem`) or the signing kid. */
+export const jwtKeyFieldPattern = '^jwt-';
+
+/**
+ * A Vault Agent template rendering every JWT signing key of the operators' secret, and the signing
+ * kid, as ONE file (the service's JWT_SIGNING_KEYS_FILE, app/src/security/jwt/key-bundle.ts): the
+ * kids change with every rotation, which a fixed set of one-file templates cannot follow. It is the
+ * JSON object of the secret's `jwt-` fields as stored, and nothing else of it (not the pepper):
+ * consul-template's `scratch` map collects them (a new scratch per render, so a removed key leaves
+ * the file) and `toJSON` writes it with sorted keys. A secret without any `jwt-` field renders
+ * `null`, which the service refuses. infra/test/app-settings.test.ts renders it with consul-template.
+ */
+export function jwtSigningKeysTemplate(): string {
+  return (
+    `{{- with secret "${vaultOperatorSecretPath}" -}}` +
+    `{{- range $field, $value := .Data.data -}}` +
+    `{{- if $field | regexMatch "${jwtKeyFieldPattern}" -}}{{- scratch.MapSet "jwt" $field $value -}}{{- end -}}` +
+    `{{- end -}}` +
+    `{{- scratch.Get "jwt" | toJSON -}}` +
+    `{{- end -}}`
+  );
+}
+
 export interface VaultConfigurationArgs {
   app: VaultClient;
   migrations: VaultClient;

@@ -12,6 +12,9 @@ export const infraOwnedSettings = new Set([
   'DATABASE_REPLICA_URLS',
   'DATABASE_CREDENTIALS_FILE',
   'API_KEY_PEPPER',
+  // The signing keys are rendered by Vault Agent; a key directory besides would be refused.
+  'JWT_SIGNING_KEYS_FILE',
+  'JWT_SIGNING_KEYS_DIR',
   'REDIS_URL',
   'QDRANT_URL',
   'QDRANT_API_KEY',

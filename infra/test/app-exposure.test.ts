@@ -53,6 +53,7 @@ for (const stackName of stacks) {
           ['/docs', 'Prefix'],
           ['/healthz', 'Exact'],
           ['/readyz', 'Exact'],
+          ['/.well-known/jwks.json', 'Exact'],
         ],
       );
       for (const p of paths) assert.equal(p.backend.service.port.name, 'http');
@@ -60,6 +61,32 @@ for (const stackName of stacks) {
       assert.equal(http.targetPort, 'http');
       assert.equal(publicPaths.length, paths.length);
       for (const p of paths) assert.doesNotMatch(p.path, /metrics/);
+    });
+
+    it('routes the token endpoints and the JWKS, by Kubernetes path matching', () => {
+      const ingress = one(
+        'kubernetes:networking.k8s.io/v1:Ingress',
+        (r) => r.inputs.metadata.name === serviceIdentity.service,
+      );
+      const paths: { path: string; pathType: string }[] = ingress.spec.rules.flatMap(
+        (rule: { http: { paths: unknown[] } }) => rule.http.paths,
+      );
+      // Prefix matches whole path elements (`/v1` serves `/v1/auth/token`, not `/v1x`).
+      const routed = (request: string) =>
+        paths.some(({ path, pathType }) =>
+          pathType === 'Exact'
+            ? request === path
+            : request === path || request.startsWith(`${path.replace(/\/$/, '')}/`),
+        );
+      for (const request of [
+        '/v1/auth/token',
+        '/v1/auth/refresh',
+        '/v1/auth/revoke',
+        '/.well-known/jwks.json',
+      ])
+        assert.ok(routed(request), `${request} is not routed`);
+      for (const request of ['/metrics', '/.well-known/other', '/v1x'])
+        assert.ok(!routed(request), `${request} is routed`);
     });
 
     it('scrapes metrics from the internal port the app is told to serve them on', () => {

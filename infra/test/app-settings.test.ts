@@ -1,13 +1,25 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { serviceIdentity } from '../../catalog/service-identity';
 import { loadConfig } from '../../app/src/config';
 import { apiKeyPepper } from '../../app/src/security/api-key-format';
+import { parseKeyBundle } from '../../app/src/security/jwt/key-bundle';
+import { buildKeyRing, importSigningKey } from '../../app/src/security/jwt/signing-keys';
 import { parseDatabaseLogin } from '../../app/src/stores/postgres/database-credentials';
 import { serviceSettingNames } from '../../catalog/service-settings';
-import { operatorSecretTemplate, vaultOperatorSecretPath } from '../components/vault';
+import {
+  jwtSigningKeysTemplate,
+  operatorSecretTemplate,
+  vaultAppRole,
+  vaultOperatorSecretPath,
+} from '../components/vault';
 import { infraOwnedSettings } from '../config/stack-config';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
@@ -20,8 +32,82 @@ import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 const settingNames = new Set<string>(serviceSettingNames);
 const agentDir = '/vault/secrets';
 const leasedUser = { username: 'v-kubernetes-rag-api-abc', password: 'A1a-leased-password' };
+const pem = () =>
+  generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 /** What operators write to Vault's `secret/rag-api/keys` (runbooks/procedures/secret-rotation.md). */
-const operatorSecrets: Record<string, string> = { API_KEY_PEPPER: 'p'.repeat(48) };
+const operatorSecrets: Record<string, string> = {
+  API_KEY_PEPPER: 'p'.repeat(48),
+  // Mid-rotation: the new key is published, the old one still signs.
+  'jwt-2026-12-01.pem': pem(),
+  'jwt-2027-01-01.pem': pem(),
+  'jwt-signing-kid': '2026-12-01',
+};
+/** Operators' settings rendered as one field each (operatorSecretTemplate). */
+const operatorFields = ['API_KEY_PEPPER'];
+
+/**
+ * A stand-in for Vault's HTTP API serving the operators' KV v2 secret as Vault answers it: the
+ * mount lookup consul-template makes to learn the secret engine's version, then the read of
+ * `secret/data/rag-api/keys` (`{data: {data, metadata}}`).
+ */
+async function startVaultStandIn(): Promise<{ address: string; server: Server }> {
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.headers['x-vault-token'] !== 'stand-in-token') {
+      res.statusCode = 403;
+      return res.end(JSON.stringify({ errors: ['permission denied'] }));
+    }
+    if (req.url === `/v1/sys/internal/ui/mounts/${vaultOperatorSecretPath}`)
+      return res.end(
+        JSON.stringify({ data: { path: 'secret/', type: 'kv', options: { version: '2' } } }),
+      );
+    if (req.url === `/v1/${vaultOperatorSecretPath}`)
+      return res.end(
+        JSON.stringify({
+          lease_id: '',
+          renewable: false,
+          lease_duration: 0,
+          data: {
+            data: operatorSecrets,
+            metadata: { created_time: '2026-12-01T00:00:00Z', deletion_time: '', version: 4 },
+          },
+        }),
+      );
+    res.statusCode = 404;
+    res.end(JSON.stringify({ errors: [] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/**
+ * Renders a template with consul-template (scripts/tools/consul-template.sh), the library Vault
+ * Agent renders templates with, against the stand-in: the real functions, the real KV v2 handling.
+ */
+async function renderWithConsulTemplate(template: string, vaultAddress: string): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'consul-template-'));
+  try {
+    writeFileSync(path.join(dir, 'in.tpl'), template);
+    await promisify(execFile)(
+      'consul-template',
+      [
+        '-once',
+        `-vault-addr=${vaultAddress}`,
+        '-vault-token=stand-in-token',
+        '-vault-renew-token=false',
+        '-vault-retry=false',
+        '-log-level=err',
+        `-template=${path.join(dir, 'in.tpl')}:${path.join(dir, 'out')}`,
+      ],
+      { timeout: 30_000 },
+    ).catch((err: Error) => {
+      throw new Error(`consul-template (run scripts/ensure-tools.sh): ${err.message}`);
+    });
+    return readFileSync(path.join(dir, 'out'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * What Vault Agent writes for a template of a leased database user: the body of its one
@@ -91,8 +177,12 @@ for (const stackName of stacks) {
           }
           if (source === vaultOperatorSecretPath) {
             // Operators write these by hand; the program never holds them (nor its KV secret).
+            if (setting === 'JWT_SIGNING_KEYS') {
+              assert.equal(body, jwtSigningKeysTemplate(), `${workload}: ${name}`);
+              continue;
+            }
             assert.equal(body, operatorSecretTemplate(setting), `${workload}: ${name}`);
-            assert.ok(setting in operatorSecrets, `${setting} is not an operators' secret`);
+            assert.ok(operatorFields.includes(setting), `${setting} is not an operators' secret`);
             continue;
           }
           assert.match(body, new RegExp(`\\.Data\\.data\\.${setting} `));
@@ -144,8 +234,30 @@ for (const stackName of stacks) {
       for (const s of infraOwnedSettings) assert.ok(settingNames.has(s), s);
     });
 
-    it("loads with the service's own loadConfig, as Vault Agent would render it", () => {
+    it('lets the API and worker pods read every Vault path their Agent renders from (the rag-api policy)', () => {
+      const policy = run
+        .ofType('vault:index/policy:Policy')
+        .find((p) => p.inputs.name === vaultAppRole)!.inputs.policy as string;
+      for (const { workload, template } of containers.filter(
+        (c) => !c.workload.endsWith('-migrate'),
+      )) {
+        assert.equal(template.metadata.annotations['vault.hashicorp.com/role'], vaultAppRole);
+        const sources = Object.entries(template.metadata.annotations as Record<string, string>)
+          .filter(([key]) => key.startsWith('vault.hashicorp.com/agent-inject-secret-'))
+          .map(([, source]) => source);
+        assert.ok(sources.includes(vaultOperatorSecretPath), `${workload}: the signing keys' path`);
+        for (const source of sources)
+          assert.ok(
+            policy.includes(`path "${source}" {\n  capabilities = ["read"]\n}`),
+            `${workload}: the ${vaultAppRole} policy cannot read ${source}`,
+          );
+      }
+    });
+
+    it("loads with the service's own loadConfig, as Vault Agent would render it", async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'vault-agent-'));
+      const vault = await startVaultStandIn();
+      const renderedBodies = new Map<string, string>();
       try {
         for (const { workload, env, template } of containers) {
           const podDir = mkdtempSync(path.join(dir, 'pod-'));
@@ -158,6 +270,13 @@ for (const stackName of stacks) {
               writeFileSync(path.join(podDir, setting), renderLeased(body));
             if (setting !== key && body === operatorSecretTemplate(setting))
               writeFileSync(path.join(podDir, setting), operatorSecrets[setting]);
+            if (setting !== key && body.includes(`with secret "${vaultOperatorSecretPath}"`)) {
+              if (!renderedBodies.has(body))
+                renderedBodies.set(body, await renderWithConsulTemplate(body, vault.address));
+              if (body !== operatorSecretTemplate(setting))
+                writeFileSync(path.join(podDir, setting), renderedBodies.get(body)!);
+              else assert.equal(renderedBodies.get(body), operatorSecrets[setting], setting);
+            }
           }
           const rendered = Object.fromEntries(
             env.map((e) => [e.name, e.value.replace(agentDir, podDir)]),
@@ -180,6 +299,17 @@ for (const stackName of stacks) {
             );
             // Production refuses to start without the pepper.
             assert.equal(apiKeyPepper(config).toString(), operatorSecrets.API_KEY_PEPPER, workload);
+            // Every key of the secret, the kid it names signing, and nothing else of the secret.
+            assert.ok(config.JWT_SIGNING_KEYS_FILE, `${workload}: no signing keys`);
+            const bundle = readFileSync(config.JWT_SIGNING_KEYS_FILE, 'utf8');
+            assert.ok(!bundle.includes(operatorSecrets.API_KEY_PEPPER), 'the pepper stays out');
+            const material = parseKeyBundle(bundle);
+            const ring = buildKeyRing(
+              await Promise.all(material.files.map(importSigningKey)),
+              material.signingKid,
+            );
+            assert.deepEqual([...ring.keys.keys()], ['2026-12-01', '2027-01-01'], workload);
+            assert.equal(ring.signing.kid, operatorSecrets['jwt-signing-kid'], workload);
           }
           assert.equal(config.REDIS_URL, vaultSettings.REDIS_URL);
           assert.equal(config.QDRANT_API_KEY, vaultSettings.QDRANT_API_KEY);
@@ -189,6 +319,7 @@ for (const stackName of stacks) {
           assert.equal(config.SERVICE_NAME, serviceIdentity.service);
         }
       } finally {
+        vault.server.close();
         rmSync(dir, { recursive: true, force: true });
       }
     });

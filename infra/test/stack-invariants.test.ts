@@ -97,7 +97,12 @@ describe('infra stacks under mocks', function () {
             (t: { topologyKey: string }) => t.topologyKey === 'topology.kubernetes.io/zone',
           ),
         );
-        for (const s of ['DATABASE_CREDENTIALS', 'REDIS_URL', 'API_KEY_PEPPER']) {
+        for (const s of [
+          'DATABASE_CREDENTIALS',
+          'REDIS_URL',
+          'API_KEY_PEPPER',
+          'JWT_SIGNING_KEYS',
+        ]) {
           assert.ok(
             c.env.some(
               (e: { name: string; value: string }) =>
