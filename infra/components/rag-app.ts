@@ -103,6 +103,12 @@ export const apiPodLabels = { ...appLabels, 'app.kubernetes.io/component': 'api'
 export const workerPodLabels = { ...appLabels, 'app.kubernetes.io/component': 'ingest-worker' };
 const migratePodLabels = { ...appLabels, 'app.kubernetes.io/component': 'migrate' };
 
+/**
+ * How often the serving pods' Vault Agent reads the operators' KV secret again (the injector's
+ * default is 5 minutes): a rotation step reaches every pod within this plus one reload.
+ */
+export const vaultStaticSecretRenderInterval = '1m';
+
 /** What the image (app/Dockerfile) and the pod spec must agree on; a test compares the two. */
 export const appContainer = {
   name: serviceIdentity.service,
@@ -211,6 +217,14 @@ export class RagApp extends pulumi.ComponentResource {
         'vault.hashicorp.com/agent-pre-populate-only': String(prePopulateOnly),
         'vault.hashicorp.com/agent-run-as-user': String(uid),
         'vault.hashicorp.com/agent-run-as-group': String(uid),
+        // Static KV secrets (the signing keys, the pepper) are read again this often, not on
+        // change: it bounds how long a `vault kv patch` takes to reach every pod.
+        ...(prePopulateOnly
+          ? {}
+          : {
+              'vault.hashicorp.com/template-static-secret-render-interval':
+                vaultStaticSecretRenderInterval,
+            }),
       };
       for (const setting of args.secretSettings) {
         annotations[`vault.hashicorp.com/agent-inject-secret-${setting}`] = vaultAppSecretPath;

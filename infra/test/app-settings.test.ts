@@ -20,6 +20,7 @@ import {
   vaultAppRole,
   vaultOperatorSecretPath,
 } from '../components/vault';
+import { vaultStaticSecretRenderInterval } from '../components/rag-app';
 import { infraOwnedSettings } from '../config/stack-config';
 import { runStack, stacks, type StackRun } from './support/stack-under-mocks';
 
@@ -211,6 +212,14 @@ for (const stackName of stacks) {
         assert.equal(
           template.spec.serviceAccountName,
           migrate ? 'rag-api-migrate' : serviceIdentity.serviceAccount,
+          workload,
+        );
+        // A change of the operators' secret (a signing key) is read within a minute, not five.
+        assert.equal(
+          template.metadata.annotations[
+            'vault.hashicorp.com/template-static-secret-render-interval'
+          ],
+          migrate ? undefined : vaultStaticSecretRenderInterval,
           workload,
         );
         // The serving pods keep an Agent running to renew and replace their user; a Job's
