@@ -64,6 +64,10 @@ describe('configuration', () => {
       () => loadConfig({ EMBEDDER_URL: 'http://tei:8080/v1' }),
       /EMBEDDER_MODEL: is required when EMBEDDER_URL is set/,
     );
+    assert.throws(
+      () => loadConfig({ JWT_SIGNING_KEYS_DIR: '/keys', JWT_SIGNING_KEYS_FILE: '/keys.json' }),
+      /JWT_SIGNING_KEYS_FILE: excludes JWT_SIGNING_KEYS_DIR/,
+    );
   });
 
   it('reads NAME_FILE as the value of NAME, and says which file it could not read', async () => {

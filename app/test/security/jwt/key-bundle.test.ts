@@ -145,21 +145,31 @@ describe('JWT signing key bundle', function () {
     await eventually(() => !source!.current().keys.has('k1'), { what: 'k1 retired via watch' });
   });
 
-  it("accepts the key the runbooks' command makes (openssl genpkey -algorithm ed25519)", async () => {
-    // The exact line of runbooks/procedures/secret-rotation.md, run in a scratch directory.
-    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', '2027-01-01.pem'], {
-      cwd: dir,
-    });
-    const pem = readFileSync(path.join(dir, '2027-01-01.pem'), 'utf8');
-    const material = parseKeyBundle(
-      JSON.stringify({ 'jwt-2027-01-01.pem': pem, 'jwt-signing-kid': '2027-01-01' }),
+  it("accepts the keys the runbooks' `openssl genpkey` lines make, run as written", async () => {
+    const runbooks = ['secret-rotation.md', 'bootstrap-vault.md'].map((f) =>
+      readFileSync(path.join(__dirname, '../../../../runbooks/procedures', f), 'utf8'),
     );
-    const ring = buildKeyRing(
-      await Promise.all(material.files.map(importSigningKey)),
-      material.signingKid,
+    const lines = runbooks.flatMap((text) =>
+      text.split('\n').filter((l) => l.startsWith('openssl genpkey ')),
     );
-    assert.equal(ring.signing.kid, '2027-01-01');
-    assert.equal(ring.signing.alg, 'EdDSA');
-    assert.ok(ring.signing.privateKey, 'a private key: it can sign');
+    assert.equal(lines.length, 2, 'one key generation line in each runbook');
+    for (const line of lines) {
+      execFileSync('sh', ['-c', line], { cwd: dir });
+      const out = /-out (\S+)/.exec(line)![1]!;
+      const kid = out.replace(/\.pem$/, '');
+      const material = parseKeyBundle(
+        JSON.stringify({
+          [`jwt-${out}`]: readFileSync(path.join(dir, out), 'utf8'),
+          'jwt-signing-kid': kid,
+        }),
+      );
+      const ring = buildKeyRing(
+        await Promise.all(material.files.map(importSigningKey)),
+        material.signingKid,
+      );
+      assert.equal(ring.signing.kid, kid, line);
+      assert.equal(ring.signing.alg, 'EdDSA', line);
+      assert.ok(ring.signing.privateKey, `${line}: a private key, it can sign`);
+    }
   });
 });
