@@ -1,13 +1,29 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { serviceIdentity } from '../../catalog/service-identity';
 import { albIdleTimeoutSeconds } from '../components/ingress-controller';
 import { appContainer, publicPaths } from '../components/rag-app';
 import {
+  repoRoot,
   runStack,
   stacks,
   type CapturedResource,
   type StackRun,
 } from './support/stack-under-mocks';
+
+/**
+ * The API routes the service defines, read from its route modules by path (infra imports nothing
+ * of the app): each one is meant for clients, so each must be reachable through the Ingress.
+ */
+function serviceRoutes(): string[] {
+  const dir = path.join(repoRoot, 'app/src/http/routes');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) =>
+      [...readFileSync(path.join(dir, f), 'utf8').matchAll(/path: '(\/[^']*)'/g)].map((m) => m[1]),
+    );
+}
 
 // What the service exposes through each stack: the Ingress publishes the API and its description
 // only; Prometheus scrapes the internal port, which no Ingress path and no load-balancer address
@@ -63,7 +79,7 @@ for (const stackName of stacks) {
       for (const p of paths) assert.doesNotMatch(p.path, /metrics/);
     });
 
-    it('routes the token endpoints and the JWKS, by Kubernetes path matching', () => {
+    it('routes every route the service defines (token routes and JWKS included), by Kubernetes path matching', () => {
       const ingress = one(
         'kubernetes:networking.k8s.io/v1:Ingress',
         (r) => r.inputs.metadata.name === serviceIdentity.service,
@@ -78,13 +94,11 @@ for (const stackName of stacks) {
             ? request === path
             : request === path || request.startsWith(`${path.replace(/\/$/, '')}/`),
         );
-      for (const request of [
-        '/v1/auth/token',
-        '/v1/auth/refresh',
-        '/v1/auth/revoke',
-        '/.well-known/jwks.json',
-      ])
-        assert.ok(routed(request), `${request} is not routed`);
+      const routes = serviceRoutes();
+      for (const route of ['/v1/auth/token', '/v1/auth/refresh', '/.well-known/jwks.json'])
+        assert.ok(routes.includes(route), `the service no longer defines ${route}`);
+      for (const route of routes)
+        assert.ok(routed(route.replace(/:\w+/g, 'x')), `${route} is not routed by the Ingress`);
       for (const request of ['/metrics', '/.well-known/other', '/v1x'])
         assert.ok(!routed(request), `${request} is routed`);
     });
