@@ -15,6 +15,9 @@ import { repoRoot } from './support/stack-under-mocks';
 // The logic the deploy workflow runs after a failed verification, run here for real: the revert
 // against a temporary git repository, the SLO watch against a real Prometheus.
 
+// The scripts run in a scratch repository: ts-node finds no tsconfig there. The run's (it keeps the
+// transpile cache) when there is one.
+const tsNodeProject = process.env.TS_NODE_PROJECT ?? path.join(repoRoot, 'tsconfig.json');
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const imageOf = (c: string) =>
   `222222222222.dkr.ecr.eu-west-1.amazonaws.com/rag-platform@${digest(c)}`;
@@ -151,7 +154,7 @@ describe('delivery scripts: rollback in git', () => {
         {
           cwd: repo,
           encoding: 'utf8',
-          env: { ...process.env, TS_NODE_PROJECT: path.join(repoRoot, 'tsconfig.json') },
+          env: { ...process.env, TS_NODE_PROJECT: tsNodeProject },
         },
       );
     const history = spawnSync(
@@ -166,7 +169,7 @@ describe('delivery scripts: rollback in git', () => {
       {
         cwd: repo,
         encoding: 'utf8',
-        env: { ...process.env, TS_NODE_PROJECT: path.join(repoRoot, 'tsconfig.json') },
+        env: { ...process.env, TS_NODE_PROJECT: tsNodeProject },
       },
     );
     assert.equal(history.stdout, `${imageOf('b')}\n`, history.stderr);

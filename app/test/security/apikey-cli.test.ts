@@ -10,6 +10,7 @@ import { ApiKeyHasher, developmentPepper } from '../../src/security/api-key-form
 import { AccessChangeListener } from '../../src/stores/postgres/access-changes';
 import { ApiKeysRepository } from '../../src/stores/postgres/api-keys-repository';
 import { PrincipalsRepository } from '../../src/stores/postgres/principals-repository';
+import { tsNodeEnv } from '../../../test-support/ts-node-env';
 import { repoRoot } from '../support/service-process';
 import { eventually } from '../support/test-service';
 import { startDataStack, type DataStack } from '../stores/postgres/data-stack';
@@ -49,6 +50,7 @@ describe('npm run apikey', function () {
           env: {
             PATH: process.env.PATH ?? '',
             TS_NODE_TRANSPILE_ONLY: '1',
+            ...tsNodeEnv(),
             ...env,
           },
         },

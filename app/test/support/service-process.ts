@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { tsNodeEnv } from '../../../test-support/ts-node-env';
 import { ensureRunKey } from './test-credential';
 import { eventually, requireEnv } from './test-service';
 
@@ -41,6 +42,7 @@ export function spawnService(env: Record<string, string>, port?: number): Servic
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/root',
         TS_NODE_TRANSPILE_ONLY: '1',
+        ...tsNodeEnv(),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

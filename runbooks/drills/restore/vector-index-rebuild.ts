@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, GiveUp } from '../../../test-support/eventually';
+import { tsNodeEnv } from '../../../test-support/ts-node-env';
 import { drillServiceSettings } from '../stack/drill-stack';
 import type { LocalServices } from '../stack/local-services';
 import { freePort, startProcess, type Started } from '../stack/processes';
@@ -31,6 +32,7 @@ function startService(services: LocalServices, port: number): Started {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/root',
         TS_NODE_TRANSPILE_ONLY: '1',
+        ...tsNodeEnv(),
         ...drillServiceSettings,
         LOG_LEVEL: 'info',
         DATABASE_URL: services.databaseUrl,

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { tsNodeEnv } from '../../../test-support/ts-node-env';
 
 // The drills call the service's API like any client: with an API key. It is made the way an
 // operator makes one (`npm run apikey`, the service's CLI, on the drill service's database) once
@@ -24,7 +25,10 @@ export function createDrillApiKey(env: Record<string, string>): Promise<string> 
         '--create-principal',
         '--super-admin',
       ],
-      { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: '1', ...env } },
+      {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: '1', ...tsNodeEnv(), ...env },
+      },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`npm run apikey failed: ${stderr}`));
         current = stdout.trim();

@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import { scrapeJobs } from '../../../catalog/metrics/scrape-jobs';
 import { serviceIdentity } from '../../../catalog/service-identity';
 import { eventually, GiveUp } from '../../../test-support/eventually';
+import { tsNodeEnv } from '../../../test-support/ts-node-env';
 import { acquireLocalServices, type LocalServices } from './local-services';
 import { freePort, goTool, repoRoot, startProcess, type Started } from './processes';
 import {
@@ -151,6 +152,7 @@ export async function startDrillStack(options: { timeScale: number }): Promise<D
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/root',
           TS_NODE_TRANSPILE_ONLY: '1',
+          ...tsNodeEnv(),
           ...drillServiceSettings,
           DATABASE_URL: services.databaseUrl,
           DATABASE_REPLICA_URLS: services.replicaUrl,

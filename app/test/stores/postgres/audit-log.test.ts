@@ -17,6 +17,7 @@ import {
   type AuditEventRow,
 } from '../../../src/stores/postgres/audit-log-repository';
 import { migrateLatest } from '../../../src/stores/postgres/migrations';
+import { tsNodeEnv } from '../../../../test-support/ts-node-env';
 import { repoRoot } from '../../support/service-process';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
@@ -35,7 +36,7 @@ function verifyCli(databaseUrl: string, ...args: string[]) {
       'app/src/stores/postgres/audit-verify-cli.ts',
       ...args,
     ],
-    { cwd: repoRoot, env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl } },
+    { cwd: repoRoot, env: { PATH: process.env.PATH, ...tsNodeEnv(), DATABASE_URL: databaseUrl } },
   );
 }
 

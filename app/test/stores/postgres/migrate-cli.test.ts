@@ -8,6 +8,7 @@ import { repoRoot } from '../../support/service-process';
 import { eventually, startTestService, uniqueName } from '../../support/test-service';
 import { createTestDatabase, serviceDatabaseEnv, type TestDatabase } from './test-database';
 import { ensureRunKey } from '../../support/test-credential';
+import { tsNodeEnv } from '../../../../test-support/ts-node-env';
 
 const run = promisify(execFile);
 
@@ -21,7 +22,7 @@ function migrateWithEnv(env: Record<string, string>, ...args: string[]) {
   return run(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', 'app/src/stores/postgres/migrate-cli.ts', ...args],
-    { cwd: repoRoot, env: { PATH: process.env.PATH, ...env } },
+    { cwd: repoRoot, env: { PATH: process.env.PATH, ...tsNodeEnv(), ...env } },
   );
 }
 
