@@ -11,26 +11,52 @@ import {
 //   database-roles.ts bootstrap <database>            the group roles, ownership and grants
 //   database-roles.ts login <role> <name> <password>  a login user as Vault creates it
 //   database-roles.ts static <vault-admin-password> <exporter-password>  Vault's and the exporters' logins
+//   database-roles.ts password                        a random password
+// Several commands in one call run in order (`bootstrap rag login service rag_app secret ...`):
+// each process started from TypeScript costs a second or more, and the suite starts several
+// sets of services.
 
-const [command, ...args] = process.argv.slice(2);
+const usage =
+  'usage: database-roles.ts <command>...; commands: bootstrap <database> | login <role> <name> <password> | static <vault-admin-password> <exporter-password> | password\n';
 const print = (statements: readonly string[]) =>
   process.stdout.write(statements.map((s) => `${s};\n`).join(''));
 
-if (command === 'bootstrap' && args.length === 1) {
-  print(roleBootstrapStatements(args[0]));
-} else if (command === 'login' && args.length === 3) {
-  const [role, name, password] = args;
-  if (role !== 'service' && role !== 'migrator' && role !== 'monitor') {
-    throw new Error(`unknown role ${role}`);
+function runCommands(argv: readonly string[]): boolean {
+  if (argv.length === 0) return false;
+  let i = 0;
+  const take = (n: number) => {
+    const taken = argv.slice(i, i + n);
+    i += n;
+    return taken.length === n ? taken : undefined;
+  };
+  while (i < argv.length) {
+    const command = argv[i++];
+    if (command === 'bootstrap') {
+      const args = take(1);
+      if (!args) return false;
+      print(roleBootstrapStatements(args[0]));
+    } else if (command === 'login') {
+      const args = take(3);
+      if (!args) return false;
+      const [role, name, password] = args;
+      if (role !== 'service' && role !== 'migrator' && role !== 'monitor') {
+        throw new Error(`unknown role ${role}`);
+      }
+      print(renderLoginStatements(loginCreationStatements(role), { name, password }));
+    } else if (command === 'static') {
+      const args = take(2);
+      if (!args) return false;
+      print(staticLoginStatements({ vaultAdmin: args[0], exporter: args[1] }));
+    } else if (command === 'password') {
+      process.stdout.write(`${randomBytes(18).toString('base64url')}\n`);
+    } else {
+      return false;
+    }
   }
-  print(renderLoginStatements(loginCreationStatements(role), { name, password }));
-} else if (command === 'static' && args.length === 2) {
-  print(staticLoginStatements({ vaultAdmin: args[0], exporter: args[1] }));
-} else if (command === 'password') {
-  process.stdout.write(`${randomBytes(18).toString('base64url')}\n`);
-} else {
-  process.stderr.write(
-    'usage: database-roles.ts bootstrap <database> | login <role> <name> <password> | static <vault-admin-password> <exporter-password> | password\n',
-  );
+  return true;
+}
+
+if (!runCommands(process.argv.slice(2))) {
+  process.stderr.write(usage);
   process.exitCode = 2;
 }

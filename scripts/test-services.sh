@@ -88,18 +88,16 @@ EOF
   as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE rag" postgres
   # Least-privilege roles as the platform's bootstrap makes them (catalog/database-roles.ts): the
   # service logs in with DML only, migrations with the schema owner's role. Roles replicate.
+  # One process for all of it: each node process from TypeScript sources costs a second or more.
   local roles="node -r ts-node/register/transpile-only scripts/database-roles.ts"
   local service_password migrator_password vault_password exporter_password
-  service_password=$($roles password)
-  migrator_password=$($roles password)
-  vault_password=$($roles password)
-  exporter_password=$($roles password)
-  {
-    $roles bootstrap rag
-    $roles static "$vault_password" "$exporter_password"
-    $roles login service rag_app "$service_password"
-    $roles login migrator rag_migrate "$migrator_password"
-  } | as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -v ON_ERROR_STOP=1 rag >"$logs/roles.log" 2>&1 ||
+  { read -r service_password && read -r migrator_password && read -r vault_password &&
+    read -r exporter_password; } < <($roles password password password password)
+  $roles bootstrap rag \
+    static "$vault_password" "$exporter_password" \
+    login service rag_app "$service_password" \
+    login migrator rag_migrate "$migrator_password" |
+    as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -v ON_ERROR_STOP=1 rag >"$logs/roles.log" 2>&1 ||
     { log "creating the database roles failed; see $logs/roles.log"; exit 1; }
 
   as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica" -R -X stream -c fast
