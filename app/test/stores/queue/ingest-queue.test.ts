@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { isDeepStrictEqual } from 'node:util';
 import { Client } from 'pg';
 import { createMetrics } from '../../../src/observability/metrics';
 import {
@@ -141,7 +142,18 @@ describe('IngestQueue (pg-boss)', function () {
       10_000,
       'document indexed after retry()',
     );
-    assert.deepEqual(await stack.queue.depth(), { queued: 0, active: 0, dead: 0 });
+    // The handler marks the document indexed before it returns; pg-boss completes the job after.
+    let depth: unknown;
+    await waitFor(
+      async () => {
+        depth = await stack!.queue.depth();
+        return isDeepStrictEqual(depth, { queued: 0, active: 0, dead: 0 });
+      },
+      10_000,
+      'the re-queued job completed',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; depth ${JSON.stringify(depth)}`);
+    });
   });
 
   it('stop() lets an in-flight job finish within the deadline', async () => {
