@@ -47,20 +47,33 @@ type RedisClient = ReturnType<typeof createClient>;
 
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
-  private readonly client: RedisClient;
+  private client: RedisClient;
   private readonly commandTimeoutMs: number;
   /** Local copies of GET replies (clientSideCacheEntries), and the reads still in flight. */
-  private readonly local?: MemoryCache;
+  private local?: MemoryCache;
   private readonly localMaxTtlMs: number = 0;
   private readonly inFlight = new Map<string, object>();
+  private readonly readyWaiters = new Set<() => void>();
 
-  constructor(url: string, options: RedisCacheOptions = {}) {
-    const maxDelay = options.maxReconnectDelayMs ?? 2_000;
+  constructor(
+    private readonly url: string,
+    private readonly options: RedisCacheOptions = {},
+  ) {
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 250;
     const localEntries = options.clientSideCacheEntries ?? 0;
-    this.client = createClient({
-      url,
+    if (localEntries > 0) {
+      this.local = new MemoryCache({ maxEntries: localEntries });
+      this.localMaxTtlMs = options.clientSideCacheMaxTtlMs ?? 60_000;
+    }
+    this.client = this.open(localEntries > 0);
+  }
+
+  private open(tracking: boolean): RedisClient {
+    const maxDelay = this.options.maxReconnectDelayMs ?? 2_000;
+    const client = createClient({
+      url: this.url,
       socket: {
-        connectTimeout: options.connectTimeoutMs ?? 1_000,
+        connectTimeout: this.options.connectTimeoutMs ?? 1_000,
         // A number keeps node-redis reconnecting after any outage length; false or an Error would
         // close the client for good.
         reconnectStrategy: (retries) => reconnectDelayMs(retries, maxDelay),
@@ -68,24 +81,43 @@ export class RedisCache implements Cache {
       disableOfflineQueue: true,
       // CLIENT TRACKING ON in every connection's handshake; invalidations arrive as RESP3 pushes
       // on the same connection and are emitted as 'invalidate' while the reply is decoded.
-      ...(localEntries > 0 ? { RESP: 3 as const, emitInvalidate: true } : {}),
+      ...(tracking ? { RESP: 3 as const, emitInvalidate: true } : {}),
     }) as RedisClient;
-    if (localEntries > 0) {
-      this.local = new MemoryCache({ maxEntries: localEntries });
-      this.localMaxTtlMs = options.clientSideCacheMaxTtlMs ?? 60_000;
-      this.client.on('invalidate', (key: unknown) => this.invalidate(key));
-      for (const event of ['error', 'end', 'ready'] as const) {
-        this.client.on(event, () => this.dropLocal());
-      }
-    }
-    this.commandTimeoutMs = options.commandTimeoutMs ?? 250;
-    const onError = options.onError ?? (() => undefined);
+    const onError = this.options.onError ?? (() => undefined);
     // node-redis emits 'error' on every failed (re)connect and socket error; an EventEmitter
     // 'error' without a listener throws and would crash the process.
-    this.client.on('error', (err: Error) => onError(err));
+    client.on('error', (err: Error) => {
+      if (tracking && trackingRefused(err)) return this.withoutTracking(client, err);
+      onError(err);
+    });
+    client.on('ready', () => {
+      for (const resolve of this.readyWaiters) resolve();
+    });
+    if (tracking) {
+      client.on('invalidate', (key: unknown) => this.invalidate(key));
+      for (const event of ['error', 'end', 'ready'] as const)
+        client.on(event, () => this.dropLocal());
+    }
     // Resolves only once connected (it retries through the reconnect strategy); failures along the
     // way are reported through 'error' above, so the promise itself carries nothing to handle.
-    this.client.connect().catch(() => undefined);
+    client.connect().catch(() => undefined);
+    return client;
+  }
+
+  /**
+   * A server that refuses CLIENT TRACKING (an ACL without `client|tracking`, a managed Redis that
+   * restricts it) fails every handshake: the cache would never connect. It goes on without local
+   * copies instead, on a plain connection, and says so once.
+   */
+  private withoutTracking(client: RedisClient, err: Error): void {
+    if (client !== this.client) return;
+    this.local = undefined;
+    this.dropLocal();
+    client.destroy();
+    this.options.onError?.(
+      new Error(`redis refuses client-side caching; caching without local copies (${err.message})`),
+    );
+    this.client = this.open(false);
   }
 
   /** 'ready' once connected; anything else means commands will fail fast. */
@@ -101,16 +133,18 @@ export class RedisCache implements Cache {
    */
   async waitUntilReady(timeoutMs = 2_000): Promise<void> {
     if (this.client.isReady) return;
+    // Waits on this cache, not on one client: a refused CLIENT TRACKING swaps the client meanwhile.
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new Error(`redis not ready after ${timeoutMs} ms (status ${this.status})`));
-      }, timeoutMs);
       const onReady = () => {
         clearTimeout(timer);
+        this.readyWaiters.delete(onReady);
         resolve();
       };
-      this.client.once('ready', onReady);
+      const timer = setTimeout(() => {
+        this.readyWaiters.delete(onReady);
+        reject(new Error(`redis not ready after ${timeoutMs} ms (status ${this.status})`));
+      }, timeoutMs);
+      this.readyWaiters.add(onReady);
     });
   }
 
@@ -217,6 +251,10 @@ export class RedisCache implements Cache {
       if (this.client.isOpen) this.client.destroy();
     }
   }
+}
+
+function trackingRefused(err: Error): boolean {
+  return /client\|tracking|CLIENT TRACKING|unknown subcommand 'tracking'/i.test(err.message);
 }
 
 export class RedisCommandTimeoutError extends Error {

@@ -127,6 +127,33 @@ describe('RedisCache with client-side caching (CLIENT TRACKING)', function () {
     });
   });
 
+  it('goes on without local copies when the server refuses CLIENT TRACKING', async () => {
+    const { other, port } = await start();
+    await cache!.close();
+    // A managed Redis may restrict the command; an ACL refuses it here the same way (NOPERM).
+    await other.sendCommand([
+      'ACL',
+      'SETUSER',
+      'app',
+      'on',
+      '>pw',
+      '~*',
+      '+@all',
+      '-client|tracking',
+    ]);
+    const errors: Error[] = [];
+    cache = new RedisCache(`redis://app:pw@127.0.0.1:${port}`, {
+      clientSideCacheEntries: 100,
+      onError: (err) => errors.push(err),
+    });
+    await cache.waitUntilReady(5_000);
+    await cache.set('k', 'v', 60);
+    assert.equal(await cache.get('k'), 'v');
+    assert.equal(await cache.get('k'), 'v');
+    assert.equal(cache.localCopies, 0);
+    assert.match(String(errors[0]), /refuses client-side caching/);
+  });
+
   it('forgets every copy in an outage and serves nothing from before it afterwards', async () => {
     const { cache, other, port } = await start();
     await other.close();
