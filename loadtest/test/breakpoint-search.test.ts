@@ -170,10 +170,18 @@ describe('load.js searches (breakpoint, users)', function () {
           `${step.level} users sent ${step.requests} queries in 2 s`,
         );
       }
-      assert.match(
-        readFileSync(path.join(dir, 'report.md'), 'utf8'),
-        /\*\*Highest concurrent users that met the SLOs: 4\*\*/,
-      );
+      const markdown = readFileSync(path.join(dir, 'report.md'), 'utf8');
+      assert.match(markdown, /\*\*Highest concurrent users that met the SLOs: 4\*\*/);
+      // Users only ask (no ingest share): the ingest SLO is listed as not exercised, never failed.
+      const slos = report.slos as { key: string; ok: boolean; exercised: boolean }[];
+      for (const slo of slos) {
+        const ingest = slo.key.includes('/documents');
+        assert.equal(slo.exercised, !ingest, slo.key);
+        if (!ingest) assert.ok(slo.ok, slo.key);
+        const row = markdown.split('\n').find((l) => l.includes(slo.key));
+        assert.ok(row?.endsWith(ingest ? '| not exercised |' : '| pass |'), row);
+      }
+      assert.doesNotMatch(run.output, /FAIL/);
     } finally {
       server.closeAllConnections();
       server.close();

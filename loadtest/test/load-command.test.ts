@@ -59,7 +59,14 @@ async function refused(url: string): Promise<boolean> {
 
 interface ReportJson {
   verdict: string;
-  slos: { key: string; expression: string; actual: number; samples: number; ok: boolean }[];
+  slos: {
+    key: string;
+    expression: string;
+    actual: number;
+    samples: number;
+    ok: boolean;
+    exercised: boolean;
+  }[];
   endpoints: {
     endpoint: string;
     requests: number;
@@ -126,6 +133,12 @@ describe('npm run load -- smoke (the whole stack in one command)', function () {
       const k6 = metric(slo.key);
       assert.equal(slo.ok, k6.thresholds?.[slo.expression] === false, slo.key);
       assert.ok(slo.samples > 0, `${slo.key} judged no requests`);
+      assert.ok(slo.exercised, `${slo.key} not exercised`);
+      assert.ok(
+        markdown.includes(`| \`${slo.key}\` | \`${slo.expression}\` |`) &&
+          markdown.split('\n').some((l) => l.includes(slo.key) && l.endsWith('| pass |')),
+        `${slo.key}: its row does not say pass`,
+      );
     }
 
     // Per endpoint: counts, percentiles and error rates are those of k6's sub-metrics.
