@@ -18,6 +18,11 @@ export interface LoadScenario {
   readonly questionsFile?: string;
   /** The bearer credential k6 sends (default: the run's super admin API key). */
   readonly apiToken?: string;
+  /**
+   * k6 discards response bodies and checks the status only: for a service that hides `cached`
+   * (production's default), whose cache hits the caller then reads from the service's metrics.
+   */
+  readonly statusOnly?: boolean;
 }
 
 export interface ScenarioResult {
@@ -50,6 +55,7 @@ export async function runLoadScenario(scenario: LoadScenario): Promise<ScenarioR
   if (scenario.vus) env.VUS = String(scenario.vus);
   else env.RATE = String(scenario.rate);
   if (scenario.questionsFile) env.QUESTIONS_FILE = scenario.questionsFile;
+  if (scenario.statusOnly) env.STATUS_ONLY = 'true';
   const run = await runK6('loadtest/k6/bench.js', env);
   if (run.code !== 0) throw new Error(`k6 ${scenario.name} exited ${run.code}:\n${run.output}`);
   return toResult(scenario, run.summary);

@@ -159,6 +159,7 @@ export async function startApp(
   port: number,
   teardown: Teardown,
   log: Log,
+  options: { exposeQueryDiagnostics?: boolean } = {},
 ): Promise<RunningApp> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -166,7 +167,7 @@ export async function startApp(
     // Production hashes API keys with a pepper of its own; this run's is random and dies with it.
     API_KEY_PEPPER: randomBytes(32).toString('hex'),
     // The k6 report's cache-hit ratio reads `cached` from the answers, which production hides.
-    EXPOSE_QUERY_DIAGNOSTICS: 'true',
+    EXPOSE_QUERY_DIAGNOSTICS: String(options.exposeQueryDiagnostics ?? true),
     LOG_LEVEL: 'warn',
     SEED_DEMO_CORPUS: 'false',
     // The limiter stays in the path (its Redis round trip is part of what a run measures), with

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import express, {
+import {
   type NextFunction,
   type Request,
   type RequestHandler,
@@ -9,6 +9,7 @@ import express, {
 import type { z } from 'zod';
 import type { Principal } from '../domain/principal';
 import { HttpProblem, problemContentType, validationProblem } from './problem';
+import { isPlainJson, jsonBody } from './json-body';
 import { problemSchema } from './schemas';
 
 // A route is declared once — method, path, schemas, handler — and that single declaration both
@@ -102,11 +103,7 @@ function bodyReader(route: ApiRoute) {
   if (limit === undefined) {
     throw new Error(`route ${route.operationId} declares a body but no maxBodyBytes`);
   }
-  const parse = express.json({
-    limit,
-    strict: true,
-    type: ['application/json', 'application/*+json'],
-  });
+  const parse = jsonBody(limit);
   return (req: Request, res: Response, next: NextFunction) => {
     const announced = Number(req.headers['content-length']);
     if (announced > limit) {
@@ -128,7 +125,7 @@ export function mountRoutes(
       ...before(route),
       bodyReader(route),
       async (req: Request, res: Response) => {
-        if (route.body && !req.is('application/json')) {
+        if (route.body && !isPlainJson(req) && !req.is('application/json')) {
           throw new HttpProblem(
             415,
             'unsupported-media-type',

@@ -8,6 +8,7 @@ import { buildOpenApiDocument, mountRoutes, type ApiRoute } from './api-route';
 import type { FaultFile } from '../faults/fault-file';
 import { faultGate } from './middleware/fault-injection';
 import { corsAllowlist } from './middleware/cors-allowlist';
+import { inSequence } from './middleware/in-sequence';
 import { methodNotAllowed } from './middleware/method-not-allowed';
 import { observeResponse } from './middleware/observe-response';
 import { rateLimit, type RateLimitOptions } from './middleware/rate-limit';
@@ -103,6 +104,12 @@ export function createInternalApp(options: InternalAppOptions): Express {
   return app;
 }
 
+/** Only for paths under /v1, matched as Express matches a `/v1` mount (case-insensitively). */
+function underV1(handler: express.RequestHandler): express.RequestHandler {
+  const v1 = /^\/v1(?:\/|$)/i;
+  return (req, res, next) => (v1.test(req.path) ? handler(req, res, next) : next());
+}
+
 export function createApp(options: AppOptions): Express {
   const { api, health, metrics, logger, tracer } = options;
   const routes = apiRoutes(api, options.exposeQueryDiagnostics ?? true);
@@ -123,29 +130,47 @@ export function createApp(options: AppOptions): Express {
   // Order matters, and later work slots in where marked: request id (every response, logs and
   // problems carry it) → security headers and CORS (also on rejections) → authentication → rate
   // limiting (per principal, so after authentication) → validation and routes.
-  app.use(requestContext(tracer));
-  app.use(observeResponse(metrics, logger, options.exposeQueryDiagnostics ?? true));
   const docsHeaders = docsSecurityHeaders();
   const apiHeaders = apiSecurityHeaders();
-  app.use((req, res, next) =>
-    (req.path === '/docs' || req.path.startsWith('/docs/') ? docsHeaders : apiHeaders)(
-      req,
-      res,
-      next,
-    ),
-  );
-  app.use(corsAllowlist(options.corsAllowedOrigins ?? []));
+  const front: express.RequestHandler[] = [
+    requestContext(tracer),
+    observeResponse(metrics, logger, options.exposeQueryDiagnostics ?? true),
+    (req, res, next) =>
+      (req.path === '/docs' || req.path.startsWith('/docs/') ? docsHeaders : apiHeaders)(
+        req,
+        res,
+        next,
+      ),
+    corsAllowlist(options.corsAllowedOrigins ?? []),
+  ];
   const authenticate = options.authenticate;
   // A refresh token is its own credential: the caller's access token has usually expired by then.
-  const publicPaths = new Set(routes.filter((r) => r.public).map((r) => r.path));
-  if (authenticate)
-    app.use('/v1', (req, res, next) =>
-      publicPaths.has(`/v1${req.path}`) ? next() : authenticate(req, res, next),
+  const publicPaths = new Set(routes.filter((r) => r.public).map((r) => r.path.toLowerCase()));
+  if (authenticate) {
+    front.push(
+      underV1((req, res, next) =>
+        publicPaths.has(req.path.toLowerCase()) ? next() : authenticate(req, res, next),
+      ),
     );
+  }
   // After authentication (per principal), but before a failed authentication is answered, so
   // credential guessing spends the client address's quota like any other request.
-  if (options.rateLimit) app.use(rateLimit({ ...options.rateLimit, metrics }));
-  if (authenticate) app.use('/v1', rejectUnauthenticated());
+  if (options.rateLimit) front.push(rateLimit({ ...options.rateLimit, metrics }));
+  if (authenticate) front.push(underV1(rejectUnauthenticated()));
+  app.use(inSequence(front));
+
+  // Each operation reads its own body, with its own limit (api-route.ts, body-limits.ts). Mounted
+  // on the app itself (non-strict routing, as a Router's default): a nested Router would add its
+  // own dispatch to every API request. Express tries routes in order and no two paths overlap, so
+  // the API goes before the operators' endpoints and the question path, the busiest, first.
+  const faults = options.faults;
+  mountRoutes(
+    app,
+    [...routes].sort(
+      (a, b) => Number(b.operationId === 'query') - Number(a.operationId === 'query'),
+    ),
+    (route) => (faults ? [faultGate(faults, route)] : []),
+  );
 
   // Liveness must not touch dependencies: a database outage should not get pods restarted.
   app.get('/healthz', (_req, res) => {
@@ -162,11 +187,6 @@ export function createApp(options: AppOptions): Express {
     swaggerUi.setup(openApi, { customSiteTitle: 'rag-platform API' }),
   );
 
-  // Each operation reads its own body, with its own limit (api-route.ts, body-limits.ts). Mounted
-  // on the app itself (non-strict routing, as a Router's default): a nested Router would add its
-  // own dispatch to every API request.
-  const faults = options.faults;
-  mountRoutes(app, routes, (route) => (faults ? [faultGate(faults, route)] : []));
   app.use(methodNotAllowed(routes));
 
   app.use((req, _res, next) => {

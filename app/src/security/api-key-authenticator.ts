@@ -1,11 +1,14 @@
+import { timingSafeEqual } from 'node:crypto';
 import { scopeRole, type ApiKeyStore, type StoredApiKey } from '../domain/access';
 import type { CollectionRole, Principal } from '../domain/principal';
 import { apiKeyPrefix, type ApiKeyHasher } from './api-key-format';
 
 // Turns a presented API key into a Principal. A verified key's row and its principal (roles
-// included) are kept in memory for at most `cacheTtlMs`, so the hot path costs one HMAC and no
-// database round trip; the presented key is still hashed and compared on every request, so a
-// cached entry never lets a wrong secret through.
+// included) are kept in memory for at most `cacheTtlMs`, so the hot path costs no database round
+// trip. The entry also keeps the secret that matched its hash: a request presenting the same bytes
+// is compared with it in constant time instead of paying another HMAC, and any other secret is
+// hashed and compared as before, so a cached entry never lets a wrong secret through. The secret
+// lives no longer than its entry (the TTL, or an invalidation), like the requests that carry it.
 //
 // Revocation bound: a key revoked, a principal disabled or a role removed counts here at once
 // (invalidate()): through this process directly, through any other instance or the CLI when its
@@ -27,6 +30,8 @@ interface Entry {
   readonly key: StoredApiKey;
   readonly principal: Principal;
   readonly fetchedAt: number;
+  /** The presented secret that matched `key.hash`, once one did. */
+  verified?: Buffer;
 }
 
 export interface ApiKeyAuthenticatorOptions {
@@ -62,9 +67,7 @@ export class ApiKeyAuthenticator {
       if (!entry) return { ok: false, reason: 'unknown' };
     }
     const { key } = entry;
-    if (!this.options.hasher.matches(presented, key.hash)) {
-      return { ok: false, reason: 'mismatch', keyId: key.id };
-    }
+    if (!this.matches(presented, entry)) return { ok: false, reason: 'mismatch', keyId: key.id };
     if (key.revokedAt) return { ok: false, reason: 'revoked', keyId: key.id };
     if (key.expiresAt && key.expiresAt.getTime() <= now) {
       return { ok: false, reason: 'expired', keyId: key.id };
@@ -72,6 +75,17 @@ export class ApiKeyAuthenticator {
     if (key.principal.disabled) return { ok: false, reason: 'disabled', keyId: key.id };
     this.touch(key.id, now);
     return { ok: true, principal: entry.principal };
+  }
+
+  private matches(presented: string, entry: Entry): boolean {
+    const bytes = Buffer.from(presented, 'utf8');
+    const { verified } = entry;
+    if (verified && verified.length === bytes.length && timingSafeEqual(verified, bytes)) {
+      return true;
+    }
+    if (!this.options.hasher.matches(presented, entry.key.hash)) return false;
+    entry.verified = bytes;
+    return true;
   }
 
   /** A principal's keys or roles changed (null: anyone's, e.g. a collection was deleted). */

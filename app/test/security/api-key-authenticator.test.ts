@@ -7,7 +7,7 @@ import { PrincipalsRepository } from '../../src/stores/postgres/principals-repos
 import { startDataStack, type DataStack } from '../stores/postgres/data-stack';
 import { createTestDatabase, type TestDatabase } from '../stores/postgres/test-database';
 
-// The hot path: once a key is verified, requests cost one HMAC and no database round trip until
+// The hot path: once a key is verified, requests cost no HMAC and no database round trip until
 // the entry's TTL, and last_used_at is written at most once per interval; the secret is still
 // checked on every request, and invalidation drops a principal's keys at once.
 
@@ -76,6 +76,34 @@ describe('API key verification cache', function () {
     now += 5_000;
     assert.ok((await auth.verify(key)).ok);
     assert.equal(calls.findByPrefix, 2, 'read again once the TTL passed');
+  });
+
+  it('hashes a secret once per entry; a different secret under the same prefix is hashed and refused', async () => {
+    let hmacs = 0;
+    const countingHasher = Object.assign(Object.create(hasher) as ApiKeyHasher, {
+      matches: (presented: string, hash: Buffer) => (hmacs++, hasher.matches(presented, hash)),
+    });
+    const auth = new ApiKeyAuthenticator({
+      keys: counting,
+      hasher: countingHasher,
+      cacheTtlMs: 5_000,
+      now: () => now,
+    });
+    const { key, info } = await newKey();
+    for (let i = 0; i < 50; i++) assert.ok((await auth.verify(key)).ok);
+    assert.equal(hmacs, 1, 'the verified secret is compared, not hashed again');
+    // Same prefix and length, other bytes: the memo does not match, so the hash decides.
+    const wrong = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await auth.verify(wrong), { ok: false, reason: 'mismatch', keyId: info.id });
+    }
+    assert.equal(hmacs, 4);
+    assert.ok((await auth.verify(key)).ok, 'a refused secret does not evict the verified one');
+    assert.equal(hmacs, 4);
+    // A new entry (TTL passed) starts without a verified secret.
+    now += 5_000;
+    assert.ok((await auth.verify(key)).ok);
+    assert.equal(hmacs, 5);
   });
 
   it('sees a revocation at the next read after invalidate(), or after the TTL', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 // Cache keys are hashes of a canonical JSON form, so two requests that mean the same thing share an
 // entry regardless of property order, and no user text ends up in a Redis key verbatim.
@@ -15,8 +15,9 @@ export function canonicalJson(value: Json): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** One call (crypto.hash, Node ≥ 20.12), without a Hash object per key: every query computes one. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 export interface QueryCacheKeyInput {
