@@ -30,15 +30,44 @@ export class StageTimer {
     });
   }
 
+  /** The same for a stage that does not wait (an answer already in memory). */
+  timeSync<T>(stage: Stage, fn: () => T): T {
+    if (trace.getActiveSpan()?.isRecording() === false) return this.measureSync(stage, fn);
+    return this.tracer.startActiveSpan(`rag.${stage}`, (span) => {
+      try {
+        return this.measureSync(stage, fn);
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
   private async measure<T>(stage: Stage, fn: () => Promise<T>): Promise<T> {
     const started = process.hrtime.bigint();
     try {
       return await fn();
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      this.metrics.stageDuration.observe({ stage }, ms / 1000);
-      const timings = currentRequestContext()?.timings;
-      timings?.set(stage, (timings.get(stage) ?? 0) + ms);
+      this.record(stage, started);
     }
+  }
+
+  private measureSync<T>(stage: Stage, fn: () => T): T {
+    const started = process.hrtime.bigint();
+    try {
+      return fn();
+    } finally {
+      this.record(stage, started);
+    }
+  }
+
+  private record(stage: Stage, started: bigint): void {
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    this.metrics.stageDuration.observe({ stage }, ms / 1000);
+    const timings = currentRequestContext()?.timings;
+    timings?.set(stage, (timings.get(stage) ?? 0) + ms);
   }
 }

@@ -148,12 +148,15 @@ export class RedisCache implements Cache {
     });
   }
 
+  peek(key: string): string | undefined {
+    // Only while connected: invalidations arrive on the connection, so a copy is current only then.
+    return this.local && this.client.isReady ? this.local.peek(key) : undefined;
+  }
+
   async get(key: string): Promise<string | undefined> {
     if (!this.local) return (await this.bounded(this.client.get(key))) ?? undefined;
-    if (this.client.isReady) {
-      const copy = this.local.peek(key);
-      if (copy !== undefined) return copy;
-    }
+    const copy = this.peek(key);
+    if (copy !== undefined) return copy;
     // An invalidation decoded while this read is in flight removes its token: the reply may hold
     // the value from before the write, so it is returned but not kept.
     const token = {};
@@ -191,6 +194,8 @@ export class RedisCache implements Cache {
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    // Its own write must not leave the old copy readable until the invalidation comes back.
+    this.invalidate(key);
     const expiration = { type: 'EX', value: ttlOf(ttlSeconds) } as const;
     await this.bounded(this.client.set(key, value, { expiration }));
   }
@@ -206,6 +211,7 @@ export class RedisCache implements Cache {
     ttlSeconds: number,
   ): Promise<void> {
     if (entries.length === 0) return;
+    for (const [k] of entries) this.invalidate(k);
     const expiration = { type: 'EX', value: ttlOf(ttlSeconds) } as const;
     // Separate commands issued in one tick: node-redis writes them as one pipeline, and unlike an
     // explicit multi()/execAsPipeline() (which skips the offline check) each fails fast offline.

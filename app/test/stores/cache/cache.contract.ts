@@ -38,6 +38,16 @@ export function cacheContract(name: string, create: () => Promise<CacheFixture>)
       assert.equal(await fx.cache.get(key('empty')), '');
     });
 
+    it('peek never disagrees with get: the current value or undefined, never an older one', async () => {
+      assert.equal(fx.cache.peek(key('absent')), undefined);
+      await fx.cache.set(key('p'), 'one', 60);
+      assert.equal(await fx.cache.get(key('p')), 'one');
+      assert.ok([undefined, 'one'].includes(fx.cache.peek(key('p'))));
+      await fx.cache.set(key('p'), 'two', 60);
+      assert.ok([undefined, 'two'].includes(fx.cache.peek(key('p'))), 'peek saw the old value');
+      assert.equal(await fx.cache.get(key('p')), 'two');
+    });
+
     it('overwrites an existing key', async () => {
       await fx.cache.set(key('k'), 'one', 60);
       await fx.cache.set(key('k'), 'two', 60);

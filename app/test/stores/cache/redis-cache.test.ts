@@ -66,6 +66,19 @@ describe('RedisCache with client-side caching (CLIENT TRACKING)', function () {
     assert.equal(cache.localCopies, 1);
   });
 
+  it('peeks only at a local copy: none before a GET, none once another instance overwrote it', async () => {
+    const { cache, other } = await start();
+    await cache.set('p', 'one', 60);
+    assert.equal(cache.peek('p'), undefined, 'a SET keeps no copy: only a GET does');
+    assert.equal(await cache.get('p'), 'one');
+    assert.equal(cache.peek('p'), 'one');
+    await other.set('p', 'two', { expiration: { type: 'EX', value: 60 } });
+    await eventually(() => cache.peek('p') === undefined, {
+      what: 'the overwrite to drop the copy peek sees',
+    });
+    assert.equal(await cache.get('p'), 'two');
+  });
+
   it('never keeps a miss: a key another instance writes later is read from Redis', async () => {
     const { cache, other } = await start();
     assert.equal(await cache.get('later'), undefined);
@@ -162,6 +175,7 @@ describe('RedisCache with client-side caching (CLIENT TRACKING)', function () {
     await stop(proc!);
     await eventually(() => cache.status !== 'ready', { what: 'the cache to notice the outage' });
     assert.equal(cache.localCopies, 0);
+    assert.equal(cache.peek('k'), undefined);
     await assert.rejects(cache.get('k'));
     // A fresh server holds nothing (no persistence): the old copy must not answer for it.
     proc = await startPrivateRedis(port);
