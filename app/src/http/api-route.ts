@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import {
+  type IRoute,
   type NextFunction,
   type Request,
   type RequestHandler,
@@ -113,15 +114,21 @@ function bodyReader(route: ApiRoute) {
   };
 }
 
+/** A mounted operation: Express's route (what `req.route` is once matched) and its handlers. */
+export interface MountedRoute {
+  readonly route: IRoute;
+  readonly handlers: readonly RequestHandler[];
+}
+
 export function mountRoutes(
-  router: Pick<Router, ApiRoute['method']>,
+  router: Pick<Router, 'route'>,
   routes: readonly ApiRoute[],
   /** Middleware run first once a route matched (the drills' fault gate); none by default. */
   before: (route: ApiRoute) => RequestHandler[] = () => [],
-): void {
+): Map<string, MountedRoute> {
+  const mounted = new Map<string, MountedRoute>();
   for (const route of routes) {
-    router[route.method](
-      route.path,
+    const handlers: RequestHandler[] = [
       ...before(route),
       bodyReader(route),
       async (req: Request, res: Response) => {
@@ -159,8 +166,11 @@ export function mountRoutes(
         } else if (result.body === undefined) res.end();
         else res.json(result.body);
       },
-    );
+    ];
+    const expressRoute = router.route(route.path)[route.method](...handlers);
+    mounted.set(route.operationId, { route: expressRoute, handlers });
   }
+  return mounted;
 }
 
 const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');

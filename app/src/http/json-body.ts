@@ -66,6 +66,11 @@ export function jsonBody(limit: number): RequestHandler {
       general(req, res, next);
       return;
     }
+    // Read already (by a body parser in front): left as it is, as body-parser leaves it.
+    if (req.complete && !req.readable) {
+      next();
+      return;
+    }
     const expected = Number(length);
     // By the time an operation reads its body, authentication and the rate limiter have awaited, so
     // a small body has usually arrived whole (with its headers, even): take it as one buffer.

@@ -211,6 +211,38 @@ describe('API against real Postgres (primary + replica) and Redis', function () 
     for (const c of answer.body.citations) assert.notEqual(c.documentId, documentId);
   });
 
+  it('answers a question the same by its exact path and by any spelling the router accepts', async () => {
+    // The exact path runs as one chain (app.ts); another case or a trailing slash goes through
+    // the router: same handlers, same answer, same route label, same headers.
+    const q = { collection, query: 'which runbook covers replica lag?', topK: 2 };
+    const exact = await api.post('/v1/query', q);
+    assert.equal(exact.status, 200);
+    const countOf = async () =>
+      Number(
+        /rag_http_requests_total\{method="POST",route="\/v1\/query",status_code="200"\} (\d+)/.exec(
+          (await api.get('/metrics')).text,
+        )?.[1],
+      );
+    const before = await countOf();
+    for (const path of ['/v1/query/', '/V1/Query', '/v1/query']) {
+      const res = await api.post(path, q);
+      assert.equal(res.status, 200, path);
+      assert.deepEqual({ ...res.body, cached: false }, exact.body, path);
+      for (const header of ['x-request-id', 'ratelimit-policy', 'content-security-policy']) {
+        assert.equal(res.headers.has(header), exact.headers.has(header), `${path}: ${header}`);
+      }
+    }
+    assert.equal(await countOf(), before + 3, 'every spelling counted under the route template');
+    const broken = { headers: { 'content-type': 'application/json' }, rawBody: '{"collection":' };
+    const malformed = await api.request('POST', '/v1/query/', undefined, broken);
+    const malformedExact = await api.request('POST', '/v1/query', undefined, broken);
+    assert.equal(malformed.status, 400);
+    assert.deepEqual(
+      { ...malformed.body, instance: undefined },
+      { ...malformedExact.body, instance: undefined },
+    );
+  });
+
   it('deletes a collection and everything in it', async () => {
     assert.equal((await api.delete(`/v1/collections/${collection}`)).status, 204);
     await gone(`/v1/collections/${collection}`);

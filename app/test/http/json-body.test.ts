@@ -160,6 +160,15 @@ describe('JSON body fast path (http/json-body.ts) against body-parser', function
       poll();
     };
     app.post('/fast-late', arrived, jsonBody(limit), late.ok, late.failed);
+    // Behind a body parser that read the body already: what that parser made of it stands.
+    const behind = outcomeRecorder(outcomes, '/fast-behind');
+    app.post(
+      '/fast-behind',
+      express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] }),
+      jsonBody(limit),
+      behind.ok,
+      behind.failed,
+    );
     app.post(
       '/reference',
       express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] }),
@@ -177,17 +186,20 @@ describe('JSON body fast path (http/json-body.ts) against body-parser', function
 
   for (const c of cases) {
     it(`${c.name}: the same outcome`, async () => {
-      const paths = ['/reference', '/fast', '/fast-late'];
+      const paths = ['/reference', '/fast', '/fast-late', '/fast-behind'];
       for (const p of paths) await send(port, p, c);
       // An aborted body settles after the socket closed on the client side: poll, do not sleep.
       const deadline = Date.now() + 10_000;
       while (!paths.every((p) => outcomes.has(`${p} ${c.name}`)) && Date.now() < deadline) {
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const [reference, fast, late] = paths.map((p) => outcomes.get(`${p} ${c.name}`) ?? 'pending');
+      const [reference, fast, late, behind] = paths.map(
+        (p) => outcomes.get(`${p} ${c.name}`) ?? 'pending',
+      );
       assert.notEqual(reference, 'pending', 'body-parser never settled');
       assert.deepEqual(fast, reference, 'read as it arrives');
       assert.deepEqual(late, reference, 'read once it has arrived');
+      assert.deepEqual(behind, reference, 'read before by body-parser');
     });
   }
 });
