@@ -11,11 +11,19 @@ const acceptableRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
  * stage timings and child spans find them.
  */
 export function requestContext(tracer: Tracer): RequestHandler {
+  // The headers the registered propagators read (traceparent, tracestate, baggage by default;
+  // whatever OTEL_PROPAGATORS configures): a request carrying none of them has nothing to extract.
+  let fields: readonly string[] | undefined;
   return (req, res, next) => {
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && acceptableRequestId.test(incoming) ? incoming : randomUUID();
+    const incoming = req.headers['x-request-id'];
+    const requestId =
+      typeof incoming === 'string' && acceptableRequestId.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
-    const parent = propagation.extract(context.active(), req.headers);
+    fields ??= propagation.fields().map((f) => f.toLowerCase());
+    const active = context.active();
+    const parent = fields.some((f) => req.headers[f] !== undefined)
+      ? propagation.extract(active, req.headers)
+      : active;
     const span = tracer.startSpan(
       `${req.method} request`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
