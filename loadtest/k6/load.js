@@ -36,7 +36,7 @@ import {
 } from './lib/profiles.js';
 import { buildReport, renderMarkdown, renderText, reportedSubMetrics } from './lib/report.js';
 import { steadySloThresholds, summaryTrendStats, withBookkeeping } from './lib/slo-thresholds.js';
-import { baseUrl, envDuration, envNumber } from './lib/target.js';
+import { baseUrls, envDuration, envNumber } from './lib/target.js';
 
 const profileName = __ENV.PROFILE || 'smoke';
 const { kind, plan: schedule, scenario } = profile(profileName);
@@ -152,7 +152,7 @@ export function handleSummary(data) {
     kind,
     plan,
     endpoints,
-    baseUrl,
+    baseUrl: baseUrls.join(', '),
     settings: {
       PROFILE: profileName,
       executor: scenario.executor,

@@ -108,6 +108,9 @@ async function serverView(prometheus: RunningPrometheus) {
     queryCacheHitRatio: await one(
       `(sum(${cache}{cache="query",result="hit"}) or vector(0)) / sum(${cache}{cache="query"})`,
     ),
+    instancesServingQueries: await one(
+      `count(sum by (instance) (${requests}{${query}}) > 0) or vector(0)`,
+    ),
   };
 }
 
@@ -133,6 +136,7 @@ function appendServerView(reportDir: string, server: Awaited<ReturnType<typeof s
     `| POST /v1/query p50 ms (server) | ${cell(server.queryP50Ms)} |`,
     `| POST /v1/query p99 ms (server) | ${cell(server.queryP99Ms)} |`,
     `| query cache hit ratio (server) | ${cell(server.queryCacheHitRatio)} |`,
+    `| service instances that answered queries | ${cell(server.instancesServingQueries)} |`,
     '',
   ];
   writeFileSync(mdPath, readFileSync(mdPath, 'utf8') + lines.join('\n'));
@@ -169,15 +173,34 @@ async function main(): Promise<number> {
       // Independent steps run side by side: a 2-core machine spends most of this waiting.
       const [services] = await allStarted([startBackingServices(teardown, log), buildApp(log)]);
       if (interrupted) return 130;
-      const port = await freePort();
-      const [app, prom] = await allStarted([
-        startApp(services, port, teardown, log),
-        startPrometheus(`http://127.0.0.1:${port}`, teardown, log),
+      // INSTANCES: replicas of the service side by side (production runs at least two behind a
+      // Service); k6 spreads its virtual users over them and Prometheus scrapes each.
+      const instances = Number(settings.INSTANCES ?? 1);
+      if (!Number.isInteger(instances) || instances < 1) {
+        throw new Error('INSTANCES must be a positive whole number');
+      }
+      const ports: number[] = [];
+      while (ports.length < instances) {
+        const port = await freePort();
+        if (!ports.includes(port)) ports.push(port);
+      }
+      const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+      // The first instance migrates the database; the others start once it has.
+      const startInstances = async () => {
+        const first = await startApp(services, ports[0], teardown, log);
+        const others = await Promise.all(
+          ports.slice(1).map((port) => startApp(services, port, teardown, log)),
+        );
+        return [first, ...others];
+      };
+      const [apps, prom] = await allStarted([
+        startInstances(),
+        startPrometheus(urls, teardown, log),
       ]);
       if (interrupted) return 130;
       prometheus = prom;
-      baseUrl = app.url;
-      apiToken = app.apiKey;
+      baseUrl = apps.map((app) => app.url).join(',');
+      apiToken = apps[0].apiKey;
     }
     const env: Record<string, string> = {
       ...settings,

@@ -153,6 +153,8 @@ export async function buildApp(log: Log): Promise<void> {
   await run('npm', ['run', '--silent', 'build'], { cwd: repoRoot, maxBuffer: 1 << 22 });
 }
 
+const runPepper = randomBytes(32).toString('hex');
+
 /** Runs the built service like `npm start` does, on `port`, against the backing services. */
 export async function startApp(
   services: BackingServices,
@@ -164,8 +166,9 @@ export async function startApp(
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
-    // Production hashes API keys with a pepper of its own; this run's is random and dies with it.
-    API_KEY_PEPPER: randomBytes(32).toString('hex'),
+    // Production hashes API keys with a pepper of its own; this run's is random and dies with it,
+    // and every instance of the run shares it (a key is then valid on each, as in a deployment).
+    API_KEY_PEPPER: runPepper,
     // The k6 report's cache-hit ratio reads `cached` from the answers, which production hides.
     EXPOSE_QUERY_DIAGNOSTICS: String(options.exposeQueryDiagnostics ?? true),
     LOG_LEVEL: 'warn',
@@ -221,10 +224,11 @@ export interface RunningPrometheus {
 
 /** Prometheus (Debian's binary) scraping the service's /metrics with the catalog's job name. */
 export async function startPrometheus(
-  appUrl: string,
+  appUrls: string | readonly string[],
   teardown: Teardown,
   log: Log,
 ): Promise<RunningPrometheus> {
+  const hosts = (typeof appUrls === 'string' ? [appUrls] : appUrls).map((u) => new URL(u).host);
   const dir = mkdtempSync(path.join(tmpdir(), 'rag-load-prometheus-'));
   teardown.add('prometheus data', async () => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
@@ -234,9 +238,7 @@ export async function startPrometheus(
     scrape_configs: [
       {
         job_name: serviceIdentity.job,
-        static_configs: [
-          { targets: [new URL(appUrl).host], labels: { namespace: serviceIdentity.namespace } },
-        ],
+        static_configs: [{ targets: hosts, labels: { namespace: serviceIdentity.namespace } }],
       },
     ],
   };
@@ -273,12 +275,17 @@ export async function startPrometheus(
   );
   // Started beside the service: the first scrapes may fail until it is up.
   await waitFor(
-    async () => (await targets()).some((t) => t.health === 'up'),
+    async () => {
+      const up = (await targets()).filter((t) => t.health === 'up');
+      return up.length === hosts.length;
+    },
     'prometheus scraping the service',
     120_000,
     prom.exitReason,
   );
-  log(`prometheus at ${url} scraping the service every ${scrapeIntervalSeconds} s`);
+  log(
+    `prometheus at ${url} scraping the service (${hosts.length} instance${hosts.length > 1 ? 's' : ''}) every ${scrapeIntervalSeconds} s`,
+  );
   return {
     url,
     scrapeIntervalSeconds,

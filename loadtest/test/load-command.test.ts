@@ -40,10 +40,12 @@ function runLoad(args: string[], onOutput?: (output: string, stop: () => void) =
   );
 }
 
-/** The stack's URLs as the command logged them. */
-function urls(output: string): { service?: string; prometheus?: string } {
+/** The stack's URLs as the command logged them (one per service instance). */
+function urls(output: string): { services: string[]; service?: string; prometheus?: string } {
+  const services = [...output.matchAll(/service ready at (http:\S+)/g)].map((m) => m[1]);
   return {
-    service: /service ready at (http:\S+)/.exec(output)?.[1],
+    services,
+    service: services[0],
     prometheus: /prometheus at (http:\S+)/.exec(output)?.[1],
   };
 }
@@ -79,7 +81,12 @@ interface ReportJson {
   cache: { queries: number; hits: number; hitRatio: number | null };
   steadySeconds: number;
   timeline: { bucketSeconds: number; buckets: { start: number; requests: number }[] };
-  server: { queries: number; serverErrors: number; queryCacheHitRatio: number | null };
+  server: {
+    queries: number;
+    serverErrors: number;
+    queryCacheHitRatio: number | null;
+    instancesServingQueries: number;
+  };
 }
 
 describe('npm run load -- smoke (the whole stack in one command)', function () {
@@ -92,7 +99,14 @@ describe('npm run load -- smoke (the whole stack in one command)', function () {
 
   it('writes a complete SLA report whose numbers are k6 and Prometheus numbers, then tears down', async () => {
     const reportDir = path.join(dir, 'smoke');
-    const run = await runLoad(['smoke', 'DURATION=6s', 'RATE=3', `REPORT_DIR=${reportDir}`]);
+    // Two instances, as a deployment runs them: k6 spreads its users, Prometheus scrapes both.
+    const run = await runLoad([
+      'smoke',
+      'DURATION=6s',
+      'RATE=3',
+      'INSTANCES=2',
+      `REPORT_DIR=${reportDir}`,
+    ]);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, new RegExp(`report: ${path.join(reportDir, 'report.md')}`));
 
@@ -174,8 +188,10 @@ describe('npm run load -- smoke (the whole stack in one command)', function () {
     assert.equal(bucketed, steadyRequests, 'smoke is steady throughout');
 
     // Prometheus scraped the service: it counted the queries k6 sent (the smoke run's only
-    // queries) and the answers it served from the cache.
+    // queries) and the answers it served from the cache, summed over both instances, each of
+    // which answered some.
     assert.equal(report.server.queries, query.requests);
+    assert.equal(report.server.instancesServingQueries, 2);
     assert.equal(report.server.serverErrors, 0);
     assert.ok(
       close(report.server.queryCacheHitRatio ?? 0, report.cache.hitRatio ?? 0),
@@ -183,9 +199,12 @@ describe('npm run load -- smoke (the whole stack in one command)', function () {
     );
 
     // Torn down: nothing answers where the service and Prometheus ran.
-    const { service, prometheus } = urls(run.output);
-    assert.ok(service && prometheus, run.output);
-    assert.ok(await refused(`${service}/healthz`), 'the service is still up');
+    const { services, prometheus } = urls(run.output);
+    assert.equal(services.length, 2, run.output);
+    assert.ok(prometheus, run.output);
+    for (const service of services) {
+      assert.ok(await refused(`${service}/healthz`), `the service at ${service} is still up`);
+    }
     assert.ok(await refused(`${prometheus}/-/ready`), 'prometheus is still up');
   });
 

@@ -1,6 +1,14 @@
 // Where the load goes and how to authenticate, from `k6 run --env NAME=value`.
 
-export const baseUrl = (__ENV.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+// BASE_URL may list several instances of one deployment, comma-separated (what `npm run load --
+// … INSTANCES=2` starts, with no load balancer in front): each virtual user sends to one of them,
+// in turn by VU number, as a Kubernetes Service spreads connections over pods.
+export const baseUrls = (__ENV.BASE_URL || 'http://127.0.0.1:8080')
+  .split(',')
+  .map((url) => url.trim().replace(/\/+$/, ''))
+  .filter(Boolean);
+// __VU is 0 in setup and teardown, 1… in each virtual user (its init code included).
+export const baseUrl = baseUrls[(__VU || 0) % baseUrls.length];
 
 /** Headers sent with every request: a bearer token when the deployment requires one. */
 export function defaultHeaders() {
