@@ -99,17 +99,27 @@ export function setup() {
   return { collections, runId: Date.now().toString(36) };
 }
 
+// What this VU last tagged: k6 rebuilds the VU's tag set on every assignment, so a tag is set only
+// when its value changes.
+const tagged = { phase: undefined, step: undefined, bucket: undefined };
+
 /** Tags this iteration's requests with the window and time bucket it runs in. */
 function tagWindow() {
   const elapsed = (Date.now() - exec.scenario.startTime) / 1000;
   elapsedSeconds.add(elapsed);
   const w = windowAt(plan, elapsed);
+  const next = {
+    phase: w.phase,
+    step: w.step === undefined ? 'none' : stepLabel(w.step),
+    bucket: bucketLabel(Math.min(plan.bucketCount - 1, Math.floor(elapsed / plan.bucketSeconds))),
+  };
   const tags = exec.vu.metrics.tags;
-  tags.phase = w.phase;
-  tags.step = w.step === undefined ? 'none' : stepLabel(w.step);
-  tags.bucket = bucketLabel(
-    Math.min(plan.bucketCount - 1, Math.floor(elapsed / plan.bucketSeconds)),
-  );
+  for (const name of ['phase', 'step', 'bucket']) {
+    if (tagged[name] !== next[name]) {
+      tags[name] = next[name];
+      tagged[name] = next[name];
+    }
+  }
 }
 
 const sequence = () => __VU * 1_000_000 + __ITER;
