@@ -3,6 +3,7 @@ import type { StoredChunk } from '../../domain/chunk';
 import type { ReadOptions } from '../../domain/collection';
 import type { Database } from './database';
 import { isUuid, withPostgres } from './postgres-errors';
+import { PreparedStatement } from './prepared-statement';
 
 interface ChunkRow {
   id: string;
@@ -17,6 +18,14 @@ interface ChunkRow {
   title: string | null;
 }
 
+/** $1 the chunk ids. A prepared statement: every uncached question runs it. */
+const chunksById = new PreparedStatement<ChunkRow>(`
+  SELECT c.id, c.document_id, c.collection_id, c.ordinal, c.text, c.heading_path,
+         c.start_offset, c.end_offset, d.source, d.title
+    FROM chunks AS c
+    JOIN documents AS d ON d.id = c.document_id
+   WHERE c.id = ANY($1::uuid[])`);
+
 /** Chunk rows as the query side reads them: what vector hits resolve to. */
 export class ChunksRepository {
   constructor(private readonly db: Database) {}
@@ -26,22 +35,7 @@ export class ChunksRepository {
     return withPostgres(async () => {
       const valid = ids.filter(isUuid);
       if (valid.length === 0) return [];
-      const select = (db: Knex, chunkIds: readonly string[]) =>
-        db('chunks as c')
-          .join('documents as d', 'd.id', 'c.document_id')
-          .whereIn('c.id', chunkIds)
-          .select(
-            'c.id',
-            'c.document_id',
-            'c.collection_id',
-            'c.ordinal',
-            'c.text',
-            'c.heading_path',
-            'c.start_offset',
-            'c.end_offset',
-            'd.source',
-            'd.title',
-          ) as Promise<ChunkRow[]>;
+      const select = (db: Knex, chunkIds: readonly string[]) => chunksById.rows(db, [chunkIds]);
       const rows = options.fromPrimary
         ? await select(this.db.primary, valid)
         : await this.db.read((db) => select(db, valid));

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { LexicalHit, LexicalSearch, LexicalSearchRequest } from '../../domain/lexical-search';
 import type { Database } from './database';
 import { isUuid, withPostgres } from './postgres-errors';
+import { PreparedStatement } from './prepared-statement';
 
 // Full-text search over chunk rows (search_vector, filled by a trigger, see the migration
 // 20261130000002_add_chunk_search_vector). Postgres ranks a match by term frequency and weight
@@ -29,10 +30,12 @@ import { isUuid, withPostgres } from './postgres-errors';
 // and hybrid from 0.705 / 0.886 to 0.750-0.773 / 0.932, alike for a weight of 0.5, 1 or 2 on it
 // and for any RRF k from 30 to 100.
 //
-// Two round trips to a replica. The first parses the question with the server's own parser and
-// stemmer and reads each term's chunk count in the collection, and the collection's size, from
-// chunk_term_counts (kept exact by triggers, migration 20261201000400): one index probe per term.
-// The second reads the matching chunks and scores them, each term bound as its own tsquery value.
+// Two round trips to a replica, both prepared statements (prepared-statement.ts). The first
+// parses the question with the server's own parser and stemmer and reads each term's chunk count
+// in the collection, and the collection's size, from chunk_term_counts (kept exact by triggers,
+// migration 20261201000400): one index probe per term. The second reads the matching chunks and
+// scores them, each term bound as its own tsquery value: one statement per number of terms and
+// filter shape.
 //
 // What a search costs is the chunk rows it reads (the GIN index cannot tell collections apart, so
 // every match is a heap visit, then ts_rank). Candidates are therefore the chunks holding the
@@ -66,17 +69,18 @@ export const CANDIDATE_CHUNKS = 2_000;
 /** Terms looked up per question, in the order they appear (bounds a pasted wall of text). */
 export const MAX_QUERY_TERMS = 32;
 
-const termsSql = `
+/** $1 the question, $2 the collection key. */
+const termsStatement = new PreparedStatement<{ lexeme: string; chunks: number; total: number }>(`
   SELECT t.lexeme, coalesce(s.chunks, 0) AS chunks, coalesce(total.chunks, 0) AS total
     FROM (
       SELECT lexeme, positions[1] AS position
-        FROM unnest(to_tsvector('${LEXICAL_TEXT_SEARCH_CONFIG}', :query))
+        FROM unnest(to_tsvector('${LEXICAL_TEXT_SEARCH_CONFIG}', $1::text))
        ORDER BY position, lexeme
        LIMIT ${MAX_QUERY_TERMS}
     ) AS t
-    LEFT JOIN chunk_term_counts AS s ON s.collection_id = :collection AND s.term = t.lexeme
-    LEFT JOIN chunk_term_counts AS total ON total.collection_id = :collection AND total.term = ''
-   ORDER BY t.position, t.lexeme`;
+    LEFT JOIN chunk_term_counts AS s ON s.collection_id = $2::uuid AND s.term = t.lexeme
+    LEFT JOIN chunk_term_counts AS total ON total.collection_id = $2::uuid AND total.term = ''
+   ORDER BY t.position, t.lexeme`);
 
 interface WeightedTerm {
   readonly lexeme: string;
@@ -108,17 +112,34 @@ export function candidateTerms(terms: readonly WeightedTerm[], total: number): W
   return chosen;
 }
 
-function searchSql(terms: number, join: string, filters: string): string {
+/** Which filters a search applies: each shape is a statement of its own. */
+interface SearchShape {
+  readonly terms: number;
+  readonly byDocument: boolean;
+  readonly byMetadata: boolean;
+}
+
+/**
+ * $1 the collection key, $2 the candidates' tsquery, $3 the limit, $4 the document ids and $5 the
+ * metadata when filtered by them, then each term's tsquery and idf.
+ */
+function searchSql({ terms, byDocument, byMetadata }: SearchShape): string {
+  const first = 4 + Number(byDocument) + Number(byMetadata);
   const weighted = Array.from(
     { length: terms },
-    (_, i) => `(${i}, :t${i}::tsquery, :w${i}::float8)`,
+    (_, i) => `(${i}, $${first + 2 * i}::tsquery, $${first + 2 * i + 1}::float8)`,
   ).join(', ');
+  const join = byMetadata ? 'JOIN documents AS d ON d.id = c.document_id' : '';
+  const filters = [
+    byDocument ? 'AND c.document_id = ANY($4::uuid[])' : '',
+    byMetadata ? `AND d.metadata @> $${byDocument ? 5 : 4}::jsonb` : '',
+  ].join(' ');
   return `
   WITH weighted (term, q, idf) AS (VALUES ${weighted}),
   matches AS MATERIALIZED (
     SELECT c.id, c.document_id, c.search_vector
       FROM chunks AS c ${join}
-     WHERE c.collection_id = :collection AND c.search_vector @@ :candidates::tsquery
+     WHERE c.collection_id = $1::uuid AND c.search_vector @@ $2::tsquery
        ${filters}
   ),
   pairs AS (
@@ -142,7 +163,25 @@ function searchSql(terms: number, join: string, filters: string): string {
     FROM covered
    GROUP BY id, document_id
    ORDER BY score DESC, id
-   LIMIT :limit`;
+   LIMIT $3::int`;
+}
+
+const searchStatements = new Map<string, PreparedStatement<SearchRow>>();
+
+interface SearchRow {
+  id: string;
+  document_id: string;
+  score: number;
+}
+
+function searchStatement(shape: SearchShape): PreparedStatement<SearchRow> {
+  const key = `${shape.terms}:${shape.byDocument}:${shape.byMetadata}`;
+  let statement = searchStatements.get(key);
+  if (!statement) {
+    statement = new PreparedStatement<SearchRow>(searchSql(shape));
+    searchStatements.set(key, statement);
+  }
+  return statement;
 }
 
 /** A lexeme as a one-term tsquery literal, taken as is (it is already normalised). */
@@ -158,43 +197,37 @@ export class PostgresLexicalSearch implements LexicalSearch {
   search(request: LexicalSearchRequest): Promise<LexicalHit[]> {
     return withPostgres(async () => {
       const { filter } = request;
-      const bindings: Record<string, unknown> = {
-        collection: request.collectionKey,
-        limit: request.limit,
-      };
-      let join = '';
-      let filters = '';
+      const filters: unknown[] = [];
+      let byDocument = false;
+      let byMetadata = false;
       if (filter?.documentIds) {
         // A malformed id matches no document (as in the vector stores); Postgres would reject it.
         const ids = filter.documentIds.filter(isUuid);
         if (ids.length === 0) return [];
-        filters += ' AND c.document_id = ANY(:documentIds::uuid[])';
-        bindings.documentIds = ids;
+        byDocument = true;
+        filters.push(ids);
       }
       if (filter?.metadata && Object.keys(filter.metadata).length > 0) {
-        join = 'JOIN documents AS d ON d.id = c.document_id';
-        filters += ' AND d.metadata @> :metadata::jsonb';
-        bindings.metadata = JSON.stringify(filter.metadata);
+        byMetadata = true;
+        filters.push(JSON.stringify(filter.metadata));
       }
       const run = async (db: Knex) => {
-        const { rows: found } = await db.raw<{
-          rows: { lexeme: string; chunks: number; total: number }[];
-        }>(termsSql, { query: request.query, collection: request.collectionKey });
+        const found = await termsStatement.rows(db, [request.query, request.collectionKey]);
         const terms: WeightedTerm[] = found
           .filter((t) => t.chunks > 0 && t.chunks <= COMMON_TERM_CHUNKS)
           .map((t) => ({ lexeme: t.lexeme, chunks: t.chunks, idf: idf(t.chunks, t.total) }));
         if (terms.length === 0) return [];
-        terms.forEach((t, i) => {
-          bindings[`t${i}`] = tsqueryLiteral(t.lexeme);
-          bindings[`w${i}`] = t.idf;
-        });
-        bindings.candidates = candidateTerms(terms, found[0].total)
+        const candidates = candidateTerms(terms, found[0].total)
           .map((t) => tsqueryLiteral(t.lexeme))
           .join(' | ');
-        const { rows } = await db.raw<{
-          rows: { id: string; document_id: string; score: number }[];
-        }>(searchSql(terms.length, join, filters), bindings);
-        return rows;
+        const statement = searchStatement({ terms: terms.length, byDocument, byMetadata });
+        return statement.rows(db, [
+          request.collectionKey,
+          candidates,
+          request.limit,
+          ...filters,
+          ...terms.flatMap((t) => [tsqueryLiteral(t.lexeme), t.idf]),
+        ]);
       };
       const rows = await this.db.read(run);
       return rows.map((r) => ({ id: r.id, documentId: r.document_id, score: Number(r.score) }));
