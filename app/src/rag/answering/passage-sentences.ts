@@ -23,25 +23,63 @@ export function questionTerms(question: string): Set<string> {
 
 /** Sentences of a passage with their overlap with the question, in passage order. */
 export function scoreSentences(passage: Passage, terms: Set<string>): ScoredSentence[] {
-  const headingTerms = new Set(tokenize([passage.title ?? '', ...passage.headingPath].join(' ')));
+  const { headingTerms, sentences } = analyze(passage);
   let headingBonus = 0;
   for (const t of terms) if (headingTerms.has(t)) headingBonus += 0.25;
-  const out: ScoredSentence[] = [];
-  for (const { start, end } of sentenceRanges(passage.text)) {
-    const text = cleanMarkdown(passage.text.slice(start, end));
-    if (!/[\p{L}\p{N}]/u.test(text)) continue;
-    const words = tokenize(text);
-    const distinct = new Set(words);
+  return sentences.map(({ text, start, end, words }) => {
     let matched = 0;
-    for (const t of terms) if (distinct.has(t)) matched++;
+    for (const t of terms) if (words.has(t)) matched++;
     // Matching more of the question counts most; long sentences are not rewarded just for length.
     // A sentence under a matching heading is relevant even in its own words ("Drop the slot."
     // under "Disk full"), but ranks below sentences that match by themselves.
     const overlap =
-      matched === 0 ? headingBonus / 2 : matched / Math.sqrt(1 + distinct.size / 8) + headingBonus;
-    out.push({ text, start, end, overlap });
+      matched === 0 ? headingBonus / 2 : matched / Math.sqrt(1 + words.size / 8) + headingBonus;
+    return { text, start, end, overlap };
+  });
+}
+
+interface AnalyzedPassage {
+  readonly headingTerms: ReadonlySet<string>;
+  readonly sentences: readonly {
+    readonly text: string;
+    readonly start: number;
+    readonly end: number;
+    /** Its distinct terms. */
+    readonly words: ReadonlySet<string>;
+  }[];
+}
+
+/**
+ * Passages analysed lately. Splitting, cleaning and tokenizing a passage depends on the passage
+ * alone and was most of an uncached answer's cost (about 0.5 ms), while the same runbook
+ * passages answer question after question; scoring against a question is then a few set lookups.
+ */
+const ANALYZED_PASSAGES = 1_000;
+const analyzed = new Map<string, AnalyzedPassage>();
+
+function analyze(passage: Passage): AnalyzedPassage {
+  const headings = [passage.title ?? '', ...passage.headingPath].join('\n');
+  // Keyed by the content itself: a passage's id says nothing about its text outside a store.
+  const key = `${headings}\u0000${passage.text}`;
+  const known = analyzed.get(key);
+  if (known) {
+    // Most recently used last, so the first entry is the one to evict.
+    analyzed.delete(key);
+    analyzed.set(key, known);
+    return known;
   }
-  return out;
+  const result: AnalyzedPassage = {
+    headingTerms: new Set(tokenize(headings)),
+    sentences: sentenceRanges(passage.text).flatMap(({ start, end }) => {
+      const text = cleanMarkdown(passage.text.slice(start, end));
+      return /[\p{L}\p{N}]/u.test(text)
+        ? [{ text, start, end, words: new Set(tokenize(text)) }]
+        : [];
+    }),
+  };
+  analyzed.set(key, result);
+  if (analyzed.size > ANALYZED_PASSAGES) analyzed.delete(analyzed.keys().next().value!);
+  return result;
 }
 
 const sentenceEnd = new Set(['.', '!', '?']);

@@ -91,14 +91,21 @@ export class LocalEmbedder implements Embedder {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- every ASCII character, control characters included
+const asciiText = /^[\x00-\x7f]*$/;
+const asciiWord = /[a-z0-9]+(?:[_'][a-z0-9]+)*/g;
+const unicodeWord = /[\p{L}\p{N}]+(?:[_'][\p{L}\p{N}]+)*/gu;
+
 /** Lower-case words of letters and digits, diacritics removed, stopwords dropped, lightly stemmed. */
 export function tokenize(text: string): string[] {
   const words: string[] = [];
-  const normalized = text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase();
-  for (const match of normalized.matchAll(/[\p{L}\p{N}]+(?:[_'][\p{L}\p{N}]+)*/gu)) {
+  // ASCII, most of what runbooks and questions hold, has nothing to decompose or strip, and its
+  // letters and digits are a-z and 0-9 once lower-cased: the same words, found without Unicode.
+  const isAscii = asciiText.test(text);
+  const normalized = (
+    isAscii ? text : text.normalize('NFKD').replace(/\p{M}+/gu, '')
+  ).toLowerCase();
+  for (const match of normalized.matchAll(isAscii ? asciiWord : unicodeWord)) {
     const word = match[0];
     if (stopwords.has(word)) continue;
     words.push(stem(word));

@@ -22,6 +22,22 @@ describe('passage sentences', () => {
     assert.ok(sentences[1].overlap > 0 && sentences[0].overlap === 0);
   });
 
+  it('scores a passage seen before exactly as the first time, headings included', () => {
+    // Analyses are kept per passage: the same text under other headings is another passage.
+    const text = 'Drop the slot. Then check disk usage again.';
+    const terms = questionTerms('disk full');
+    const first = scoreSentences(passage(text), terms);
+    assert.deepEqual(scoreSentences(passage(text), terms), first);
+    const underHeading = { text, headingPath: ['Disk full'], title: null } as unknown as Passage;
+    const headed = scoreSentences(underHeading, terms);
+    assert.ok(headed[0].overlap > 0 && first[0].overlap === 0, 'the heading bonus applies');
+    assert.deepEqual(scoreSentences(passage(text), terms), first);
+    assert.deepEqual(
+      scoreSentences(passage(text), questionTerms('slot')).map((s) => s.overlap > 0),
+      [true, false],
+    );
+  });
+
   it('scans request-sized adversarial text in linear time (CPU, 1 MiB per shape)', () => {
     // A run of periods made the former boundary expression backtrack from each position.
     const MiB = 1024 * 1024;

@@ -85,6 +85,24 @@ describe('LocalEmbedder', () => {
     ]);
   });
 
+  it('tokenizes ASCII text on its fast path exactly as the Unicode path does', () => {
+    // One non-ASCII letter at the end sends the same text down the Unicode path; " é" then only
+    // adds the word "e". Texts drawn from every ASCII character, words and separators favoured.
+    const alphabet = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+    const favoured = [..."aZ9_' .-\n\t", 'ing', 'ed', 'ies', 'ss', 'the', 'How', 'RESTARTS'];
+    let seed = 11;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let n = 0; n < 500; n++) {
+      let text = '';
+      const length = Math.floor(next() * 60);
+      for (let i = 0; i < length; i++) {
+        const pool = next() < 0.5 ? favoured : alphabet;
+        text += pool[Math.floor(next() * pool.length)];
+      }
+      assert.deepEqual(tokenize(`${text} \u00e9`), [...tokenize(text), 'e'], JSON.stringify(text));
+    }
+  });
+
   it('honours an aborted signal', async () => {
     await assert.rejects(embedder.embed(['x'], AbortSignal.abort()), { name: 'AbortError' });
   });
