@@ -100,12 +100,16 @@ export function setup() {
 }
 
 // What this VU last tagged: k6 rebuilds the VU's tag set on every assignment, so a tag is set only
-// when its value changes.
+// when its value changes. And when the scenario started, read once: each read of `exec.scenario`
+// or `exec.vu` builds a fresh object in k6 (8% of its CPU in a 1,750-user run read them per
+// iteration).
 const tagged = { phase: undefined, step: undefined, bucket: undefined };
+let scenarioStart;
 
 /** Tags this iteration's requests with the window and time bucket it runs in. */
 function tagWindow() {
-  const elapsed = (Date.now() - exec.scenario.startTime) / 1000;
+  scenarioStart ??= exec.scenario.startTime;
+  const elapsed = (Date.now() - scenarioStart) / 1000;
   elapsedSeconds.add(elapsed);
   const w = windowAt(plan, elapsed);
   const next = {
@@ -113,10 +117,9 @@ function tagWindow() {
     step: w.step === undefined ? 'none' : stepLabel(w.step),
     bucket: bucketLabel(Math.min(plan.bucketCount - 1, Math.floor(elapsed / plan.bucketSeconds))),
   };
-  const tags = exec.vu.metrics.tags;
   for (const name of ['phase', 'step', 'bucket']) {
     if (tagged[name] !== next[name]) {
-      tags[name] = next[name];
+      exec.vu.metrics.tags[name] = next[name];
       tagged[name] = next[name];
     }
   }
@@ -142,6 +145,7 @@ function ingestOne({ collections, runId }) {
 
 /** Exactly INGEST_SHARE of the iterations ingest, spread evenly (a short run still ingests). */
 function ingestTurn() {
+  if (ingestShare === 0) return false;
   const i = exec.scenario.iterationInTest;
   return Math.floor((i + 1) * ingestShare) > Math.floor(i * ingestShare);
 }
