@@ -116,7 +116,10 @@ export function realisticChunks(count: number): string[] {
 /** On-call questions: a few words of a corpus sentence, paraphrased, in a question's frame. */
 export function realisticQuestions(count: number, seed = 7): string[] {
   rand = seededRandom(seed);
-  const sentences = repositoryChunks().flatMap(sentencesOf);
+  // Prose only: a markdown table's row or a line of symbols makes a "question" nothing can answer.
+  const sentences = repositoryChunks()
+    .flatMap(sentencesOf)
+    .filter((s) => !s.includes('|') && (s.match(/\b[a-z]{3,}\b/gi) ?? []).length >= 4);
   const frames = [
     (s: string) => `What should I do when ${s}?`,
     (s: string) => `How do I handle ${s}`,
