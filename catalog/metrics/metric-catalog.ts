@@ -17,7 +17,7 @@ export interface MetricDefinition<L extends string = string> {
 /** Label values that alerts and dashboards may select on; the app uses only these. */
 export const labelValues = {
   stage: ['embed', 'retrieve', 'generate', 'db', 'cache'],
-  cache: ['embedding', 'query'],
+  cache: ['embedding', 'query', 'chunks'],
   cacheResult: ['hit', 'miss', 'error'],
   jobOutcome: ['completed', 'retried', 'dead'],
   queueState: ['queued', 'active', 'dead'],
@@ -65,7 +65,7 @@ export const metrics = {
   cacheRequests: {
     name: 'rag_cache_requests_total',
     type: 'counter',
-    help: 'Cache lookups by cache (embedding, query) and result (hit, miss, error).',
+    help: 'Cache lookups by cache (embedding, query, chunks) and result (hit, miss, error).',
     labels: ['cache', 'result'],
   },
   ingestJobs: {

@@ -11,10 +11,11 @@ import type { Answerer, Passage } from '../answering/answerer';
 import type { Embedder } from '../embedding/embedder';
 import { UpstreamError } from '../embedding/openai-compatible-post';
 import type { HybridRetriever } from './hybrid-retriever';
+import { RecentChunks } from './recent-chunks';
 
 /**
  * Cache lookup → embed → retrieve (vector search fused with lexical search, see
- * hybrid-retriever.ts) → chunk metadata (replica) → answer → cache store.
+ * hybrid-retriever.ts) → chunk metadata (recently used rows, else the replica) → answer → cache store.
  * The cache key carries the collection's index version, so any re-ingest or delete that bumps it
  * makes earlier answers unreachable without a purge.
  */
@@ -33,11 +34,15 @@ export class QueryPipeline {
       metrics: Metrics;
       logger: Logger;
     },
-  ) {}
+  ) {
+    this.recentChunks = new RecentChunks(deps.chunks, deps.metrics);
+  }
+
+  private readonly recentChunks: RecentChunks;
 
   /** @throws ConflictError when the collection was embedded with another model; DependencyUnavailableError */
   async run(collection: Collection, input: QueryInput): Promise<QueryAnswer> {
-    const { chunks: chunkStore, embedder, retriever, answerer, timer } = this.deps;
+    const { embedder, retriever, answerer, timer } = this.deps;
     if (
       collection.embeddingModel !== embedder.model ||
       collection.dimensions !== embedder.dimensions
@@ -89,7 +94,12 @@ export class QueryPipeline {
       }),
     );
     const chunks = hits.length
-      ? await timer.time('db', () => chunkStore.getChunks(hits.map((h) => h.id)))
+      ? await timer.time('db', () =>
+          this.recentChunks.getChunks(
+            collection,
+            hits.map((h) => h.id),
+          ),
+        )
       : [];
     const byId = new Map(chunks.map((c) => [c.id, c]));
     // A hit without a chunk row belongs to a document deleted after the vector search snapshot or a
