@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { LexicalHit, LexicalSearch, LexicalSearchRequest } from '../../domain/lexical-search';
 import type { Database } from './database';
 import { isUuid, withPostgres } from './postgres-errors';
@@ -30,12 +29,11 @@ import { PreparedStatement } from './prepared-statement';
 // and hybrid from 0.705 / 0.886 to 0.750-0.773 / 0.932, alike for a weight of 0.5, 1 or 2 on it
 // and for any RRF k from 30 to 100.
 //
-// Two round trips to a replica, both prepared statements (prepared-statement.ts). The first
+// One round trip to a replica, a prepared statement (prepared-statement.ts) per filter shape. It
 // parses the question with the server's own parser and stemmer and reads each term's chunk count
 // in the collection, and the collection's size, from chunk_term_counts (kept exact by triggers,
-// migration 20261201000400): one index probe per term. The second reads the matching chunks and
-// scores them, each term bound as its own tsquery value: one statement per number of terms and
-// filter shape.
+// migration 20261201000400): one index probe per term. Then it picks the candidate terms, reads
+// the matching chunks and scores them.
 //
 // What a search costs is the chunk rows it reads (the GIN index cannot tell collections apart, so
 // every match is a heap visit, then ts_rank). Candidates are therefore the chunks holding the
@@ -69,77 +67,66 @@ export const CANDIDATE_CHUNKS = 2_000;
 /** Terms looked up per question, in the order they appear (bounds a pasted wall of text). */
 export const MAX_QUERY_TERMS = 32;
 
-/** $1 the question, $2 the collection key. */
-const termsStatement = new PreparedStatement<{ lexeme: string; chunks: number; total: number }>(`
-  SELECT t.lexeme, coalesce(s.chunks, 0) AS chunks, coalesce(total.chunks, 0) AS total
-    FROM (
-      SELECT lexeme, positions[1] AS position
-        FROM unnest(to_tsvector('${LEXICAL_TEXT_SEARCH_CONFIG}', $1::text))
-       ORDER BY position, lexeme
-       LIMIT ${MAX_QUERY_TERMS}
-    ) AS t
-    LEFT JOIN chunk_term_counts AS s ON s.collection_id = $2::uuid AND s.term = t.lexeme
-    LEFT JOIN chunk_term_counts AS total ON total.collection_id = $2::uuid AND total.term = ''
-   ORDER BY t.position, t.lexeme`);
-
-interface WeightedTerm {
-  readonly lexeme: string;
-  readonly chunks: number;
-  readonly idf: number;
-}
-
-/** BM25's idf: ln(1 + (N - n + 0.5) / (n + 0.5)) for a term in n of N chunks. */
-function idf(chunks: number, total: number): number {
-  return Math.log(1 + (total - chunks + 0.5) / (chunks + 0.5));
-}
-
-/**
- * The rarest terms while their chunk counts fit CANDIDATE_CHUNKS (at least one); every term when
- * the whole collection fits.
- */
-export function candidateTerms(terms: readonly WeightedTerm[], total: number): WeightedTerm[] {
-  if (total <= CANDIDATE_CHUNKS) return [...terms];
-  const rarestFirst = [...terms].sort(
-    (a, b) => a.chunks - b.chunks || (a.lexeme < b.lexeme ? -1 : 1),
-  );
-  const chosen: WeightedTerm[] = [];
-  let chunks = 0;
-  for (const term of rarestFirst) {
-    if (chosen.length > 0 && chunks + term.chunks > CANDIDATE_CHUNKS) break;
-    chosen.push(term);
-    chunks += term.chunks;
-  }
-  return chosen;
-}
-
 /** Which filters a search applies: each shape is a statement of its own. */
 interface SearchShape {
-  readonly terms: number;
   readonly byDocument: boolean;
   readonly byMetadata: boolean;
 }
 
 /**
- * $1 the collection key, $2 the candidates' tsquery, $3 the limit, $4 the document ids and $5 the
- * metadata when filtered by them, then each term's tsquery and idf.
+ * $1 the question, $2 the collection key, $3 the limit, then $4 the document ids and $5 (or $4)
+ * the metadata when filtered by them.
+ *
+ * `terms`: the question's lexemes, by the server's own parser and stemmer, with each one's chunk
+ * count in the collection and the collection's size (chunk_term_counts). `ranked`: those in at
+ * least one and at most COMMON_TERM_CHUNKS chunks, each as a one-term tsquery literal (taken as
+ * is: it is already normalised), with BM25's idf, ln(1 + (N - n + 0.5) / (n + 0.5)) for a term
+ * in n of N chunks. `weighted`: whether each is a candidate: every term when the collection has
+ * at most CANDIDATE_CHUNKS chunks, otherwise the rarest while their chunk counts add up to at
+ * most CANDIDATE_CHUNKS (the rarest always).
  */
-function searchSql({ terms, byDocument, byMetadata }: SearchShape): string {
-  const first = 4 + Number(byDocument) + Number(byMetadata);
-  const weighted = Array.from(
-    { length: terms },
-    (_, i) => `(${i}, $${first + 2 * i}::tsquery, $${first + 2 * i + 1}::float8)`,
-  ).join(', ');
+function searchSql({ byDocument, byMetadata }: SearchShape): string {
   const join = byMetadata ? 'JOIN documents AS d ON d.id = c.document_id' : '';
   const filters = [
     byDocument ? 'AND c.document_id = ANY($4::uuid[])' : '',
     byMetadata ? `AND d.metadata @> $${byDocument ? 5 : 4}::jsonb` : '',
   ].join(' ');
   return `
-  WITH weighted (term, q, idf) AS (VALUES ${weighted}),
+  WITH terms AS (
+    SELECT t.lexeme, coalesce(s.chunks, 0) AS chunks, coalesce(total.chunks, 0) AS total
+      FROM (
+        SELECT lexeme, positions[1] AS position
+          FROM unnest(to_tsvector('${LEXICAL_TEXT_SEARCH_CONFIG}', $1::text))
+         ORDER BY position, lexeme
+         LIMIT ${MAX_QUERY_TERMS}
+      ) AS t
+      LEFT JOIN chunk_term_counts AS s ON s.collection_id = $2::uuid AND s.term = t.lexeme
+      LEFT JOIN chunk_term_counts AS total
+        ON total.collection_id = $2::uuid AND total.term = ''
+  ),
+  ranked AS (
+    SELECT lexeme, total,
+           '''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''' AS literal,
+           ln(1 + (total - chunks + 0.5)::float8 / (chunks + 0.5)) AS idf,
+           row_number() OVER rarest AS rarity,
+           sum(chunks) OVER (rarest ROWS UNBOUNDED PRECEDING) AS rarer_chunks
+      FROM terms
+     WHERE chunks > 0 AND chunks <= ${COMMON_TERM_CHUNKS}
+    WINDOW rarest AS (ORDER BY chunks, lexeme COLLATE "C")
+  ),
+  weighted AS MATERIALIZED (
+    SELECT lexeme AS term, literal, literal::tsquery AS q, idf,
+           total <= ${CANDIDATE_CHUNKS} OR rarity = 1 OR rarer_chunks <= ${CANDIDATE_CHUNKS}
+             AS candidate
+      FROM ranked
+  ),
   matches AS MATERIALIZED (
     SELECT c.id, c.document_id, c.search_vector
       FROM chunks AS c ${join}
-     WHERE c.collection_id = $1::uuid AND c.search_vector @@ $2::tsquery
+     WHERE c.collection_id = $2::uuid
+       AND c.search_vector @@ (
+         SELECT string_agg(literal, ' | ')::tsquery FROM weighted WHERE candidate
+       )
        ${filters}
   ),
   pairs AS (
@@ -175,18 +162,13 @@ interface SearchRow {
 }
 
 function searchStatement(shape: SearchShape): PreparedStatement<SearchRow> {
-  const key = `${shape.terms}:${shape.byDocument}:${shape.byMetadata}`;
+  const key = `${shape.byDocument}:${shape.byMetadata}`;
   let statement = searchStatements.get(key);
   if (!statement) {
     statement = new PreparedStatement<SearchRow>(searchSql(shape));
     searchStatements.set(key, statement);
   }
   return statement;
-}
-
-/** A lexeme as a one-term tsquery literal, taken as is (it is already normalised). */
-function tsqueryLiteral(lexeme: string): string {
-  return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
 export class PostgresLexicalSearch implements LexicalSearch {
@@ -211,25 +193,9 @@ export class PostgresLexicalSearch implements LexicalSearch {
         byMetadata = true;
         filters.push(JSON.stringify(filter.metadata));
       }
-      const run = async (db: Knex) => {
-        const found = await termsStatement.rows(db, [request.query, request.collectionKey]);
-        const terms: WeightedTerm[] = found
-          .filter((t) => t.chunks > 0 && t.chunks <= COMMON_TERM_CHUNKS)
-          .map((t) => ({ lexeme: t.lexeme, chunks: t.chunks, idf: idf(t.chunks, t.total) }));
-        if (terms.length === 0) return [];
-        const candidates = candidateTerms(terms, found[0].total)
-          .map((t) => tsqueryLiteral(t.lexeme))
-          .join(' | ');
-        const statement = searchStatement({ terms: terms.length, byDocument, byMetadata });
-        return statement.rows(db, [
-          request.collectionKey,
-          candidates,
-          request.limit,
-          ...filters,
-          ...terms.flatMap((t) => [tsqueryLiteral(t.lexeme), t.idf]),
-        ]);
-      };
-      const rows = await this.db.read(run);
+      const statement = searchStatement({ byDocument, byMetadata });
+      const values = [request.query, request.collectionKey, request.limit, ...filters];
+      const rows = await this.db.read((db) => statement.rows(db, values));
       return rows.map((r) => ({ id: r.id, documentId: r.document_id, score: Number(r.score) }));
     });
   }

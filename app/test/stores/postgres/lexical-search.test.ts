@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { ChunkInput } from '../../../src/domain/chunk';
 import {
   CANDIDATE_CHUNKS,
   COMMON_TERM_CHUNKS,
   PostgresLexicalSearch,
-  candidateTerms,
 } from '../../../src/stores/postgres/lexical-search-repository';
 import * as indexMigration from '../../../migrations/20261130000003_index_chunk_search_vector';
 import { startDataStack, type DataStack } from './data-stack';
@@ -202,21 +202,48 @@ describe('PostgresLexicalSearch (real Postgres)', function () {
     assert.deepEqual(new Set(hits.slice(0, 2).map((h) => h.id)), new Set([rare[2], rare[3]]));
   });
 
-  it('picks candidate terms rarest first while their chunks fit, every term when the collection does', () => {
-    const term = (lexeme: string, chunks: number) => ({ lexeme, chunks, idf: 1 });
-    const terms = [term('common', 900), term('rare', 10), term('mid', 800), term('mid2', 800)];
-    assert.deepEqual(
-      candidateTerms(terms, 100_000).map((t) => t.lexeme),
-      ['rare', 'mid', 'mid2'],
-    );
-    assert.deepEqual(
-      candidateTerms(terms, CANDIDATE_CHUNKS).map((t) => t.lexeme),
-      ['common', 'rare', 'mid', 'mid2'],
-    );
-    assert.deepEqual(
-      candidateTerms([term('a', COMMON_TERM_CHUNKS)], 100_000).map((t) => t.lexeme),
-      ['a'],
-    );
+  it('picks candidate terms rarest first while their chunks fit, every term when the collection does', async () => {
+    const { key, ids } = await collectionWith([
+      { title: 'Zz', chunks: ['common', 'rare', 'mid', 'midtwo'] },
+    ]);
+    const [common, rare, mid, midTwo] = ids[0].chunkIds;
+    // The counts a large collection would have, written over the real ones (the triggers keep
+    // them exact; the admin login can override them), then read back from the replica.
+    const admin = new Client(testDb.primaryUrl);
+    await admin.connect();
+    const counts = async (total: number, chunks: Record<string, number>) => {
+      for (const [term, count] of Object.entries({ ...chunks, '': total })) {
+        await admin.query(
+          'UPDATE chunk_term_counts SET chunks = $3 WHERE collection_id = $1 AND term = $2',
+          [key, term, count],
+        );
+      }
+      await waitFor(
+        async () =>
+          (
+            await stack.database.read((db) =>
+              db('chunk_term_counts').where({ collection_id: key, term: '' }).first(),
+            )
+          )?.chunks === total,
+        10_000,
+        'counts on the replica',
+      );
+    };
+    const found = async (query: string) =>
+      new Set((await lexical.search({ collectionKey: key, query, limit: 10 })).map((h) => h.id));
+    try {
+      // Rarest first: rare (10), mid and midtwo (800 each) fit in 1,610; common (900) would not.
+      await counts(100_000, { common: 900, rare: 10, mid: 800, midtwo: 800 });
+      assert.deepEqual(await found('common rare mid midtwo'), new Set([rare, mid, midTwo]));
+      // A collection no larger than the bound is searched with every term.
+      await counts(CANDIDATE_CHUNKS, { common: 900, rare: 10, mid: 800, midtwo: 800 });
+      assert.deepEqual(await found('common rare mid midtwo'), new Set([common, rare, mid, midTwo]));
+      // The rarest qualifying term is always a candidate.
+      await counts(100_000, { common: COMMON_TERM_CHUNKS, rare: 10, mid: 800, midtwo: 800 });
+      assert.deepEqual(await found('common'), new Set([common]));
+    } finally {
+      await admin.end();
+    }
   });
 
   it('stays inside the collection and applies document and metadata filters', async () => {
