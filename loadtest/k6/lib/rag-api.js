@@ -19,8 +19,13 @@ export const routes = {
 // (60 s) would only hold VUs that an overloaded run needs.
 const timeout = __ENV.REQUEST_TIMEOUT || '10s';
 
+// One params object per route, built once: k6 reads it on every request and never changes it.
+const paramsByRoute = {};
+
 function params(method, route) {
-  return { headers: defaultHeaders(), tags: { route, name: `${method} ${route}` }, timeout };
+  const key = `${method} ${route}`;
+  paramsByRoute[key] ??= { headers: defaultHeaders(), tags: { route, name: key }, timeout };
+  return paramsByRoute[key];
 }
 
 function json(res) {
