@@ -16,8 +16,10 @@ cd "$(dirname "$0")/.."
 
 log() { echo "test-services: $*" >&2; }
 
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+# Distinct free loopback ports below the kernel's ephemeral range (test-support/free-port.ts says
+# why: a port from that range can be taken by any outgoing connection before the server binds it).
+free_ports() {
+  node -r ts-node/register/transpile-only test-support/free-port.ts "$1"
 }
 
 pg_bin_dir() {
@@ -29,14 +31,50 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Polls the command until it succeeds, for up to 60 s (a busy machine is slow); gives up at once
+# when the process it waits for has exited, since waiting longer cannot help then.
 wait_for() {
-  local what=$1 tries=$2
+  local what=$1 pid=$2
   shift 2
-  for _ in $(seq "$tries"); do
+  local deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if "$@" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "$what exited"
+      return 1
+    fi
     sleep 0.1
   done
-  log "$what did not come up; see logs in $STATE_DIR"
+  log "$what did not come up within 60 s"
+  return 1
+}
+
+# Redis on a free port. It runs in the foreground of its own session rather than daemonized, so
+# its pid is known at once and a failed bind shows as an exit, not as a long wait. A port taken
+# between the pick and the bind (by a server some other process started meanwhile) costs one more
+# try on another port, not the run.
+redis_is() {
+  redis-cli -p "$1" info server 2>/dev/null | grep -q "^process_id:$2"$'\r'
+}
+
+start_redis() {
+  local port pid
+  for _ in 1 2 3; do
+    port=$(free_ports 1)
+    : >"$STATE_DIR/redis.log"
+    setsid redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+      --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR" \
+      </dev/null >/dev/null 2>&1 &
+    pid=$!
+    echo "$pid" >"$STATE_DIR/redis.pid"
+    # The probe asks for the server's pid: on a taken port, someone else's server would answer.
+    if wait_for "redis on :$port" "$pid" redis_is "$port" "$pid"; then
+      redis_port=$port
+      return 0
+    fi
+    tail -n 5 "$STATE_DIR/redis.log" >&2 || true
+    grep -q "Address already in use" "$STATE_DIR/redis.log" 2>/dev/null || return 1
+  done
   return 1
 }
 
@@ -59,9 +97,7 @@ up() {
   chmod 700 "$primary" "$replica"
 
   local pg_port replica_port redis_port
-  pg_port=$(free_port)
-  replica_port=$(free_port)
-  redis_port=$(free_port)
+  { read -r pg_port && read -r replica_port; } < <(free_ports 2)
 
   as_pg "$bin/initdb" -D "$primary" -U postgres --auth=trust --no-sync -E UTF8 >"$logs/initdb.log"
   # The superuser (the bootstrap, the tests' admin connections) and replication are trusted on
@@ -114,9 +150,7 @@ EOF
   done
   [ "$streaming" = 1 ] || { log "replica is not streaming; see $STATE_DIR/pg-replica.log"; exit 1; }
 
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
-    --daemonize yes --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR"
-  wait_for "redis" 100 redis-cli -p "$redis_port" ping
+  start_redis || { log "redis did not come up; see $STATE_DIR/redis.log"; exit 1; }
 
   cat >"$ENV_FILE" <<EOF
 DATABASE_URL=postgres://rag_app:$service_password@127.0.0.1:$pg_port/rag

@@ -9,23 +9,12 @@
 //   BURST_TARGETS (query,collections,documents)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { authHeaders, ensureRunKey } from '../test/support/test-credential';
+import { freePort } from '../../test-support/free-port';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -1,12 +1,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { serviceIdentity } from '../../catalog/service-identity';
 import { repoRoot } from './k6-runner';
+import { freePort } from '../../test-support/free-port';
+
+export { freePort };
 
 // The whole stack of a local load run, each part a real process: Postgres primary + streaming
 // replica and Redis (scripts/test-services.sh), the service built and run as `npm start` runs it,
@@ -16,17 +18,6 @@ import { repoRoot } from './k6-runner';
 const run = promisify(execFile);
 
 export type Log = (line: string) => void;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `probe` until it returns true; fails with `what` after `timeoutMs`. */
 export async function waitFor(

@@ -1,22 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { tsNodeEnv } from '../../../test-support/ts-node-env';
 import { ensureRunKey } from './test-credential';
 import { eventually, requireEnv } from './test-service';
+import { freePort } from '../../../test-support/free-port';
+
+export { freePort };
 
 export const repoRoot = path.resolve(__dirname, '../../..');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServiceProcess {
   readonly child: ChildProcess;

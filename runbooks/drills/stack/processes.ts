@@ -1,7 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../../test-support/free-port';
+
+export { freePort };
 
 // Child processes of a drill: the real servers it starts and the tools it runs.
 
@@ -13,17 +15,6 @@ export const repoRoot = path.resolve(__dirname, '../../..');
  */
 export function goTool(name: string): string {
   return path.join(process.env.GOPATH ?? path.join(homedir(), 'go'), 'bin', name);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Started {
