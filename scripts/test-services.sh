@@ -53,6 +53,12 @@ wait_for() {
 # its pid is known at once and a failed bind shows as an exit, not as a long wait. A port taken
 # between the pick and the bind (by a server some other process started meanwhile) costs one more
 # try on another port, not the run.
+# Called from up(): bash's dynamic scope lends it up's locals (bin, pg_port).
+replica_streaming() {
+  [ "$(as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -Atc \
+    "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" postgres)" = 1 ]
+}
+
 redis_is() {
   redis-cli -p "$1" info server 2>/dev/null | grep -q "^process_id:$2"$'\r'
 }
@@ -141,14 +147,8 @@ EOF
 port = $replica_port
 EOF
   as_pg "$bin/pg_ctl" -D "$replica" -l "$logs/pg-replica.log" -w start >/dev/null
-  local streaming=""
-  for _ in $(seq 100); do
-    streaming=$(as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -Atc \
-      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" postgres 2>/dev/null || true)
-    [ "$streaming" = 1 ] && break
-    sleep 0.1
-  done
-  [ "$streaming" = 1 ] || { log "replica is not streaming; see $STATE_DIR/pg-replica.log"; exit 1; }
+  wait_for "the replica's streaming" "$(head -n 1 "$replica/postmaster.pid")" replica_streaming ||
+    { log "replica is not streaming; see $logs/pg-replica.log"; exit 1; }
 
   start_redis || { log "redis did not come up; see $STATE_DIR/redis.log"; exit 1; }
 
